@@ -1,0 +1,371 @@
+"""Working days in Asia/Shanghai: Chinese statutory holidays, make-up working days (调休)
+and a district's own adjustments.
+
+Timer expressions in the diagrams call ``add_working_days``, ``add_days`` and
+``add_hours`` by name; SLA views call ``working_days_between``. See docs/calendar.md.
+
+Counting rule (Chinese civil and administrative law): the day the event happens does
+not count; a period in days ends at 24:00 of its last day, which this module writes as
+00:00 of the following day; a period in hours runs from the event exactly.
+"""
+import logging
+import re
+from datetime import date, datetime, time, timedelta, timezone
+
+from chinese_calendar import holidays as _PACKAGE_HOLIDAYS
+from chinese_calendar import workdays as _PACKAGE_WORKDAYS
+
+__all__ = [
+    'CalendarFileError',
+    'KNOWN_YEARS',
+    'SHANGHAI',
+    'WorkingCalendar',
+    'add_days',
+    'add_hours',
+    'add_working_days',
+    'configure',
+    'default_calendar',
+    'is_estimated',
+    'is_working_day',
+    'next_working_day',
+    'parse_adjustments',
+    'working_days_between',
+]
+
+log = logging.getLogger('jiuzhu.calendar')
+
+# A fixed offset rather than ZoneInfo('Asia/Shanghai'): China has had no DST since
+# 1991, so the result is identical for every date a case can have, and it needs no
+# tzdata (missing on Windows and on slim container images).
+SHANGHAI = timezone(timedelta(hours=8), 'Asia/Shanghai')
+
+# The package raises NotImplementedError outside the years of its `holidays` dict;
+# we read the dicts directly instead, because its is_workday() recomputes min/max
+# over every key on each call.
+KNOWN_YEARS = range(min(_PACKAGE_HOLIDAYS).year, max(_PACKAGE_HOLIDAYS).year + 1)
+_KNOWN_FIRST_DAY = date(KNOWN_YEARS.start, 1, 1)
+_KNOWN_LAST_DAY = date(KNOWN_YEARS.stop - 1, 12, 31)
+
+# A designer's typo (1200 for 12) must fail loudly rather than spin for seconds.
+MAX_PERIOD = 100_000
+
+_ONE_DAY = timedelta(days=1)
+
+
+class CalendarFileError(ValueError):
+    """A district adjustments file that cannot be used; names the file and the line."""
+
+    def __init__(self, path, lineno, message, text=None):
+        self.path = str(path)
+        self.lineno = lineno
+        self.text = text
+        where = f'{self.path}:{lineno}' if lineno else self.path
+        detail = f'{where}: {message}'
+        if text is not None:
+            detail += f': {text!r}'
+        super().__init__(detail)
+
+
+# ---------------------------------------------------------------------------
+# input normalisation
+
+
+def _instant(value, name='start'):
+    """An aware datetime in Shanghai time from an ISO string, a datetime or a date."""
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, date):
+        return datetime.combine(value, time(), SHANGHAI)
+    elif isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(
+                f'{name} must be an ISO timestamp such as 2026-09-28T09:30:00+08:00 '
+                f'or a date such as 2026-09-28, got {value!r}'
+            ) from None
+    else:
+        raise TypeError(
+            f'{name} must be an ISO timestamp string, a datetime or a date, '
+            f'got {type(value).__name__}: {value!r}'
+        )
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        return moment.replace(tzinfo=SHANGHAI)
+    return moment.astimezone(SHANGHAI)
+
+
+def _day(value, name='d'):
+    """The Shanghai calendar day of a date, datetime or ISO string."""
+    # datetime is a subclass of date but never equals one, so it must be converted
+    # before any dict lookup keyed by date.
+    if type(value) is date:
+        return value
+    return _instant(value, name).date()
+
+
+def _end_day(moment):
+    """The last day an end instant covers: 00:00 stands for 24:00 of the day before."""
+    day = moment.date()
+    if moment.time() == time():
+        return day - _ONE_DAY
+    return day
+
+
+def _check_n(n, func):
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(f'{func}: n must be a non-negative int, got {type(n).__name__}: {n!r}')
+    if n < 0:
+        raise ValueError(f'{func}: n must be a non-negative int, got {n}')
+    if n > MAX_PERIOD:
+        raise ValueError(f'{func}: n={n} is larger than {MAX_PERIOD}; is the diagram right?')
+
+
+def _midnight_after(day):
+    return datetime.combine(day + _ONE_DAY, time(), SHANGHAI)
+
+
+def _iso(moment):
+    return moment.isoformat()
+
+
+# ---------------------------------------------------------------------------
+# adjustments file
+
+_LINE = re.compile(r'^(\d{4})[-/](\d{1,2})[-/](\d{1,2})\s+(\S+)$')
+_KINDS = {
+    'holiday': False,
+    '休息': False,
+    '放假': False,
+    'workday': True,
+    '上班': True,
+}
+_FORMAT_HINT = 'expected "YYYY-MM-DD holiday" or "YYYY-MM-DD workday"'
+
+
+def parse_adjustments(text, path='<string>'):
+    """Parse an adjustments file's text into {date: is_working_day}.
+
+    One day per line: ``2026-10-09 holiday`` or ``2026-10-11 workday`` (also
+    ``休息``/``放假`` and ``上班``); ``#`` starts a comment; blank lines are ignored.
+    """
+    result = {}
+    first_seen = {}
+    for lineno, raw in enumerate(text.splitlines(), start=1):
+        # Clerks type in Chinese input mode, so accept the full-width '#' as well.
+        body = re.split(r'[#＃]', raw, maxsplit=1)[0]
+        body = body.replace('\u3000', ' ').strip()
+        if not body:
+            continue
+        match = _LINE.match(body)
+        if not match:
+            raise CalendarFileError(path, lineno, _FORMAT_HINT, raw.rstrip())
+        year, month, day_, kind = match.groups()
+        try:
+            day = date(int(year), int(month), int(day_))
+        except ValueError:
+            raise CalendarFileError(path, lineno, 'no such date', raw.rstrip()) from None
+        working = _KINDS.get(kind.lower())
+        if working is None:
+            raise CalendarFileError(
+                path, lineno, f'unknown kind {kind!r}, use "holiday" or "workday"', raw.rstrip()
+            )
+        if day in result and result[day] != working:
+            raise CalendarFileError(
+                path, lineno, f'contradicts line {first_seen[day]} for {day.isoformat()}', raw.rstrip()
+            )
+        result[day] = working
+        first_seen.setdefault(day, lineno)
+    return result
+
+
+def _read_adjustments(path):
+    try:
+        with open(path, 'rb') as handle:
+            data = handle.read()
+    except OSError as exc:
+        raise CalendarFileError(path, None, f'cannot read the holidays file ({exc.strerror or exc})') from exc
+    try:
+        # utf-8-sig: Notepad on Windows prepends a byte-order mark.
+        text = data.decode('utf-8-sig')
+    except UnicodeDecodeError as exc:
+        lineno = data[: exc.start].count(b'\n') + 1
+        raise CalendarFileError(path, lineno, 'not UTF-8 text; save the file as UTF-8') from None
+    return parse_adjustments(text, path=str(path))
+
+
+# ---------------------------------------------------------------------------
+# the calendar
+
+
+class WorkingCalendar:
+    """The statutory calendar plus one district's adjustments (which take precedence)."""
+
+    def __init__(self, adjustments=None, source=None):
+        self._adjustments = dict(adjustments or {})
+        self.source = source
+        # Years outside the package's data already warned about (once per year).
+        self._warned_years = set()
+
+    @classmethod
+    def from_file(cls, path):
+        return cls(_read_adjustments(path), source=str(path))
+
+    # -- configuration -----------------------------------------------------
+
+    def load(self, path):
+        """Replace the adjustments with a file's; None or '' clears them."""
+        if path is None or str(path) == '':
+            adjustments, source = {}, None
+        else:
+            adjustments, source = _read_adjustments(path), str(path)
+        # Parse fully before swapping, so a bad file leaves the old calendar in place
+        # and concurrent readers never see a half-loaded one.
+        self._adjustments = adjustments
+        self.source = source
+        self._warned_years = set()
+        if source:
+            log.info('loaded %d calendar adjustments from %s', len(adjustments), source)
+
+    @property
+    def adjustments(self):
+        return dict(self._adjustments)
+
+    # -- days --------------------------------------------------------------
+
+    def is_known(self, d):
+        """True when the day's status is authoritative, not a weekend-only estimate."""
+        d = _day(d)
+        return d in self._adjustments or _KNOWN_FIRST_DAY <= d <= _KNOWN_LAST_DAY
+
+    def is_working_day(self, d):
+        if type(d) is not date:
+            d = _day(d)
+        adjusted = self._adjustments.get(d)
+        if adjusted is not None:
+            return adjusted
+        if _KNOWN_FIRST_DAY <= d <= _KNOWN_LAST_DAY:
+            if d in _PACKAGE_WORKDAYS:
+                return True
+            if d in _PACKAGE_HOLIDAYS:
+                return False
+        elif d.year not in self._warned_years:
+            self._warned_years.add(d.year)
+            log.warning(
+                'no statutory holiday data for %d (chinesecalendar knows %d-%d); '
+                'counting Monday-Friday as working days, results are estimates',
+                d.year, KNOWN_YEARS.start, KNOWN_YEARS.stop - 1,
+            )
+        return d.weekday() < 5
+
+    def next_working_day(self, d):
+        """The first working day strictly after d."""
+        d = _day(d)
+        while True:
+            d += _ONE_DAY
+            if self.is_working_day(d):
+                return d
+
+    def working_days_between(self, start, end):
+        """Working days after start's day up to and including end's day.
+
+        An end at exactly 00:00 covers the day before (it is 24:00 of that day), so
+        ``working_days_between(s, add_working_days(s, n)) == n``. If end is before
+        start the count is negative.
+        """
+        start, end = _instant(start, 'start'), _instant(end, 'end')
+        if end < start:
+            return -self.working_days_between(end, start)
+        d, last = start.date(), _end_day(end)
+        count = 0
+        while d < last:
+            d += _ONE_DAY
+            if self.is_working_day(d):
+                count += 1
+        return count
+
+    def is_estimated(self, start, end):
+        """True if any day counted between the two instants is a weekend-only guess."""
+        start, end = _instant(start, 'start'), _instant(end, 'end')
+        if end < start:
+            start, end = end, start
+        first, last = start.date() + _ONE_DAY, _end_day(end)
+        if first > last:
+            return False
+        # Count the days outside the package's years and see whether adjustments
+        # cover them all; this stays cheap however long the range.
+        unknown = 0
+        adjusted = 0
+        for lo, hi in ((first, min(last, _KNOWN_FIRST_DAY - _ONE_DAY)),
+                       (max(first, _KNOWN_LAST_DAY + _ONE_DAY), last)):
+            if lo <= hi:
+                unknown += (hi - lo).days + 1
+                adjusted += sum(1 for d in self._adjustments if lo <= d <= hi)
+        return unknown > adjusted
+
+    # -- periods -----------------------------------------------------------
+
+    def add_working_days(self, start, n):
+        """24:00 of the n-th working day after start's day, as an ISO string."""
+        _check_n(n, 'add_working_days')
+        d = _instant(start).date()
+        remaining = n
+        while remaining:
+            d += _ONE_DAY
+            if self.is_working_day(d):
+                remaining -= 1
+        return _iso(_midnight_after(d))
+
+    def add_days(self, start, n):
+        """24:00 of the n-th calendar day after start's day, as an ISO string."""
+        _check_n(n, 'add_days')
+        return _iso(_midnight_after(_instant(start).date() + timedelta(days=n)))
+
+    def add_hours(self, start, n):
+        """Exactly n hours after start (holidays do not matter), as an ISO string."""
+        _check_n(n, 'add_hours')
+        return _iso(_instant(start) + timedelta(hours=n))
+
+
+# ---------------------------------------------------------------------------
+# module-level API: one default calendar, configured once at start-up
+
+default_calendar = WorkingCalendar()
+
+
+def configure(path):
+    """Load a district's adjustments file into the default calendar; None resets."""
+    default_calendar.load(path)
+
+
+def is_working_day(d):
+    return default_calendar.is_working_day(d)
+
+
+def next_working_day(d):
+    return default_calendar.next_working_day(d)
+
+
+def working_days_between(start, end):
+    return default_calendar.working_days_between(start, end)
+
+
+def is_estimated(start, end):
+    return default_calendar.is_estimated(start, end)
+
+
+def add_working_days(start, n):
+    return default_calendar.add_working_days(start, n)
+
+
+def add_days(start, n):
+    return default_calendar.add_days(start, n)
+
+
+def add_hours(start, n):
+    return default_calendar.add_hours(start, n)
+
+
+for _func in (is_working_day, next_working_day, working_days_between, is_estimated,
+              add_working_days, add_days, add_hours):
+    _func.__doc__ = getattr(WorkingCalendar, _func.__name__).__doc__
+del _func
