@@ -1,0 +1,29 @@
+# The two set-up commands of the README: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Start the service with demo data on the embedded SQLite default.
+run: install
+	$(VENV)/bin/jiuzhu deploy
+	$(VENV)/bin/jiuzhu serve --demo
+
+# The whole test suite (PostgreSQL too when JIUZHU_TEST_DATABASE_URL is set).
+test: install
+	$(VENV)/bin/pytest -q
+
+bench: install
+	$(VENV)/bin/python -m tests.bench
+
+clean:
+	rm -rf $(VENV) instance

@@ -1,0 +1,50 @@
+"""jiuzhu (救助): BPMN orchestration of social-assistance review and confirmation."""
+import logging
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+from . import calendar
+from .clock import make_clock
+from .config import database_uri, from_environment
+from .engine.core import Engine
+from .engine.parser import load_lanes
+from .extensions import db
+
+log = logging.getLogger('jiuzhu')
+
+
+def create_app(config=None):
+    """The app factory. `config` (a mapping) overrides the environment."""
+    app = Flask(__name__, instance_relative_config=True)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.update(from_environment(app.instance_path))
+    if config:
+        config = dict(config)
+        if 'DATABASE_URL' in config:
+            config['SQLALCHEMY_DATABASE_URI'] = database_uri(config.pop('DATABASE_URL'), app.instance_path)
+        app.config.update(config)
+    if not app.config.get('SECRET_KEY'):
+        log.warning('SECRET_KEY is not set: using a random key, sessions and tokens end with this process')
+        app.config['SECRET_KEY'] = secrets.token_hex(32)
+    app.config.setdefault('SQLALCHEMY_ENGINE_OPTIONS', {'pool_pre_ping': True})
+
+    calendar.configure(app.config.get('JIUZHU_HOLIDAYS'))
+    db.init_app(app)
+
+    clock = make_clock(app.config['JIUZHU_CLOCK'], app.config.get('JIUZHU_CLOCK_START'))
+    engine = Engine(clock)
+    engine.lanes = load_lanes(Path(app.config['JIUZHU_PROCESSES_DIR']) / 'lanes.json')
+    engine.forms_dir = Path(app.config['JIUZHU_FORMS_DIR'])
+    app.extensions['jiuzhu.clock'] = clock
+    app.extensions['jiuzhu.engine'] = engine
+
+    from . import models  # noqa: F401  (registers the tables)
+    with app.app_context():
+        db.create_all()
+
+    from .web.health import bp as health_bp
+    app.register_blueprint(health_bp)
+    return app

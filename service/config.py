@@ -1,0 +1,30 @@
+"""Configuration from environment variables (DESIGN.md, "Conventions")."""
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def database_uri(url, instance_path):
+    if not url:
+        return f"sqlite:///{Path(instance_path) / 'jiuzhu.sqlite3'}"
+    # psycopg 3 is the driver we ship; plain postgresql:// URLs would pick psycopg2.
+    for prefix in ('postgres://', 'postgresql://'):
+        if url.startswith(prefix):
+            return 'postgresql+psycopg://' + url[len(prefix):]
+    return url
+
+
+def from_environment(instance_path):
+    env = os.environ
+    return {
+        'SQLALCHEMY_DATABASE_URI': database_uri(env.get('DATABASE_URL'), instance_path),
+        'SECRET_KEY': env.get('SECRET_KEY'),
+        'JIUZHU_CLOCK': env.get('JIUZHU_CLOCK', 'real'),
+        'JIUZHU_HOLIDAYS': env.get('JIUZHU_HOLIDAYS'),
+        'JIUZHU_PROCESSES_DIR': env.get('JIUZHU_PROCESSES_DIR', str(ROOT / 'processes')),
+        'JIUZHU_FORMS_DIR': env.get('JIUZHU_FORMS_DIR', str(ROOT / 'forms')),
+        # The embedded default runs the timer sweep inside the web process.
+        'JIUZHU_EMBEDDED_SCHEDULER': env.get('JIUZHU_EMBEDDED_SCHEDULER', '0') == '1',
+        'JIUZHU_TOKEN_HOURS': int(env.get('JIUZHU_TOKEN_HOURS', '8')),
+    }

@@ -1,0 +1,57 @@
+"""What the service needs to know about a workflow's ready user tasks."""
+from dataclasses import dataclass, field
+
+from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
+from SpiffWorkflow.util.task import TaskState
+
+
+@dataclass
+class ReadyTask:
+    task_id: str
+    bpmn_id: str
+    name: str
+    lane: str | None
+    properties: dict = field(default_factory=dict)
+    scope_task_ids: tuple = ()   # itself and each enclosing subprocess task, nearest first
+
+    @property
+    def form(self):
+        return self.properties.get('formJsonSchemaFilename')
+
+    @property
+    def ui_form(self):
+        return self.properties.get('formUiSchemaFilename')
+
+
+def _scope_chain(task):
+    chain = [str(task.id)]
+    workflow = task.workflow
+    while workflow.parent_task_id is not None:
+        parent_task = workflow.top_workflow.get_task_from_id(workflow.parent_task_id)
+        chain.append(str(parent_task.id))
+        workflow = parent_task.workflow
+    return tuple(chain)
+
+
+def describe(task):
+    spec = task.task_spec
+    return ReadyTask(
+        task_id=str(task.id), bpmn_id=spec.bpmn_id, name=spec.bpmn_name or spec.bpmn_id,
+        lane=spec.lane, properties=dict(spec.extensions.get('properties', {})),
+        scope_task_ids=_scope_chain(task))
+
+
+def ready_user_tasks(workflow):
+    return [describe(t) for t in workflow.get_tasks(state=TaskState.READY, spec_class=UserTask)]
+
+
+def ready_user_task(workflow, task_id):
+    """The spiff task for a ready user task id, or None when it is not (or no longer) ready."""
+    from uuid import UUID
+    try:
+        task = workflow.get_task_from_id(UUID(task_id))
+    except Exception:  # unknown or malformed id: to the caller it is simply not ready
+        return None
+    if task.state != TaskState.READY or not isinstance(task.task_spec, UserTask):
+        return None
+    return task

@@ -1,0 +1,30 @@
+from sqlalchemy import JSON, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+from .types import UTCDateTime
+
+
+class ProcessDefinition(db.Model):
+    """One deployed version of one process; the spec is stored here once, never in the cases."""
+
+    __tablename__ = 'process_definition'
+    __table_args__ = (UniqueConstraint('key', 'version'), UniqueConstraint('key', 'sha256'))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    category: Mapped[str | None] = mapped_column(String(50))
+    variant: Mapped[str | None] = mapped_column(String(50))
+    file: Mapped[str] = mapped_column(String(300))
+    source: Mapped[str] = mapped_column(Text)
+    dependencies: Mapped[dict] = mapped_column(JSON, default=dict)  # file name -> source text
+    spec_json: Mapped[str] = mapped_column(Text)
+    deployed_at = mapped_column(UTCDateTime)
+    deployed_by: Mapped[str] = mapped_column(String(100))
+
+    @property
+    def label(self):
+        return f'{self.key} v{self.version}'

@@ -1,0 +1,34 @@
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .types import UTCDateTime
+
+
+class ProcessInstance(db.Model):
+    """A case. `state` is SpiffWorkflow's serialization without the process spec."""
+
+    __tablename__ = 'process_instance'
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey('process_definition.id'), index=True)
+    process_key: Mapped[str] = mapped_column(String(100), index=True)
+    business_key: Mapped[str | None] = mapped_column(String(100), index=True)
+    township: Mapped[str] = mapped_column(String(50), index=True)
+    status: Mapped[str] = mapped_column(String(20), default='running', index=True)
+    overdue: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    overdue_since = mapped_column(UTCDateTime)
+    review_required: Mapped[bool] = mapped_column(Boolean, default=False)
+    summary: Mapped[dict] = mapped_column(JSON, default=dict)
+    state: Mapped[str] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
+    started_by: Mapped[str] = mapped_column(String(100))
+    created_at = mapped_column(UTCDateTime)
+    updated_at = mapped_column(UTCDateTime)
+    completed_at = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    definition = relationship('ProcessDefinition', lazy='joined')
+
+    # Optimistic locking: a concurrent writer's UPDATE matches no row and raises StaleDataError.
+    __mapper_args__ = {'version_id_col': version}

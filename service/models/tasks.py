@@ -1,0 +1,32 @@
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Index
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+from .types import UTCDateTime
+
+
+class Task(db.Model):
+    """A user task of a case: ready ones form the task lists, finished ones the accountability record."""
+
+    __tablename__ = 'task'
+    __table_args__ = (Index('ix_task_state_township', 'state', 'township'),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # SpiffWorkflow task UUID
+    instance_id: Mapped[int] = mapped_column(ForeignKey('process_instance.id'), index=True)
+    bpmn_id: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(200))
+    lane: Mapped[str | None] = mapped_column(String(100))
+    role: Mapped[str | None] = mapped_column(String(50), index=True)
+    township: Mapped[str] = mapped_column(String(50))
+    form: Mapped[str | None] = mapped_column(String(200))
+    ui_form: Mapped[str | None] = mapped_column(String(200))
+    properties: Mapped[dict] = mapped_column(JSON, default=dict)
+    state: Mapped[str] = mapped_column(String(20), default='ready')  # ready | completed | cancelled
+    assignee: Mapped[str | None] = mapped_column(String(100), index=True)
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    created_at = mapped_column(UTCDateTime)
+    due_at = mapped_column(UTCDateTime, index=True)
+    overdue: Mapped[bool] = mapped_column(Boolean, default=False)
+    completed_at = mapped_column(UTCDateTime)
+    completed_by: Mapped[str | None] = mapped_column(String(100))
+    data: Mapped[dict | None] = mapped_column(JSON)

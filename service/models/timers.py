@@ -1,0 +1,29 @@
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+from .types import UTCDateTime
+
+
+class Timer(db.Model):
+    """A waiting timer event of a case, with its due time: the scheduler sweeps these rows."""
+
+    __tablename__ = 'timer'
+    __table_args__ = (Index('ix_timer_state_due', 'state', 'due_at'),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey('process_instance.id'), index=True)
+    task_id: Mapped[str] = mapped_column(String(36))  # the waiting event's SpiffWorkflow task UUID
+    bpmn_id: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))  # deadline | wait
+    attached_to: Mapped[str | None] = mapped_column(String(100))  # BPMN id of the activity it guards
+    scope_task_id: Mapped[str | None] = mapped_column(String(36))  # ... and that activity's task UUID
+    township: Mapped[str] = mapped_column(String(50), index=True)
+    due_at = mapped_column(UTCDateTime)
+    estimated: Mapped[bool] = mapped_column(Boolean, default=False)
+    state: Mapped[str] = mapped_column(String(20), default='waiting')  # waiting | fired | cancelled
+    created_at = mapped_column(UTCDateTime)
+    fired_at = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    claimed_until = mapped_column(UTCDateTime)

@@ -1,0 +1,26 @@
+from sqlalchemy import Boolean, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+from .types import UTCDateTime
+
+ROLES = ('village_assistant', 'township_caseworker', 'township_leader', 'county_verifier',
+         'county_supervisor', 'designer', 'admin')
+COUNTY = 'county'
+
+
+class User(db.Model):
+    __tablename__ = 'app_user'
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(50))
+    township: Mapped[str] = mapped_column(String(50))  # a township code, or 'county'
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at = mapped_column(UTCDateTime)
+
+    @property
+    def is_county(self):
+        return self.township == COUNTY

@@ -1,0 +1,1 @@
+"""Camunda-style service façade: repository (definitions), runtime (cases), task, history."""

@@ -1,0 +1,149 @@
+"""The one write path: every change to a case goes through `write_case` (DESIGN.md, "One write path").
+
+Load the case, fire the timers that are due, act, run the engine steps, then in one transaction:
+the case row (optimistic version check), its task rows, its timer rows and the audit log.
+"""
+import logging
+
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+from SpiffWorkflow.exceptions import WorkflowException
+
+from .. import calendar
+from ..errors import Conflict, Invalid, NotFound
+from ..extensions import db
+from ..models import ProcessInstance, Task, Timer
+from ..engine.tasks import ready_user_tasks
+from ..engine.timers import timer_fired, waiting_timers
+from . import audit
+from .context import engine, now
+
+log = logging.getLogger('jiuzhu.write')
+
+SYSTEM_TIMER = 'system:timer'
+
+
+def _sync_timers(instance, workflow, moment):
+    """Mirror the workflow's waiting timers into timer rows; return the rows that fired now."""
+    current = {t.task_id: t for t in waiting_timers(workflow)}
+    fired = []
+    rows = db.session.scalars(select(Timer).where(Timer.instance_id == instance.id, Timer.state == 'waiting'))
+    for row in rows:
+        waiting = current.pop(row.task_id, None)
+        if waiting is not None:
+            if waiting.due != row.due_at:  # a cycle moved on to its next occurrence
+                row.due_at = waiting.due
+            continue
+        if timer_fired(workflow, row.task_id):
+            row.state, row.fired_at = 'fired', moment
+            fired.append(row)
+        else:
+            row.state = 'cancelled'
+    for t in current.values():
+        db.session.add(Timer(
+            instance_id=instance.id, task_id=t.task_id, bpmn_id=t.bpmn_id, name=t.name, kind=t.kind,
+            attached_to=t.attached_to, scope_task_id=t.scope_task_id, township=instance.township,
+            due_at=t.due, estimated=calendar.is_estimated(moment, t.due), state='waiting', created_at=moment))
+    if any(row.kind == 'deadline' for row in fired) and not instance.overdue:
+        instance.overdue, instance.overdue_since = True, moment
+    return fired
+
+
+def _sync_tasks(instance, workflow, moment, lanes, completed=None):
+    """Mirror the ready user tasks into task rows; finished ones stay as the accountability record."""
+    ready = {t.task_id: t for t in ready_user_tasks(workflow)}
+    rows = db.session.scalars(select(Task).where(Task.instance_id == instance.id, Task.state == 'ready')).all()
+    open_rows = []
+    for row in rows:
+        if row.id in ready:
+            open_rows.append((row, ready.pop(row.id)))
+        elif completed and row.id == completed[0]:
+            row.state, row.completed_at, row.completed_by, row.data = 'completed', moment, completed[1], completed[2]
+        else:
+            # Interrupted by a timer or a message, or its subprocess ended.
+            row.state, row.completed_at = 'cancelled', moment
+    for t in ready.values():
+        row = Task(id=t.task_id, instance_id=instance.id, bpmn_id=t.bpmn_id, name=t.name, lane=t.lane,
+                   role=lanes.get(t.lane), township=instance.township, form=t.form, ui_form=t.ui_form,
+                   properties=t.properties, state='ready', created_at=moment)
+        db.session.add(row)
+        open_rows.append((row, t))
+    if not open_rows:
+        return
+    db.session.flush()
+    timers = db.session.scalars(select(Timer).where(
+        Timer.instance_id == instance.id, Timer.state != 'cancelled', Timer.scope_task_id.is_not(None))).all()
+    for row, t in open_rows:
+        guarding = [tm for tm in timers if tm.scope_task_id in t.scope_task_ids]
+        row.due_at = min((tm.due_at for tm in guarding), default=None)
+        row.overdue = any(tm.kind == 'deadline' and tm.state == 'fired' for tm in guarding)
+
+
+def save(instance, workflow, actor, action, task_id=None, completed=None, **detail):
+    """Write the case and everything derived from it into the current transaction."""
+    moment = now()
+    eng = engine()
+    instance.state = eng.dump(workflow)
+    instance.updated_at = moment
+    if workflow.is_completed() and instance.status == 'running':
+        instance.status, instance.completed_at = 'completed', moment
+    fired = _sync_timers(instance, workflow, moment)
+    _sync_tasks(instance, workflow, moment, eng.lanes, completed)
+    if fired:
+        detail['timers_fired'] = [f'{row.bpmn_id}@{row.due_at.isoformat()}' for row in fired]
+    audit.record(actor, action, instance_id=instance.id, task_id=task_id, **detail)
+    db.session.flush()
+    return fired
+
+
+def _load(instance_id):
+    instance = db.session.get(ProcessInstance, instance_id)
+    if instance is None:
+        raise NotFound(f'没有编号为 {instance_id} 的案件 (no such case)', code='instance_not_found')
+    return instance, engine().load(instance.definition, instance.state)
+
+
+def _engine_error(exc):
+    details = {'task': getattr(getattr(exc, 'task', None), 'task_spec', None) and exc.task.task_spec.bpmn_id,
+               'line': getattr(exc, 'line_number', None), 'error': str(exc)}
+    return Invalid(f'流程执行出错，未作任何更改：{exc} (process error, nothing was changed)', details,
+                   code='process_error')
+
+
+def write_case(instance_id, actor, action, act=None, task_id=None, **detail):
+    """Run `act(workflow)` on a case through the write path; returns (instance, act's result).
+
+    Timers that are already due fire first and are committed on their own, so a late request
+    sees (and cannot undo) the deadline: completing a task its interrupting timer cancelled is refused.
+    """
+    try:
+        instance, workflow = _load(instance_id)
+        waiting_before = {t.task_id for t in waiting_timers(workflow)}
+        engine().advance(workflow)
+        if waiting_before != {t.task_id for t in waiting_timers(workflow)}:
+            save(instance, workflow, SYSTEM_TIMER, 'timers_fired')
+            db.session.commit()
+        if act is None:
+            return instance, None
+        if instance.status != 'running':
+            raise Conflict(f'案件已{_STATUS_ZH.get(instance.status, instance.status)}，不能再办理 (case is {instance.status})',
+                           code='case_closed')
+        result = act(workflow)
+        save(instance, workflow, actor, action, task_id=task_id,
+             completed=(task_id, actor, detail.pop('data', None)) if action == 'complete' else None, **detail)
+        db.session.commit()
+        return instance, result
+    except StaleDataError:
+        db.session.rollback()
+        raise Conflict('案件已被他人同时修改，请刷新后重试 (the case was changed by someone else)',
+                       code='concurrent_update') from None
+    except WorkflowException as exc:
+        db.session.rollback()
+        log.warning('process error on case %s (%s): %s', instance_id, action, exc)
+        raise _engine_error(exc) from None
+    except BaseException:
+        db.session.rollback()
+        raise
+
+
+_STATUS_ZH = {'completed': '办结', 'terminated': '终止', 'error': '出错'}

@@ -1,0 +1,92 @@
+"""Fixtures: a real app on a real database (SQLite always, PostgreSQL too when configured).
+
+Set JIUZHU_TEST_DATABASE_URL=postgresql://user:pw@host/db to run every database test on
+PostgreSQL as well; each test gets its own schema there, dropped afterwards.
+"""
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+
+from service import create_app
+from service.extensions import db
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_PROCESSES = ROOT / 'tests' / 'processes'
+PG_URL = os.environ.get('JIUZHU_TEST_DATABASE_URL')
+# Monday 2026-09-28 09:00 in Shanghai: the National Day example of DOMAIN.md starts here.
+T0 = '2026-09-28T09:00:00+08:00'
+
+BACKENDS = ['sqlite'] + (['postgres'] if PG_URL else [])
+
+
+def _pg_admin_engine():
+    from sqlalchemy import create_engine
+    from service.config import database_uri
+    return create_engine(database_uri(PG_URL, '.'), isolation_level='AUTOCOMMIT')
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request, tmp_path):
+    if request.param == 'sqlite':
+        yield f'sqlite:///{tmp_path / "jiuzhu.sqlite3"}'
+        return
+    from sqlalchemy import text
+    schema = 't_' + uuid.uuid4().hex[:12]
+    admin = _pg_admin_engine()
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA {schema}'))
+    sep = '&' if '?' in PG_URL else '?'
+    yield f'{PG_URL}{sep}options=-csearch_path%3D{schema}'
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP SCHEMA {schema} CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture
+def make_app(database_url, tmp_path):
+    """Build apps on the test's database; several apps may share it (restart, concurrency)."""
+    apps = []
+
+    def factory(**overrides):
+        config = {
+            'TESTING': True,
+            'DATABASE_URL': database_url,
+            'SECRET_KEY': 'test-secret',
+            'JIUZHU_CLOCK': 'manual',
+            'JIUZHU_CLOCK_START': T0,
+            'JIUZHU_HOLIDAYS': None,
+        }
+        config.update(overrides)
+        app = create_app(config)
+        apps.append(app)
+        return app
+
+    yield factory
+    for app in apps:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app):
+    app = make_app()
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def clock(app):
+    return app.extensions['jiuzhu.clock']
+
+
+@pytest.fixture
+def test_app(make_app):
+    """An app whose forms are the test forms, with tests/processes deployed."""
+    from service.services import repository
+    app = make_app(JIUZHU_FORMS_DIR=str(TEST_PROCESSES / 'forms'))
+    with app.app_context():
+        repository.deploy(repository.read_tree(TEST_PROCESSES), 'tester')
+        yield app
