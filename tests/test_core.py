@@ -48,8 +48,8 @@ def test_happy_path_records_tasks_timers_and_audit(test_app):
     tasks.complete_task(accept.id, {'note': '材料齐全'}, 'alice')
     assert set(ready(case.id)) == {'survey'}
     deadline = timers(case.id)['deadline']
-    # accepted Monday 2026-09-28: 3 working days end at 24:00 on Thursday 10-01? No: 10-01 is a holiday.
-    assert deadline.due_at.isoformat() == '2026-09-30T16:00:00+00:00'  # 24:00 of 09-30 Shanghai
+    # Accepted Monday 09-28: 09-29, 09-30, then the National Day holidays, then 10-08 is the 3rd.
+    assert deadline.due_at.isoformat() == '2026-10-08T16:00:00+00:00'  # 24:00 of 10-08 in Shanghai
     assert (deadline.kind, deadline.attached_to, deadline.state) == ('deadline', 'survey', 'waiting')
     assert ready(case.id)['survey'].due_at == deadline.due_at
 
@@ -136,7 +136,7 @@ def test_two_concurrent_writers_one_wins_one_conflicts(make_app):
     assert sorted(outcomes) == ['concurrent_update', 'ok']
     with setup.app_context():
         case = runtime.get_instance(case_id)
-        assert case.version == 2  # start + exactly one completion
+        assert case.version == 2  # the start, then exactly one completion
         done = db.session.get(Task, task_id)
         assert done.state == 'completed' and done.completed_by in ('w1', 'w2')
 
@@ -162,10 +162,10 @@ def test_running_cases_stay_on_their_version(test_app, tmp_path):
 def test_deadline_fires_when_clock_moves_and_marks_overdue(test_app, clock):
     case = start()
     tasks.complete_task(ready(case.id)['accept'].id, {}, 'alice')
-    clock.advance(timedelta(days=2, hours=14))   # Wed 09-30 23:00 Shanghai: not yet
+    clock.set('2026-10-08T23:59:59+08:00')
     runtime.fire_due_timers(case.id)
     assert timers(case.id)['deadline'].state == 'waiting'
-    clock.advance(timedelta(hours=1, seconds=1))  # past 24:00 of 09-30
+    clock.advance(timedelta(seconds=2))  # past 24:00 of 10-08
     runtime.fire_due_timers(case.id)
     fired = timers(case.id)['deadline']
     assert fired.state == 'fired'

@@ -28,7 +28,7 @@ def start_instance(process_key, township, data, actor, business_key=None):
         instance = ProcessInstance(
             definition_id=definition.id, definition=definition, process_key=definition.key,
             business_key=business_key, township=township, status='running', summary=_summary(data),
-            state='', started_by=actor, created_at=moment, updated_at=moment)
+            state=engine().dump(workflow), started_by=actor, created_at=moment, updated_at=moment)
         db.session.add(instance)
         db.session.flush()
         save(instance, workflow, actor, 'start', process=definition.key, version=definition.version)
