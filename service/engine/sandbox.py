@@ -12,6 +12,7 @@ import builtins
 import copy
 import operator
 import re
+import textwrap
 from functools import lru_cache
 
 from RestrictedPython import compile_restricted_eval, compile_restricted_exec
@@ -147,7 +148,8 @@ def _prepare(source: str, mode: str) -> str:
         raise ScriptRejected(f'expected text, got {type(source).__name__}')
     # Diagram text keeps the XML's indentation and line breaks.  Built-in
     # eval() strips leading blanks for us; the ast parser does not.
-    return source.strip() if mode == 'eval' else source
+    # Hand-written XML indents script bodies; dedent keeps line numbers.
+    return source.strip() if mode == 'eval' else textwrap.dedent(source)
 
 
 @lru_cache(maxsize=2048)
