@@ -11,7 +11,7 @@ from .clock import make_clock
 from .config import database_uri, from_environment
 from .engine.core import Engine
 from .engine.parser import load_lanes
-from .extensions import db
+from .extensions import db, tune_sqlite
 
 log = logging.getLogger('jiuzhu')
 
@@ -42,9 +42,15 @@ def create_app(config=None):
     app.extensions['jiuzhu.engine'] = engine
 
     from . import models  # noqa: F401  (registers the tables)
+    from .scheduler import models as _scheduler_models  # noqa: F401  (calendar_start)
     with app.app_context():
+        tune_sqlite(db.engine)
         db.create_all()
 
     from .web.health import bp as health_bp
     app.register_blueprint(health_bp)
+    if app.config.get('JIUZHU_EMBEDDED_SCHEDULER') and (not app.testing or (config or {}).get('JIUZHU_EMBEDDED_SCHEDULER')):
+        # Tests get no background thread unless their own config asks for one.
+        from .scheduler.runner import start_embedded
+        start_embedded(app)
     return app

@@ -94,3 +94,7 @@ def serve(host, port, demo):
             load_demo()
     click.echo(f'jiuzhu 服务已启动: http://{host}:{port}/  (clock: {app.config["JIUZHU_CLOCK"]})')
     app.run(host=host, port=port, threaded=True, use_reloader=False)
+
+
+from .scheduler.cli import scheduler_command  # noqa: E402  (the scheduler package owns its command)
+main.add_command(scheduler_command)

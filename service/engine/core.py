@@ -40,23 +40,24 @@ class Engine:
             'add_hours': calendar.add_hours,
         }
 
-    def specs(self, definition):
-        cached = self._specs.get(definition.id)
+    def specs(self, definition_id, spec_json):
+        """The restored spec of a definition version; `spec_json` is a callable, asked only on a miss."""
+        cached = self._specs.get(definition_id)
         if cached is None:
-            cached = self._specs[definition.id] = self.serializer.load_spec(definition.spec_json)
+            cached = self._specs[definition_id] = self.serializer.load_spec(spec_json())
         return cached
 
     def create(self, definition, data):
-        spec, subs = self.specs(definition)
+        spec, subs = self.specs(definition.id, lambda: definition.spec_json)
         workflow = BpmnWorkflow(spec, subs, script_engine=self.script_engine)
         # The root's data is inherited by the start event and flows on from there.
         workflow.task_tree.data.update(data)
         self.advance(workflow)
         return workflow
 
-    def load(self, definition, state):
-        spec, subs = self.specs(definition)
-        workflow = self.serializer.load_case(state, spec, subs)
+    def load(self, instance):
+        spec, subs = self.specs(instance.definition_id, lambda: instance.definition.spec_json)
+        workflow = self.serializer.load_case(instance.state, spec, subs)
         # The script engine is not part of the serialization.
         workflow.script_engine = self.script_engine
         return workflow

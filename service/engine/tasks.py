@@ -1,5 +1,6 @@
 """What the service needs to know about a workflow's ready user tasks."""
 from dataclasses import dataclass, field
+from uuid import UUID
 
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.util.task import TaskState
@@ -41,13 +42,20 @@ def describe(task):
         scope_task_ids=_scope_chain(task))
 
 
-def ready_user_tasks(workflow):
-    return [describe(t) for t in workflow.get_tasks(state=TaskState.READY, spec_class=UserTask)]
+def ready_user_tasks(workflow, tasks=None):
+    """The ready user tasks; `tasks` (already walked by the caller) saves a walk of the tree."""
+    if tasks is None:
+        tasks = workflow.get_tasks(state=TaskState.READY, spec_class=UserTask)
+    return [describe(t) for t in tasks if t.state == TaskState.READY and isinstance(t.task_spec, UserTask)]
+
+
+def open_tasks(workflow):
+    """Every READY or WAITING task, in one walk of the tree (feed it to the two functions above)."""
+    return workflow.get_tasks(state=TaskState.READY | TaskState.WAITING)
 
 
 def ready_user_task(workflow, task_id):
     """The spiff task for a ready user task id, or None when it is not (or no longer) ready."""
-    from uuid import UUID
     try:
         task = workflow.get_task_from_id(UUID(task_id))
     except Exception:  # unknown or malformed id: to the caller it is simply not ready

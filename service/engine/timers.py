@@ -76,11 +76,13 @@ def _due(task):
     return TimerEventDefinition.get_datetime(value).astimezone(timezone.utc)
 
 
-def waiting_timers(workflow):
+def waiting_timers(workflow, tasks=None):
+    """The waiting timer events; `tasks` (already walked by the caller) saves a walk of the tree."""
     found = []
-    for task in workflow.get_tasks(state=TaskState.WAITING):
+    for task in (workflow.get_tasks(state=TaskState.WAITING) if tasks is None else tasks):
         spec = task.task_spec
-        if not isinstance(spec, CatchingEvent) or not isinstance(spec.event_definition, TimerEventDefinition):
+        if task.state != TaskState.WAITING or not isinstance(spec, CatchingEvent) \
+                or not isinstance(spec.event_definition, TimerEventDefinition):
             continue
         due = _due(task)
         if due is None:
@@ -106,3 +108,29 @@ def timer_fired(workflow, task_id):
     except TaskNotFoundException:
         return False
     return task.state == TaskState.COMPLETED
+
+
+def waiting_timer_task(workflow, bpmn_id):
+    """The WAITING timer event task with this BPMN id, or None (not reached yet, fired or cancelled)."""
+    for task in workflow.get_tasks(state=TaskState.WAITING):
+        spec = task.task_spec
+        if (spec.bpmn_id == bpmn_id and isinstance(spec, CatchingEvent)
+                and isinstance(spec.event_definition, TimerEventDefinition)):
+            return task
+    return None
+
+
+def reschedule_timer(task, due_iso):
+    """Give a waiting date or duration timer a new due time.
+
+    SpiffWorkflow evaluates a timer's expression once, when the event is first reached, and keeps
+    the result in internal_data['event_value']; later data changes never move it. A deadline
+    extension (DOMAIN.md §3.3) therefore rewrites that stored value. Cycles keep a dict there and
+    are refused.
+    """
+    value = task.task_spec.event_definition.details(task).value
+    if not isinstance(value, str) or task._get_internal_data('event_fired', False):
+        raise ValueError(f'timer {task.task_spec.bpmn_id} cannot be rescheduled')
+    TimerEventDefinition.get_datetime(due_iso)   # refuse what the engine could not read later
+    task._set_internal_data(event_value=due_iso)
+    return TimerEventDefinition.get_datetime(value)

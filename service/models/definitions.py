@@ -19,9 +19,10 @@ class ProcessDefinition(db.Model):
     category: Mapped[str | None] = mapped_column(String(50))
     variant: Mapped[str | None] = mapped_column(String(50))
     file: Mapped[str] = mapped_column(String(300))
-    source: Mapped[str] = mapped_column(Text)
-    dependencies: Mapped[dict] = mapped_column(JSON, default=dict)  # file name -> source text
-    spec_json: Mapped[str] = mapped_column(Text)
+    # Large and rarely needed: loaded on access only (the engine caches restored specs by id).
+    source: Mapped[str] = mapped_column(Text, deferred=True)
+    dependencies: Mapped[dict] = mapped_column(JSON, default=dict, deferred=True)  # file name -> source text
+    spec_json: Mapped[str] = mapped_column(Text, deferred=True)
     deployed_at = mapped_column(UTCDateTime)
     deployed_by: Mapped[str] = mapped_column(String(100))
 

@@ -28,7 +28,14 @@ class ProcessInstance(db.Model):
     completed_at = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
 
-    definition = relationship('ProcessDefinition', lazy='joined')
+    definition = relationship('ProcessDefinition', lazy='select')
+    # What the write path reads with the case in one query (see services/write.py, CaseRows).
+    live_timers = relationship(
+        'Timer', primaryjoin="and_(Timer.instance_id == ProcessInstance.id, Timer.state != 'cancelled')",
+        viewonly=True, lazy='raise')
+    open_tasks = relationship(
+        'Task', primaryjoin="and_(Task.instance_id == ProcessInstance.id, Task.state == 'ready')",
+        viewonly=True, lazy='raise')
 
     # Optimistic locking: a concurrent writer's UPDATE matches no row and raises StaleDataError.
     __mapper_args__ = {'version_id_col': version}

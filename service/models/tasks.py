@@ -1,5 +1,5 @@
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Index
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .types import UTCDateTime
@@ -13,6 +13,9 @@ class Task(db.Model):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # SpiffWorkflow task UUID
     instance_id: Mapped[int] = mapped_column(ForeignKey('process_instance.id'), index=True)
+    # Declared so one flush writes the case's version-checked UPDATE before these rows:
+    # a concurrent writer then fails on the version, not on a duplicate task id.
+    instance = relationship('ProcessInstance', lazy='raise', viewonly=False)
     bpmn_id: Mapped[str] = mapped_column(String(100))
     name: Mapped[str] = mapped_column(String(200))
     lane: Mapped[str | None] = mapped_column(String(100))

@@ -5,7 +5,8 @@ from ..extensions import db
 from ..models import ProcessInstance
 from . import repository
 from .context import engine, now
-from .write import _load, save, write_case
+from .masking import mask_id_number
+from .write import CaseRows, _load, save, write_case
 
 
 def _summary(data):
@@ -15,11 +16,8 @@ def _summary(data):
             'id_number_masked': mask_id_number(number) if number else None}
 
 
-def mask_id_number(number):
-    return number[:6] + '*' * max(len(number) - 10, 0) + number[-4:] if len(number) > 10 else '*' * len(number)
-
-
-def start_instance(process_key, township, data, actor, business_key=None):
+def start_instance(process_key, township, data, actor, business_key=None, prepare=None):
+    """Start a case; `prepare(instance, data)` runs inside the same transaction (access rules use it)."""
     definition = repository.latest(process_key)
     moment = now()
     data = dict(data or {}, township=township)
@@ -31,7 +29,9 @@ def start_instance(process_key, township, data, actor, business_key=None):
             state=engine().dump(workflow), started_by=actor, created_at=moment, updated_at=moment)
         db.session.add(instance)
         db.session.flush()
-        save(instance, workflow, actor, 'start', process=definition.key, version=definition.version)
+        if prepare is not None:
+            prepare(instance, data)
+        save(instance, workflow, actor, 'start', CaseRows(), process=definition.key, version=definition.version)
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -68,3 +68,61 @@ def case_data(instance_id):
     """The case's current data: what its newest task sees."""
     _, workflow = _load(instance_id)
     return dict(workflow.last_task.data) if workflow.last_task is not None else dict(workflow.data)
+
+
+# DOMAIN.md §3.3 (S7 §4(1)): the 20-working-day total of a delegated case may be extended to 45
+# working days on these grounds only.
+EXTENSION_GROUNDS = {
+    'objection': '公示期间有异议',
+    'separated_household': '人户分离',
+    'remote_application': '异地申办',
+    'hard_investigation': '调查核实难度大',
+}
+MAX_EXTENDED_WORKING_DAYS = 45
+
+
+def extend_deadline(instance_id, timer_bpmn_id, working_days, reason, actor, note=None):
+    """Move a waiting deadline to `working_days` working days after the case's acceptance.
+
+    `reason` is one of EXTENSION_GROUNDS (its code or its Chinese wording); `note` is free text
+    for the file. The new due time, the old one and the grounds go into the audit log.
+    """
+    from .. import calendar
+    from ..engine.timers import TimerEventDefinition, reschedule_timer, waiting_timer_task
+    from ..errors import Invalid
+
+    ground = reason if reason in EXTENSION_GROUNDS else next(
+        (code for code, zh in EXTENSION_GROUNDS.items() if zh == reason), None)
+    if ground is None:
+        raise Invalid(f'延期理由不在法定情形之内：{reason!r}（可选：{"、".join(EXTENSION_GROUNDS.values())}）'
+                      f' (not a ground for extension)', details={'grounds': EXTENSION_GROUNDS},
+                      code='invalid_extension_ground')
+    if isinstance(working_days, bool) or not isinstance(working_days, int) or working_days < 1:
+        raise Invalid(f'延期后的办理时限应为正整数个工作日，收到 {working_days!r} (working_days must be a positive int)',
+                      code='invalid_extension')
+    if working_days > MAX_EXTENDED_WORKING_DAYS:
+        raise Invalid(f'延期后总时限不得超过 {MAX_EXTENDED_WORKING_DAYS} 个工作日，申请的是 {working_days} 个'
+                      f' (the extended total may not exceed {MAX_EXTENDED_WORKING_DAYS} working days)',
+                      details={'max': MAX_EXTENDED_WORKING_DAYS}, code='extension_too_long')
+    change = {}
+
+    def act(workflow):
+        task = waiting_timer_task(workflow, timer_bpmn_id)
+        if task is None:
+            raise Conflict(f'案件 {instance_id} 没有正在计时的期限 {timer_bpmn_id}（未开始、已到期或已取消）'
+                           f' (no waiting timer with this id)', code='timer_not_waiting')
+        last = workflow.last_task.data if workflow.last_task is not None else {}
+        accepted_at = task.data.get('accepted_at') or last.get('accepted_at')
+        if not accepted_at:
+            raise Conflict('案件尚未受理，无法从受理日起计算时限 (the case has no accepted_at)', code='not_accepted')
+        due = calendar.add_working_days(accepted_at, working_days)
+        old_due = reschedule_timer(task, due)
+        if TimerEventDefinition.get_datetime(due) <= old_due:
+            raise Conflict(f'延期后的期限 {due} 不晚于原期限 {old_due.isoformat()} (an extension must move the deadline later)',
+                           code='extension_not_later')
+        change.update(accepted_at=accepted_at, previous_due=old_due.isoformat(), due=due)
+
+    instance, _ = write_case(instance_id, actor, 'extend_deadline', act, timer=timer_bpmn_id,
+                             working_days=working_days, ground=ground, reason=EXTENSION_GROUNDS[ground],
+                             note=note, change=change)
+    return instance

@@ -65,3 +65,25 @@ def unclaim(task_id, actor):
     audit.record(actor, 'unclaim', instance_id=row.instance_id, task_id=task_id)
     db.session.commit()
     return row
+
+
+def assign(task_id, assignee, actor):
+    """Give a ready task to `assignee` (the caller has checked who may assign to whom)."""
+    row = get_task(task_id)
+    if row.state != 'ready':
+        raise _not_ready(row)
+    previous = row.assignee
+    row.assignee = assignee
+    audit.record(actor, 'assign', instance_id=row.instance_id, task_id=task_id, assignee=assignee, previous=previous)
+    db.session.commit()
+    return row
+
+
+def set_priority(task_id, priority, actor):
+    row = get_task(task_id)
+    if row.state != 'ready':
+        raise _not_ready(row)
+    row.priority = priority
+    audit.record(actor, 'priority', instance_id=row.instance_id, task_id=task_id, priority=priority)
+    db.session.commit()
+    return row

@@ -6,6 +6,7 @@ the case row (optimistic version check), its task rows, its timer rows and the a
 import logging
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 from SpiffWorkflow.exceptions import WorkflowException
 
@@ -13,7 +14,7 @@ from .. import calendar
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..models import ProcessInstance, Task, Timer
-from ..engine.tasks import ready_user_tasks
+from ..engine.tasks import open_tasks, ready_user_tasks
 from ..engine.timers import timer_fired, waiting_timers
 from . import audit
 from .context import engine, now
@@ -23,16 +24,33 @@ log = logging.getLogger('jiuzhu.write')
 SYSTEM_TIMER = 'system:timer'
 
 
-def _sync_timers(instance, workflow, moment):
+class CaseRows:
+    """The live timer rows and open task rows of one case, read with it."""
+
+    def __init__(self, timers=(), open_tasks=()):
+        self.timers = list(timers)
+        self.open_tasks = list(open_tasks)
+
+    @classmethod
+    def of(cls, instance):
+        return cls(instance.live_timers, instance.open_tasks)
+
+    def anything_due(self, moment):
+        return any(t.state == 'waiting' and t.due_at <= moment for t in self.timers)
+
+
+def _sync_timers(instance, workflow, moment, rows, walked):
     """Mirror the workflow's waiting timers into timer rows; return the rows that fired now."""
-    current = {t.task_id: t for t in waiting_timers(workflow)}
+    current = {t.task_id: t for t in waiting_timers(workflow, walked)}
     fired = []
-    rows = db.session.scalars(select(Timer).where(Timer.instance_id == instance.id, Timer.state == 'waiting'))
-    for row in rows:
+    for row in rows.timers:
+        if row.state != 'waiting':
+            continue
         waiting = current.pop(row.task_id, None)
         if waiting is not None:
-            if waiting.due != row.due_at:  # a cycle moved on to its next occurrence
+            if waiting.due != row.due_at:  # a cycle moved on, or a deadline was extended
                 row.due_at = waiting.due
+                row.estimated = calendar.is_estimated(moment, waiting.due)
             continue
         if timer_fired(workflow, row.task_id):
             row.state, row.fired_at = 'fired', moment
@@ -40,23 +58,24 @@ def _sync_timers(instance, workflow, moment):
         else:
             row.state = 'cancelled'
     for t in current.values():
-        db.session.add(Timer(
+        row = Timer(
             instance_id=instance.id, task_id=t.task_id, bpmn_id=t.bpmn_id, name=t.name, kind=t.kind,
             attached_to=t.attached_to, scope_task_id=t.scope_task_id, township=instance.township,
-            due_at=t.due, estimated=calendar.is_estimated(moment, t.due), state='waiting', created_at=moment))
+            due_at=t.due, estimated=calendar.is_estimated(moment, t.due), state='waiting', created_at=moment)
+        db.session.add(row)
+        rows.timers.append(row)
     if any(row.kind == 'deadline' for row in fired) and not instance.overdue:
         instance.overdue, instance.overdue_since = True, moment
     return fired
 
 
-def _sync_tasks(instance, workflow, moment, lanes, completed=None):
+def _sync_tasks(instance, workflow, moment, lanes, rows, walked, completed=None):
     """Mirror the ready user tasks into task rows; finished ones stay as the accountability record."""
-    ready = {t.task_id: t for t in ready_user_tasks(workflow)}
-    rows = db.session.scalars(select(Task).where(Task.instance_id == instance.id, Task.state == 'ready')).all()
-    open_rows = []
-    for row in rows:
+    ready = {t.task_id: t for t in ready_user_tasks(workflow, walked)}
+    still_open = []
+    for row in rows.open_tasks:
         if row.id in ready:
-            open_rows.append((row, ready.pop(row.id)))
+            still_open.append((row, ready.pop(row.id)))
         elif completed and row.id == completed[0]:
             row.state, row.completed_at, row.completed_by, row.data = 'completed', moment, completed[1], completed[2]
         else:
@@ -67,40 +86,43 @@ def _sync_tasks(instance, workflow, moment, lanes, completed=None):
                    role=lanes.get(t.lane), township=instance.township, form=t.form, ui_form=t.ui_form,
                    properties=t.properties, state='ready', created_at=moment)
         db.session.add(row)
-        open_rows.append((row, t))
-    if not open_rows:
-        return
-    db.session.flush()
-    timers = db.session.scalars(select(Timer).where(
-        Timer.instance_id == instance.id, Timer.state != 'cancelled', Timer.scope_task_id.is_not(None))).all()
-    for row, t in open_rows:
-        guarding = [tm for tm in timers if tm.scope_task_id in t.scope_task_ids]
+        still_open.append((row, t))
+    rows.open_tasks = [row for row, _ in still_open]
+    guards = [tm for tm in rows.timers if tm.state != 'cancelled' and tm.scope_task_id is not None]
+    for row, t in still_open:
+        guarding = [tm for tm in guards if tm.scope_task_id in t.scope_task_ids]
         row.due_at = min((tm.due_at for tm in guarding), default=None)
         row.overdue = any(tm.kind == 'deadline' and tm.state == 'fired' for tm in guarding)
 
 
-def save(instance, workflow, actor, action, task_id=None, completed=None, **detail):
+def save(instance, workflow, actor, action, rows, task_id=None, completed=None, **detail):
     """Write the case and everything derived from it into the current transaction."""
     moment = now()
     eng = engine()
-    instance.state = eng.dump(workflow)
-    instance.updated_at = moment
-    if workflow.is_completed() and instance.status == 'running':
-        instance.status, instance.completed_at = 'completed', moment
-    fired = _sync_timers(instance, workflow, moment)
-    _sync_tasks(instance, workflow, moment, eng.lanes, completed)
-    if fired:
-        detail['timers_fired'] = [f'{row.bpmn_id}@{row.due_at.isoformat()}' for row in fired]
-    audit.record(actor, action, instance_id=instance.id, task_id=task_id, **detail)
+    with db.session.no_autoflush:
+        instance.state = eng.dump(workflow)
+        instance.updated_at = moment
+        if workflow.is_completed() and instance.status == 'running':
+            instance.status, instance.completed_at = 'completed', moment
+        walked = open_tasks(workflow)
+        fired = _sync_timers(instance, workflow, moment, rows, walked)
+        _sync_tasks(instance, workflow, moment, eng.lanes, rows, walked, completed)
+        if fired:
+            detail['timers_fired'] = [f'{row.bpmn_id}@{row.due_at.isoformat()}' for row in fired]
+        audit.record(actor, action, instance_id=instance.id, task_id=task_id, **detail)
     db.session.flush()
     return fired
 
 
 def _load(instance_id):
-    instance = db.session.get(ProcessInstance, instance_id)
+    # One query: the case with its live timers and open tasks (a small cartesian product).
+    instance = db.session.scalars(
+        select(ProcessInstance).where(ProcessInstance.id == instance_id)
+        .options(joinedload(ProcessInstance.live_timers), joinedload(ProcessInstance.open_tasks))
+        .execution_options(populate_existing=True)).unique().first()
     if instance is None:
         raise NotFound(f'没有编号为 {instance_id} 的案件 (no such case)', code='instance_not_found')
-    return instance, engine().load(instance.definition, instance.state)
+    return instance, engine().load(instance)
 
 
 def _engine_error(exc):
@@ -118,15 +140,16 @@ def write_case(instance_id, actor, action, act=None, task_id=None, **detail):
     """
     try:
         instance, workflow = _load(instance_id)
-        waiting_before = {t.task_id for t in waiting_timers(workflow)}
-        engine().advance(workflow)
-        if waiting_before != {t.task_id for t in waiting_timers(workflow)}:
-            save(instance, workflow, SYSTEM_TIMER, 'timers_fired')
+        rows = CaseRows.of(instance)
+        # The timer rows mirror the waiting timers, so they tell without walking the task tree.
+        if rows.anything_due(now()):
+            engine().advance(workflow)
+            save(instance, workflow, SYSTEM_TIMER, 'timers_fired', rows)
             db.session.commit()
         if act is None:
             return instance, None
         result = act(workflow)
-        save(instance, workflow, actor, action, task_id=task_id,
+        save(instance, workflow, actor, action, rows, task_id=task_id,
              completed=(task_id, actor, detail.pop('data', None)) if action == 'complete' else None, **detail)
         db.session.commit()
         return instance, result

@@ -1,0 +1,22 @@
+import click
+
+
+@click.command('scheduler')
+@click.option('--interval', type=float, default=None,
+              help='Seconds between sweeps (default: JIUZHU_SWEEP_SECONDS or 30).')
+@click.option('--once', is_flag=True, help='Sweep once (start missing monthly cases, fire due timers) and exit.')
+def scheduler_command(interval, once):
+    """Fire due timers and start the monthly calendar cases (several may run against PostgreSQL)."""
+    from .. import create_app
+    from .monthly import start_monthly_cases
+    from .runner import run_blocking
+    from .sweep import sweep_due
+    # Never an embedded scheduler next to the blocking one in the same process.
+    app = create_app({'JIUZHU_EMBEDDED_SCHEDULER': False})
+    if once:
+        started = start_monthly_cases(app)
+        fired = sweep_due(app)
+        click.echo(f'已启动月度案件 {len(started)} 件，已触发定时器 {fired} 个 (started {len(started)}, fired {fired})')
+        return
+    click.echo(f'jiuzhu 定时任务已启动 (scheduler started, clock: {app.config["JIUZHU_CLOCK"]})')
+    run_blocking(app, interval)

@@ -1,0 +1,180 @@
+"""The timer sweep: find due timer rows, claim them, fire each case through the write path.
+
+Timers are rows (DESIGN.md): the engine writes each waiting timer's due time to the `timer`
+table, and this module is the only thing that turns a due row into a fired timer. It holds
+no timer in memory between sweeps, so its memory does not grow with the number of waiting
+timers and nothing is lost when a scheduler process dies.
+
+Due-ness is judged by the app's clock (a manual clock in tests and demo mode); claim leases
+are judged by wall time, because a lease is about whether a scheduler *process* is still
+alive, and a demo clock moved by a month must not expire (or freeze) every claim.
+"""
+import logging
+import os
+import socket
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import func, or_, select, update
+
+from ..errors import Conflict
+from ..extensions import db
+from ..models import Timer
+from ..services import runtime
+from ..services.context import clock as app_clock
+
+log = logging.getLogger('jiuzhu.scheduler')
+
+DEFAULT_BATCH = 100
+DEFAULT_LEASE_SECONDS = 300
+
+_PROCESS_OWNER = f'{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}'
+
+
+def wall_now():
+    return datetime.now(timezone.utc)
+
+
+def _due_condition(now, wall):
+    # Strictly before now: SpiffWorkflow fires a timer only when its due time is < now, so a
+    # row due exactly now would be claimed, not fire, and be claimed again in a tight loop.
+    return (Timer.state == 'waiting', Timer.due_at < now,
+            or_(Timer.claimed_until.is_(None), Timer.claimed_until < wall))
+
+
+class Sweeper:
+    """One scheduler's view of the timer table; several may share a database."""
+
+    def __init__(self, app, owner=None, batch=None, lease_seconds=None, wall=wall_now):
+        self.app = app
+        self.owner = owner or _PROCESS_OWNER
+        self.batch = batch or int(app.config.get('JIUZHU_SWEEP_BATCH', DEFAULT_BATCH))
+        self.lease = timedelta(seconds=lease_seconds if lease_seconds is not None
+                               else float(app.config.get('JIUZHU_CLAIM_SECONDS', DEFAULT_LEASE_SECONDS)))
+        self.wall = wall
+
+    # -- claiming ------------------------------------------------------------
+
+    def claim(self, now, exclude=()):
+        """Claim up to `batch` due rows in one short transaction; returns [(timer id, instance id)].
+
+        PostgreSQL: the inner SELECT locks candidate rows FOR UPDATE SKIP LOCKED, so a concurrent
+        scheduler takes other rows instead of waiting; a row another scheduler claimed and committed
+        meanwhile is re-checked against the WHERE clause and dropped. SQLite has no row locks, but
+        it runs one writer at a time, so the conditional UPDATE alone is enough there.
+        """
+        wall = self.wall()
+        conditions = _due_condition(now, wall)
+        candidates = select(Timer.id).where(*conditions)
+        if exclude:
+            candidates = candidates.where(Timer.instance_id.not_in(list(exclude)))
+        candidates = candidates.order_by(Timer.due_at).limit(self.batch)
+        if db.engine.dialect.name == 'postgresql':
+            candidates = candidates.with_for_update(skip_locked=True)
+        stmt = (update(Timer).where(Timer.id.in_(candidates.scalar_subquery()), *conditions)
+                .values(claimed_by=self.owner, claimed_until=wall + self.lease)
+                .returning(Timer.id, Timer.instance_id)
+                .execution_options(synchronize_session=False))
+        try:
+            rows = db.session.execute(stmt).all()
+            db.session.commit()
+        except BaseException:
+            db.session.rollback()
+            raise
+        return [(r.id, r.instance_id) for r in rows]
+
+    def release(self, timer_ids):
+        """Give back claims on rows that are still waiting, so the next sweep can retry them."""
+        if not timer_ids:
+            return
+        db.session.execute(update(Timer).where(Timer.id.in_(timer_ids), Timer.state == 'waiting',
+                                               Timer.claimed_by == self.owner)
+                           .values(claimed_by=None, claimed_until=None)
+                           .execution_options(synchronize_session=False))
+        db.session.commit()
+
+    # -- firing --------------------------------------------------------------
+
+    def fire_case(self, instance_id, timer_ids):
+        """Fire one case's due timers in its own write-path transaction; returns how many fired."""
+        try:
+            runtime.fire_due_timers(instance_id)
+        except Conflict as exc:
+            # Someone wrote the case at the same moment; its own write fired the due timers, or
+            # the next sweep will.
+            log.info('case %s changed while its timers fired (%s); retrying next sweep', instance_id, exc.code)
+            db.session.rollback()
+            self.release(timer_ids)
+            return 0
+        except Exception:
+            # Keep the claim: the case is retried when the lease runs out, not in a tight loop.
+            log.exception('firing the timers of case %s failed; retrying after the claim lease', instance_id)
+            db.session.rollback()
+            return 0
+        fired = db.session.scalar(select(func.count()).select_from(Timer)
+                                  .where(Timer.id.in_(timer_ids), Timer.state == 'fired'))
+        # A row can stay waiting after its case was written: e.g. a cycle moved on to its next
+        # occurrence. Unclaim it so it is judged again by its new due time.
+        self.release(timer_ids)
+        return fired
+
+    def sweep(self):
+        """Fire every timer due by the app clock now; returns the number of timer rows fired."""
+        with self.app.app_context():
+            now = app_clock().now()
+            done = set()
+            fired = 0
+            while True:
+                # Cases written in this sweep are not claimed again: a row that stays due after its
+                # case was fired (an engine that disagrees) must not loop; the next sweep sees it.
+                claimed = self.claim(now, exclude=done)
+                if not claimed:
+                    break
+                by_case = {}
+                for timer_id, instance_id in claimed:
+                    by_case.setdefault(instance_id, []).append(timer_id)
+                for instance_id, timer_ids in by_case.items():
+                    fired += self.fire_case(instance_id, timer_ids)
+                    done.add(instance_id)
+                    db.session.expunge_all()   # the session must not grow over a long sweep
+            if fired:
+                log.info('sweep fired %d timer(s) due before %s', fired, now.isoformat())
+            db.session.remove()
+            return fired
+
+    # -- when to wake ----------------------------------------------------------
+
+    def next_wakeup(self):
+        """(earliest due of a claimable waiting row by the app clock, earliest claim expiry by wall time)."""
+        with self.app.app_context():
+            wall = self.wall()
+            due = db.session.scalar(select(func.min(Timer.due_at)).where(
+                Timer.state == 'waiting', or_(Timer.claimed_until.is_(None), Timer.claimed_until < wall)))
+            expiry = db.session.scalar(select(func.min(Timer.claimed_until)).where(
+                Timer.state == 'waiting', Timer.claimed_until >= wall))
+            db.session.remove()
+            return due, expiry
+
+
+def sweep_due(app, **options):
+    """Fire every timer of `app`'s database that is due by `app`'s clock; returns the fired count.
+
+    Safe to call from a request (it pushes its own app context and session) and from several
+    processes at once (rows are claimed before they are fired).
+    """
+    return Sweeper(app, **options).sweep()
+
+
+def seconds_until(moment, clock_now):
+    """Wall seconds to sleep until `moment` on a real clock (a manual clock never gets there)."""
+    if moment is None:
+        return None
+    return max(0.0, (moment - clock_now).total_seconds())
+
+
+def timed_sweep(app, **options):
+    """A sweep and how long it took (for logs and the benchmark)."""
+    started = time.perf_counter()
+    fired = sweep_due(app, **options)
+    return fired, time.perf_counter() - started

@@ -1,0 +1,1 @@
+"""Marshmallow request/response schemas of the REST API; the OpenAPI document is generated from them."""

@@ -1,0 +1,31 @@
+from marshmallow import Schema, fields, validate
+
+from ..services.masking import mask_data
+
+
+class ErrorSchema(Schema):
+    error = fields.String(required=True, metadata={'description': 'machine-readable code, e.g. not_found'})
+    message = fields.String(required=True, metadata={'description': '说明（中文，附英文）'})
+    details = fields.Raw(allow_none=True, metadata={'description': 'field errors {path: message}, or problems'})
+
+
+class PageArgs(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+def page_schema(item_schema, name):
+    """A paginated list: {items, total, page, per_page} (totals are in the body, not in headers)."""
+    return Schema.from_dict({
+        'items': fields.List(fields.Nested(item_schema), required=True),
+        'total': fields.Integer(required=True),
+        'page': fields.Integer(required=True),
+        'per_page': fields.Integer(required=True),
+    }, name=name)
+
+
+class MaskedDict(fields.Dict):
+    """A dict whose ID and phone numbers are masked on output (lists and logs)."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return super()._serialize(mask_data(value) if value is not None else None, attr, obj, **kwargs)

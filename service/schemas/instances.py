@@ -1,0 +1,97 @@
+from marshmallow import Schema, fields, validate
+
+from .common import MaskedDict, PageArgs, page_schema
+from .tasks import TaskSchema
+
+
+class TimerSchema(Schema):
+    id = fields.Integer()
+    instance_id = fields.Integer()
+    bpmn_id = fields.String()
+    name = fields.String()
+    kind = fields.String(metadata={'description': 'deadline (overdue when fired) | wait'})
+    attached_to = fields.String(allow_none=True)
+    township = fields.String()
+    due_at = fields.DateTime(allow_none=True)
+    estimated = fields.Boolean(metadata={'description': 'due date outside the known statutory calendar'})
+    state = fields.String(metadata={'description': 'waiting | fired | cancelled'})
+    fired = fields.Function(lambda t: t.state == 'fired')
+    fired_at = fields.DateTime(allow_none=True)
+
+
+TimerPage = page_schema(TimerSchema, 'TimerPage')
+
+
+class TimerListArgs(PageArgs):
+    township = fields.String(validate=validate.Length(max=50))
+    state = fields.String(validate=validate.OneOf(['waiting', 'fired', 'cancelled']))
+    overdue = fields.Boolean(metadata={'description': 'true: fired deadlines only'})
+    instance_id = fields.Integer(validate=validate.Range(min=1))
+
+
+class VersionSchema(Schema):
+    key = fields.String()
+    version = fields.Integer()
+    name = fields.String()
+    variant = fields.String(allow_none=True)
+    category = fields.String(allow_none=True)
+    label = fields.String()
+
+
+class InstanceSchema(Schema):
+    id = fields.Integer()
+    process_key = fields.String()
+    business_key = fields.String(allow_none=True)
+    township = fields.String()
+    status = fields.String(metadata={'description': 'running | completed | error'})
+    overdue = fields.Boolean()
+    overdue_since = fields.DateTime(allow_none=True)
+    review_required = fields.Boolean(metadata={'description': 'close-relative case: 100 % county review'})
+    summary = MaskedDict()
+    version = fields.Nested(VersionSchema, attribute='definition')
+    started_by = fields.String()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    completed_at = fields.DateTime(allow_none=True)
+
+
+InstancePage = page_schema(InstanceSchema, 'InstancePage')
+
+
+class StartRequest(Schema):
+    process_key = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    township = fields.String(required=True, validate=validate.Length(min=1, max=50))
+    business_key = fields.String(allow_none=True, validate=validate.Length(max=100))
+    data = fields.Dict(load_default=dict)
+
+
+class StartedSchema(InstanceSchema):
+    ready_tasks = fields.List(fields.Nested(TaskSchema))
+
+
+class HistoryItemSchema(Schema):
+    kind = fields.String(metadata={'description': 'audit | task'})
+    at = fields.DateTime(allow_none=True)
+    actor = fields.String(allow_none=True)
+    action = fields.String()
+    task_id = fields.String(allow_none=True)
+    task_name = fields.String(allow_none=True)
+    detail = fields.Dict()
+
+
+class InstanceDetailSchema(InstanceSchema):
+    ready_tasks = fields.List(fields.Nested(TaskSchema))
+    timers = fields.List(fields.Nested(TimerSchema))
+    history = fields.List(fields.Nested(HistoryItemSchema))
+
+
+class InstanceListArgs(PageArgs):
+    status = fields.String(validate=validate.OneOf(['running', 'completed', 'error']))
+    township = fields.String(validate=validate.Length(max=50))
+    process_key = fields.String(validate=validate.Length(max=100))
+    overdue = fields.Boolean()
+    review_required = fields.Boolean()
+
+
+class MessageRequest(Schema):
+    payload = fields.Dict(load_default=dict, metadata={'description': 'lands in the variable the diagram names'})

@@ -1,0 +1,62 @@
+from marshmallow import Schema, fields, validate
+
+from .common import PageArgs, page_schema
+
+
+class TaskSchema(Schema):
+    id = fields.String(required=True)
+    instance_id = fields.Integer(required=True)
+    process_key = fields.Function(lambda t: t.instance.process_key if getattr(t, 'instance', None) else None)
+    bpmn_id = fields.String(metadata={'description': 'task id in the diagram'})
+    name = fields.String(metadata={'description': 'task name (Chinese)'})
+    lane = fields.String(allow_none=True)
+    role = fields.String(allow_none=True, metadata={'description': 'the role that may claim and complete it'})
+    township = fields.String()
+    assignee = fields.String(allow_none=True)
+    priority = fields.Integer()
+    state = fields.String(metadata={'description': 'ready | completed | cancelled'})
+    created_at = fields.DateTime()
+    due_at = fields.DateTime(allow_none=True)
+    overdue = fields.Boolean()
+    form_key = fields.String(attribute='form', allow_none=True)
+    ui_form_key = fields.String(attribute='ui_form', allow_none=True)
+    completed_at = fields.DateTime(allow_none=True)
+    completed_by = fields.String(allow_none=True)
+
+
+TaskPage = page_schema(TaskSchema, 'TaskPage')
+
+
+class TaskListArgs(PageArgs):
+    mine = fields.Boolean(load_default=False, metadata={'description': 'assigned to me'})
+    group = fields.Boolean(load_default=False, metadata={'description': 'tasks of my role (claimed or not)'})
+    unassigned = fields.Boolean(metadata={'description': 'true: nobody claimed it yet; false: claimed'})
+    township = fields.String(validate=validate.Length(max=50))
+    overdue = fields.Boolean()
+    due_before = fields.AwareDateTime(default_timezone=None)
+    instance_id = fields.Integer(validate=validate.Range(min=1))
+    state = fields.String(load_default='ready', validate=validate.OneOf(['ready', 'completed', 'cancelled', 'all']))
+
+
+class FormSchema(Schema):
+    key = fields.String()
+    schema = fields.Dict(metadata={'description': 'JSON Schema of the form'})
+    ui_schema = fields.Dict(allow_none=True)
+
+
+class TaskDetailSchema(Schema):
+    task = fields.Nested(TaskSchema)
+    form = fields.Nested(FormSchema, allow_none=True)
+    data = fields.Dict(metadata={'description': "the case's current data (unmasked; this read is audited)"})
+
+
+class CompleteRequest(Schema):
+    data = fields.Dict(load_default=dict, metadata={'description': 'the form fields'})
+
+
+class AssignRequest(Schema):
+    username = fields.String(required=True, validate=validate.Length(min=1, max=100))
+
+
+class PriorityRequest(Schema):
+    priority = fields.Integer(required=True, validate=validate.Range(min=-100, max=100))

@@ -1,0 +1,251 @@
+"""Who may see and do what: every authorization rule of the API and the web pages lives here.
+
+Views call these checks and scopes and decide nothing themselves. Rules:
+
+- township staff see and act only on their own township's cases; another township's case
+  answers 404 exactly like a missing one, so its existence does not leak;
+- county verifiers, county supervisors and admins see all townships; designers deploy
+  definitions and do not read cases;
+- a task is claimed and completed only by users of its lane's role (processes/lanes.json), so a
+  task in the 镇街分管领导 lane — the confirmation — is only ever completed by a township leader;
+  the completer is always the authenticated caller (严禁代签), and admin has no override;
+- whoever completed a task named in a task's `separateFrom` property may not complete it;
+- staff registered as close relatives of the applicant (近亲属备案) are excluded from the case.
+"""
+from sqlalchemy import exists, not_, select
+
+from ..errors import Conflict, Forbidden, NotFound
+from ..extensions import db
+from ..models import CaseExclusion, ProcessInstance, Task, Timer, User
+from .users import COUNTY_ROLES, ROLE_NAMES, TOWNSHIP_ROLES, relatives_of
+
+ALL_TOWNSHIPS_ROLES = frozenset({'county_verifier', 'county_supervisor', 'admin'})
+CASE_READERS = TOWNSHIP_ROLES | ALL_TOWNSHIPS_ROLES
+STARTERS = frozenset({'township_caseworker', 'village_assistant'})
+DEPLOYERS = frozenset({'designer', 'admin'})
+CLOCK_SETTERS = frozenset({'admin', 'county_supervisor'})
+AUDIT_READERS = frozenset({'county_supervisor', 'admin'})
+USER_READERS = frozenset({'township_leader', 'county_supervisor', 'admin'})
+RELATIVE_REGISTRARS = frozenset({'township_leader', 'county_supervisor', 'admin'})
+
+# Who delivers each message: mirrors the "Messages" table of processes/README.md.
+MESSAGE_SENDERS = {
+    'verification_result': frozenset({'county_verifier'}),
+    'objection': frozenset({'village_assistant', 'township_caseworker', 'township_leader', 'county_supervisor'}),
+    'supplement_received': frozenset({'village_assistant', 'township_caseworker'}),
+}
+DEFAULT_MESSAGE_SENDERS = frozenset({'township_caseworker', 'township_leader', 'county_supervisor'})
+
+
+def _forbidden(message, code='forbidden'):
+    return Forbidden(message, code=code)
+
+
+def _require(user, roles, what):
+    if user.role not in roles:
+        raise _forbidden(f'当前角色无权{what} (role {user.role} may not do this)')
+
+
+def sees_all_townships(user):
+    return user.role in ALL_TOWNSHIPS_ROLES
+
+
+def _case_not_found(instance_id):
+    return NotFound(f'没有编号为 {instance_id} 的案件 (no such case)', code='instance_not_found')
+
+
+def _task_not_found(task_id):
+    return NotFound(f'没有这个待办任务 (no such task: {task_id})', code='task_not_found')
+
+
+def _is_excluded(user, instance_id):
+    return db.session.scalar(select(exists().where(
+        CaseExclusion.instance_id == instance_id, CaseExclusion.username == user.username)))
+
+
+def _not_excluded(user, instance_id_col):
+    return not_(exists().where(CaseExclusion.instance_id == instance_id_col,
+                               CaseExclusion.username == user.username))
+
+
+# ------------------------------------------------------------------ list scopes
+
+def scope_instances(user, stmt):
+    require_case_reader(user)
+    if not sees_all_townships(user):
+        stmt = stmt.where(ProcessInstance.township == user.township)
+    return stmt.where(_not_excluded(user, ProcessInstance.id))
+
+
+def scope_tasks(user, stmt):
+    require_case_reader(user)
+    if not sees_all_townships(user):
+        stmt = stmt.where(Task.township == user.township)
+    return stmt.where(_not_excluded(user, Task.instance_id))
+
+
+def scope_timers(user, stmt):
+    require_case_reader(user)
+    if not sees_all_townships(user):
+        stmt = stmt.where(Timer.township == user.township)
+    return stmt.where(_not_excluded(user, Timer.instance_id))
+
+
+def require_case_reader(user):
+    _require(user, CASE_READERS, '查看案件')
+
+
+# ------------------------------------------------------------------ cases
+
+def check_instance_visible(user, instance, instance_id=None):
+    """The case exists for this user (404 otherwise, also for another township's case)."""
+    require_case_reader(user)
+    if instance is None or (not sees_all_townships(user) and instance.township != user.township):
+        raise _case_not_found(instance_id if instance is None else instance.id)
+
+
+def check_instance_read(user, instance, instance_id=None):
+    check_instance_visible(user, instance, instance_id)
+    if _is_excluded(user, instance.id):
+        raise _forbidden('您是本案申请人的近亲属，需回避 (close relative of the applicant: excluded)', 'excluded')
+
+
+def check_start(user, township):
+    _require(user, STARTERS, '发起申请')
+    if township != user.township:
+        raise _forbidden('只能为本镇街发起申请 (only for your own township)', 'other_township')
+
+
+def check_message(user, instance, name):
+    check_instance_read(user, instance)
+    if instance.status != 'running':
+        raise Conflict(f'案件已结束（{instance.status}），不再接收消息 (case is not running)', code='not_running')
+    _require(user, MESSAGE_SENDERS.get(name, DEFAULT_MESSAGE_SENDERS), f'发送消息 {name}')
+
+
+def exclusions_at_start(data):
+    """(username, reason) pairs of staff who must stay out of a case with this start data."""
+    found = []
+    declared = data.get('close_relative_of_staff')
+    for username in ([declared] if isinstance(declared, str) else declared or []):
+        if isinstance(username, str) and username.strip():
+            found.append((username.strip(), 'declared'))
+    applicant = data.get('applicant') if isinstance(data.get('applicant'), dict) else {}
+    for username in relatives_of(applicant.get('id_number')):
+        found.append((username, 'registered'))
+    return list(dict((u, r) for u, r in found).items())
+
+
+def apply_exclusions(instance, data):
+    """Record who is excluded and flag the case for the county's 100 % review."""
+    pairs = exclusions_at_start(data)
+    for username, reason in pairs:
+        db.session.add(CaseExclusion(instance_id=instance.id, username=username, reason=reason))
+    if pairs:
+        instance.review_required = True
+    return pairs
+
+
+# ------------------------------------------------------------------ tasks
+
+def check_task_read(user, task, task_id=None):
+    require_case_reader(user)
+    if task is None or (not sees_all_townships(user) and task.township != user.township):
+        raise _task_not_found(task_id if task is None else task.id)
+    if _is_excluded(user, task.instance_id):
+        raise _forbidden('您是本案申请人的近亲属，需回避 (close relative of the applicant: excluded)', 'excluded')
+
+
+def _check_can_work(user, task):
+    """The rules shared by claim and complete: lane role, separation of duties, exclusion."""
+    check_task_read(user, task)
+    if task.role != user.role:
+        raise _forbidden(f'任务「{task.name}」只能由{_role_zh(task.role)}办理 (task belongs to role {task.role})',
+                         'wrong_role')
+    separate = [s.strip() for s in (task.properties or {}).get('separateFrom', '').split(',') if s.strip()]
+    if separate:
+        did = db.session.scalar(select(Task.name).where(
+            Task.instance_id == task.instance_id, Task.bpmn_id.in_(separate), Task.state == 'completed',
+            Task.completed_by == user.username).limit(1))
+        if did is not None:
+            raise _forbidden(f'您已办理本案「{did}」，不能再办理「{task.name}」 (separation of duties: you completed '
+                             f'{did})', 'separation_of_duties')
+
+
+def check_claim(user, task):
+    _check_can_work(user, task)
+
+
+def check_complete(user, task):
+    _check_can_work(user, task)
+    if task.assignee and task.assignee != user.username:
+        raise _forbidden(f'任务已由 {task.assignee} 认领，不能代为办理 (claimed by someone else; no proxy signing)',
+                         'claimed_by_other')
+
+
+def check_unclaim(user, task):
+    check_task_read(user, task)
+    if task.assignee == user.username:
+        return
+    if user.role == 'township_leader' and task.township == user.township:
+        return
+    raise _forbidden('只能退回自己认领的任务 (only your own claim can be given back)')
+
+
+def check_assign(user, task, target):
+    """A township leader assigns tasks of its township; a county supervisor assigns county-lane tasks."""
+    check_task_read(user, task)
+    county_lane = task.role in COUNTY_ROLES
+    if not ((user.role == 'township_leader' and not county_lane) or (user.role == 'county_supervisor' and county_lane)):
+        raise _forbidden('当前角色无权分派此任务 (may not assign this task)')
+    if target is None or not target.active:
+        raise NotFound('没有这个可用的用户 (no such active user)', code='user_not_found')
+    if target.role != task.role:
+        raise _forbidden(f'只能分派给{_role_zh(task.role)} (assignee must have role {task.role})', 'wrong_role')
+    if not county_lane and target.township != task.township:
+        raise _forbidden('只能分派给本镇街人员 (assignee must be of the same township)', 'other_township')
+    if _is_excluded(target, task.instance_id):
+        raise _forbidden(f'{target.username} 是本案申请人的近亲属，需回避 (assignee is excluded)', 'excluded')
+
+
+def check_set_priority(user, task):
+    """Township leaders order their township's work; county supervisors any township's."""
+    check_task_read(user, task)
+    if not ((user.role == 'township_leader' and task.township == user.township) or user.role == 'county_supervisor'):
+        raise _forbidden('当前角色无权调整任务优先级 (may not change priority)')
+
+
+def visible_users(user, stmt):
+    _require(user, USER_READERS, '查看人员')
+    if user.role == 'township_leader':
+        stmt = stmt.where(User.township == user.township)
+    return stmt
+
+
+# ------------------------------------------------------------------ administration
+
+def check_deploy(user):
+    _require(user, DEPLOYERS, '部署流程')
+
+
+def check_clock_set(user, clock):
+    _require(user, CLOCK_SETTERS, '调整时钟')
+    if not clock.manual:
+        raise Conflict('系统时钟为真实时间，不能调整；只有测试和演示模式（JIUZHU_CLOCK=manual）可以调整 '
+                       '(the clock is real; only a manual clock can be set)', code='clock_not_manual')
+
+
+def check_audit_read(user):
+    _require(user, AUDIT_READERS, '查看审计日志')
+
+
+def check_register_relative(user, staff):
+    _require(user, RELATIVE_REGISTRARS, '办理近亲属备案')
+    if staff is None:
+        raise NotFound('没有这个用户 (no such user)', code='user_not_found')
+    if user.role == 'township_leader' and staff.township != user.township:
+        raise NotFound('没有这个用户 (no such user)', code='user_not_found')
+
+
+def _role_zh(role):
+    return ROLE_NAMES.get(role, role or '（无）')

@@ -1,0 +1,191 @@
+"""Casework as a signed-in user sees it: the access rules, forms and audit around runtime and tasks.
+
+API views and web pages call these functions and nothing below them.
+"""
+from sqlalchemy import func, or_, select
+
+from ..errors import Invalid
+from ..extensions import db
+from ..models import AuditEntry, ProcessInstance, Task, Timer
+from . import access, audit, forms, repository, runtime, tasks
+from .auth import find_user
+from .masking import mask_data
+
+READ_ACTIONS = ('read_case', 'read_task')
+START_EXTRA_FIELDS = ('close_relative_of_staff',)
+
+
+def paginate(stmt, page, per_page):
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    items = db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).all()
+    return items, total
+
+
+# ------------------------------------------------------------------ cases
+
+def start_case(user, process_key, township, data, business_key=None):
+    access.check_start(user, township)
+    definition = repository.latest(process_key)
+    data = dict(data or {})
+    form_name = forms.start_form_name(definition)
+    if form_name:
+        declared = {k: v for k, v in data.items() if k not in START_EXTRA_FIELDS}
+        forms.validate(forms.load(form_name), declared, what='申请')
+    return runtime.start_instance(process_key, township, data, user.username, business_key=business_key,
+                                  prepare=access.apply_exclusions)
+
+
+def list_cases(user, status=None, township=None, process_key=None, overdue=None, review_required=None,
+               page=1, per_page=20):
+    stmt = access.scope_instances(user, select(ProcessInstance))
+    if status:
+        stmt = stmt.where(ProcessInstance.status == status)
+    if township:
+        stmt = stmt.where(ProcessInstance.township == township)
+    if process_key:
+        stmt = stmt.where(ProcessInstance.process_key == process_key)
+    if overdue is not None:
+        stmt = stmt.where(ProcessInstance.overdue.is_(overdue))
+    if review_required is not None:
+        stmt = stmt.where(ProcessInstance.review_required.is_(review_required))
+    return paginate(stmt.order_by(ProcessInstance.created_at.desc(), ProcessInstance.id.desc()), page, per_page)
+
+
+def get_case(user, instance_id):
+    instance = db.session.get(ProcessInstance, instance_id)
+    access.check_instance_read(user, instance, instance_id)
+    return instance
+
+
+def case_detail(user, instance_id):
+    """Status, version, ready tasks, timers and history of one case; the read is audited."""
+    instance = get_case(user, instance_id)
+    ready = db.session.scalars(select(Task).where(Task.instance_id == instance.id, Task.state == 'ready')
+                               .order_by(Task.created_at, Task.id)).all()
+    timers = db.session.scalars(select(Timer).where(Timer.instance_id == instance.id)
+                                .order_by(Timer.due_at, Timer.id)).all()
+    audit.record(user.username, 'read_case', instance_id=instance.id)
+    db.session.commit()
+    return {'instance': instance, 'ready_tasks': ready, 'timers': timers, 'history': history(instance.id)}
+
+
+def history(instance_id):
+    """Who did what when: the case's audit entries (reads excluded) and its finished task rows."""
+    entries = db.session.scalars(select(AuditEntry).where(
+        AuditEntry.instance_id == instance_id, AuditEntry.action.not_in(READ_ACTIONS)).order_by(AuditEntry.id)).all()
+    done = db.session.scalars(select(Task).where(Task.instance_id == instance_id, Task.state != 'ready')
+                              .order_by(Task.completed_at, Task.id)).all()
+    items = [{'kind': 'audit', 'at': e.at, 'actor': e.actor, 'action': e.action, 'task_id': e.task_id,
+              'task_name': None, 'detail': mask_data(e.detail or {})} for e in entries]
+    items += [{'kind': 'task', 'at': t.completed_at, 'actor': t.completed_by, 'action': t.state,
+               'task_id': t.id, 'task_name': t.name, 'detail': mask_data(t.data or {})} for t in done]
+    items.sort(key=lambda i: (i['at'] is None, i['at'].timestamp() if i['at'] else 0, i['kind'] == 'task'))
+    return items
+
+
+def send_message(user, instance_id, name, payload):
+    instance = db.session.get(ProcessInstance, instance_id)
+    access.check_message(user, instance, name)
+    if not isinstance(payload, dict):
+        raise Invalid('消息内容应为对象 (payload must be an object)', details={'payload': '应为对象'})
+    return runtime.deliver_message(instance.id, name, payload, user.username)
+
+
+def list_timers(user, township=None, state=None, overdue=None, instance_id=None, page=1, per_page=20):
+    """Waiting timers (state=waiting), fired ones (fired); overdue = fired deadlines."""
+    stmt = access.scope_timers(user, select(Timer))
+    if township:
+        stmt = stmt.where(Timer.township == township)
+    if state:
+        stmt = stmt.where(Timer.state == state)
+    if overdue is not None:
+        cond = (Timer.kind == 'deadline') & (Timer.state == 'fired')
+        stmt = stmt.where(cond if overdue else ~cond)
+    if instance_id is not None:
+        stmt = stmt.where(Timer.instance_id == instance_id)
+    return paginate(stmt.order_by(Timer.due_at, Timer.id), page, per_page)
+
+
+# ------------------------------------------------------------------ tasks
+
+def list_tasks(user, mine=False, group=False, unassigned=None, township=None, overdue=None, due_before=None,
+               instance_id=None, state='ready', page=1, per_page=20):
+    stmt = access.scope_tasks(user, select(Task))
+    if state and state != 'all':
+        stmt = stmt.where(Task.state == state)
+    if mine and group:
+        stmt = stmt.where(or_(Task.assignee == user.username, Task.role == user.role))
+    elif mine:
+        stmt = stmt.where(Task.assignee == user.username)
+    elif group:
+        stmt = stmt.where(Task.role == user.role)
+    if unassigned is not None:
+        stmt = stmt.where(Task.assignee.is_(None) if unassigned else Task.assignee.is_not(None))
+    if township:
+        stmt = stmt.where(Task.township == township)
+    if overdue is not None:
+        stmt = stmt.where(Task.overdue.is_(overdue))
+    if due_before is not None:
+        stmt = stmt.where(Task.due_at < due_before)
+    if instance_id is not None:
+        stmt = stmt.where(Task.instance_id == instance_id)
+    # Due date first, tasks without one last; then the oldest first.
+    stmt = stmt.order_by(Task.due_at.is_(None), Task.due_at, Task.priority.desc(), Task.created_at, Task.id)
+    return paginate(stmt, page, per_page)
+
+
+def _task(user, task_id):
+    row = db.session.get(Task, task_id)
+    access.check_task_read(user, row, task_id)
+    return row
+
+
+def task_detail(user, task_id):
+    """The task, its form and the case's current data; the read is audited."""
+    row = _task(user, task_id)
+    form = forms.task_form(row)
+    data = runtime.case_data(row.instance_id) if row.state == 'ready' else dict(row.data or {})
+    audit.record(user.username, 'read_task', instance_id=row.instance_id, task_id=row.id)
+    db.session.commit()
+    return {'task': row, 'form': form, 'data': data}
+
+
+def claim(user, task_id):
+    row = _task(user, task_id)
+    access.check_claim(user, row)
+    return tasks.claim(row.id, user.username)
+
+
+def unclaim(user, task_id):
+    row = _task(user, task_id)
+    access.check_unclaim(user, row)
+    return tasks.unclaim(row.id, user.username)
+
+
+def assign(user, task_id, username):
+    row = _task(user, task_id)
+    target = find_user(username)
+    access.check_assign(user, row, target)
+    return tasks.assign(row.id, target.username, user.username)
+
+
+def set_priority(user, task_id, priority):
+    row = _task(user, task_id)
+    access.check_set_priority(user, row)
+    return tasks.set_priority(row.id, priority, user.username)
+
+
+def complete(user, task_id, data):
+    """Complete as the caller — never on anyone's behalf — after validating the form."""
+    row = _task(user, task_id)
+    if row.state != 'ready':
+        raise tasks._not_ready(row)
+    access.check_complete(user, row)
+    form = forms.task_form(row)
+    if form is not None:
+        forms.validate(form['schema'], data)
+    elif not isinstance(data, dict):
+        raise Invalid('表单数据应为对象 (data must be an object)', details={'$': '应为对象'}, code='validation_error')
+    tasks.complete_task(row.id, data, user.username)
+    db.session.refresh(row)
+    return row

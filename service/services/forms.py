@@ -1,0 +1,186 @@
+"""Task and start forms: JSON Schema files in forms/, validated server-side with Chinese field errors."""
+import json
+import re
+import threading
+from datetime import date, timedelta, timezone
+from pathlib import Path
+
+from jsonschema import Draft202012Validator, FormatChecker
+from lxml import etree
+from stdnum.cn import ric
+
+from ..errors import Conflict, Invalid
+from .context import engine, now
+
+SHANGHAI = timezone(timedelta(hours=8))
+_DATE = re.compile(r'^\d{4}-\d{2}-\d{2}$')
+_cache = {}
+_lock = threading.Lock()
+
+FORMAT_CHECKER = FormatChecker()
+
+
+@FORMAT_CHECKER.checks('date', raises=ValueError)
+def _is_date(value):
+    # Python's fromisoformat also takes 20260928 and 2026-W40; forms want YYYY-MM-DD only.
+    if not isinstance(value, str):
+        return True
+    if not _DATE.match(value):
+        return False
+    date.fromisoformat(value)
+    return True
+
+
+@FORMAT_CHECKER.checks('cn-resident-id')
+def is_resident_id(value):
+    """A valid 18-digit resident ID: check digit, a real birth date, not in the future."""
+    if not isinstance(value, str):
+        return True
+    if not ric.is_valid(value):
+        return False
+    try:
+        born = ric.get_birth_date(value)
+    except Exception:
+        return False
+    return born <= now().astimezone(SHANGHAI).date()
+
+
+def forms_dir():
+    return Path(engine().forms_dir)
+
+
+def load(name):
+    """A form file's JSON, cached until the file changes."""
+    if not name or '/' in name or '\\' in name or name.startswith('.'):
+        raise Conflict(f'表单文件名无效：{name} (invalid form file name)', code='form_missing')
+    path = forms_dir() / name
+    try:
+        mtime = path.stat().st_mtime_ns
+    except OSError:
+        raise Conflict(f'表单文件不存在：{name} (form file missing)', code='form_missing') from None
+    with _lock:
+        hit = _cache.get(path)
+        if hit and hit[0] == mtime:
+            return hit[1]
+    try:
+        content = json.loads(path.read_text(encoding='utf-8'))
+    except (OSError, ValueError) as exc:
+        raise Conflict(f'表单文件无法读取：{name} (form file unreadable: {exc})', code='form_missing') from None
+    with _lock:
+        _cache[path] = (mtime, content)
+    return content
+
+
+def task_form(task):
+    """{key, schema, ui_schema} of a task row, or None when the task has no form."""
+    if not task.form:
+        return None
+    return {'key': task.form, 'schema': load(task.form), 'ui_schema': load(task.ui_form) if task.ui_form else None}
+
+
+def start_form_name(definition):
+    """The `startForm` property of the definition's process, if it declares one."""
+    key = ('start', definition.id)
+    with _lock:
+        if key in _cache:
+            return _cache[key]
+    root = etree.fromstring(definition.source.encode('utf-8'), parser=etree.XMLParser(resolve_entities=False))
+    ns = {'bpmn': 'http://www.omg.org/spec/BPMN/20100524/MODEL',
+          'spiffworkflow': 'http://spiffworkflow.org/bpmn/schema/1.0/core'}
+    values = root.xpath(f'./bpmn:process[@id="{definition.key}"]/bpmn:extensionElements/'
+                        f'spiffworkflow:properties/spiffworkflow:property[@name="startForm"]/@value', namespaces=ns)
+    name = values[0].strip() if values and values[0].strip() else None
+    with _lock:
+        _cache[key] = name
+    return name
+
+
+# ------------------------------------------------------------------ validation
+
+_TYPES_ZH = {'string': '文本', 'integer': '整数', 'number': '数字', 'boolean': '是/否', 'object': '对象',
+             'array': '列表', 'null': '空值'}
+_FORMATS_ZH = {'date': '日期格式应为 YYYY-MM-DD，且是真实的日期',
+               'cn-resident-id': '身份证号码无效（校验位或出生日期错误）',
+               'date-time': '时间格式应为 ISO 8601（含时区）',
+               'email': '电子邮箱格式不正确'}
+
+
+def _path(parts):
+    return '.'.join(str(p) for p in parts) or '$'
+
+
+def _message(error):
+    v, value = error.validator, error.validator_value
+    if v == 'type':
+        kinds = value if isinstance(value, list) else [value]
+        return '应为' + '或'.join(_TYPES_ZH.get(k, k) for k in kinds)
+    if v == 'enum':
+        return '应为以下之一：' + '、'.join(json.dumps(x, ensure_ascii=False) for x in value)
+    if v == 'const':
+        return f'应为 {json.dumps(value, ensure_ascii=False)}'
+    if v == 'format':
+        return _FORMATS_ZH.get(value, f'格式不正确（{value}）')
+    if v == 'minimum':
+        return f'不能小于 {value}'
+    if v == 'maximum':
+        return f'不能大于 {value}'
+    if v == 'exclusiveMinimum':
+        return f'必须大于 {value}'
+    if v == 'exclusiveMaximum':
+        return f'必须小于 {value}'
+    if v == 'multipleOf':
+        return f'应为 {value} 的整数倍'
+    if v == 'minLength':
+        return '必填' if value == 1 else f'至少 {value} 个字'
+    if v == 'maxLength':
+        return f'最多 {value} 个字'
+    if v == 'pattern':
+        return '格式不正确'
+    if v == 'minItems':
+        return f'至少 {value} 项'
+    if v == 'maxItems':
+        return f'最多 {value} 项'
+    if v == 'uniqueItems':
+        return '不能有重复项'
+    return f'不符合要求（{error.message}）'
+
+
+def field_errors(schema, data):
+    """{path: Chinese message} for every problem of `data` against `schema` (empty when valid)."""
+    validator = Draft202012Validator(schema, format_checker=FORMAT_CHECKER)
+    errors = {}
+    for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
+        parts = list(error.absolute_path)
+        if error.validator == 'required':
+            for name in error.validator_value:
+                if isinstance(error.instance, dict) and name not in error.instance:
+                    errors.setdefault(_path(parts + [name]), '必填')
+            continue
+        if error.validator == 'additionalProperties' and isinstance(error.instance, dict):
+            allowed = set(error.schema.get('properties', {}))
+            for name in error.instance:
+                if name not in allowed:
+                    errors.setdefault(_path(parts + [name]), '表单中没有这个字段')
+            continue
+        errors.setdefault(_path(parts), _message(error))
+    return errors
+
+
+def validate(schema, data, what='表单'):
+    """Raise Invalid with {path: message} details unless `data` fits the form `schema`.
+
+    Fields the form does not declare are refused too: a form must not overwrite case data
+    it does not show (the township, the close-relative declaration, a verification result).
+    """
+    if not isinstance(data, dict):
+        raise Invalid(f'{what}数据应为对象 (data must be an object)', details={'$': '应为对象'},
+                      code='validation_error')
+    errors = field_errors(schema, data)
+    declared = schema.get('properties')
+    if isinstance(declared, dict) and schema.get('additionalProperties') is not True:
+        for name in data:
+            if name not in declared:
+                errors.setdefault(name, '表单中没有这个字段')
+    if errors:
+        raise Invalid(f'{what}填写有误，请检查标出的字段 (form data invalid)', details=errors, code='validation_error')
+    return data
