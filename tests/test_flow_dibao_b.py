@@ -1,0 +1,251 @@
+"""dibao_b (seed 002, Zhalainuoer): every branch end to end through the service layer.
+
+Time only moves through the manual clock; timers fire through runtime.fire_due_timers.
+"""
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from SpiffWorkflow.util.task import TaskState
+
+from service import calendar
+from service.errors import Conflict
+from service.extensions import db
+from service.models import Task, Timer
+from service.services import repository, runtime, tasks
+
+ROOT = Path(__file__).resolve().parent.parent
+FILES = ('delegated/dibao_b.bpmn',)
+
+APPLICATION = {
+    'applicant': {'name': '王秀兰', 'id_number': '11010519491231002X', 'phone': '13800000000',
+                  'address': '第一街道幸福社区3号楼', 'household_size': 3},
+    'authorization_signed': True,
+}
+COMPLETE = {'acceptance': {'result': 'complete', 'checked_on': '2026-09-28'}}
+NOTICE = {'document_no': '扎民救〔2026〕1号', 'issued_on': '2026-09-28', 'delivery': 'in_person'}
+SURVEY = {'survey': {'surveyed_on': '2026-09-29', 'investigators': ['李明', '赵强'], 'per_capita_income': 420,
+                     'findings': '家庭无稳定收入', 'signed_by_applicant': True}}
+
+
+def opinion(major_doubt=False, recommendation='approve'):
+    return {'preliminary_opinion': {'recommendation': recommendation, 'proposed_amount': 650,
+                                    'major_doubt': major_doubt, 'opinion': '符合条件'}}
+
+
+def decision(approved):
+    if approved:
+        return {'decision': {'approved': True, 'amount': 650, 'decided_on': '2026-10-20'}}
+    return {'decision': {'approved': False, 'reasons': '家庭人均收入高于当地低保标准', 'decided_on': '2026-10-20'}}
+
+
+@pytest.fixture
+def app(make_app):
+    app = make_app()
+    with app.app_context():
+        tree = repository.read_tree(ROOT / 'processes')
+        repository.deploy({name: tree[name] for name in FILES}, 'tester')
+        yield app
+
+
+def ready(case):
+    return {t.bpmn_id: t for t in db.session.scalars(
+        select(Task).where(Task.instance_id == case.id, Task.state == 'ready'))}
+
+
+def timers(case, state=None):
+    q = select(Timer).where(Timer.instance_id == case.id)
+    if state:
+        q = q.where(Timer.state == state)
+    return {t.bpmn_id: t for t in db.session.scalars(q)}
+
+
+def data_of(case, bpmn_id):
+    """The data a ready task sees (runtime.case_data reads workflow.last_task, which may be older)."""
+    from service.services.write import _load
+    _, workflow = _load(case.id)
+    found = [t for t in workflow.get_tasks() if t.task_spec.bpmn_id == bpmn_id and t.state == TaskState.READY]
+    assert found, bpmn_id
+    return found[-1].data
+
+
+def do(case, bpmn_id, data=None, actor='caseworker1'):
+    open_tasks = ready(case)
+    assert bpmn_id in open_tasks, f'{bpmn_id} not ready; ready: {sorted(open_tasks)}'
+    tasks.complete_task(open_tasks[bpmn_id].id, data or {}, actor)
+    db.session.refresh(case)
+
+
+def due(timer):
+    value = timer.due_at
+    if value.tzinfo is None:
+        from datetime import timezone
+        value = value.replace(tzinfo=timezone.utc)
+    return value
+
+
+def fire_at(clock, case, moment):
+    clock.set(moment.isoformat() if isinstance(moment, datetime) else moment)
+    runtime.fire_due_timers(case.id)
+    db.session.refresh(case)
+
+
+def start(township='t01'):
+    return runtime.start_instance('dibao_b', township, APPLICATION, 'caseworker1')
+
+
+def accept(case):
+    do(case, 'check_materials', COMPLETE)
+    do(case, 'issue_acceptance_notice', {'acceptance_notice': NOTICE})
+
+
+def investigate(case):
+    assert {'request_verification', 'home_survey'} <= set(ready(case))   # parallel
+    do(case, 'home_survey', SURVEY, actor='surveyor1')
+    do(case, 'request_verification', {'verification_request': {'requested_on': '2026-09-28',
+                                                               'authorization_confirmed': True}})
+    assert 'preliminary_opinion' not in ready(case)                       # the join waits for the report
+    runtime.deliver_message(case.id, 'verification_result',
+                            {'eligible': True, 'report_no': 'HD-2026-001', 'summary': '无异常'}, 'verifier1')
+    db.session.refresh(case)
+
+
+def expire_publicity(clock, case, started=None):
+    timer = timers(case, 'waiting')['publicity_expired']
+    if started is not None:   # 24:00 of the 7th calendar day after the publicity started
+        assert due(timer) == datetime.fromisoformat(calendar.add_days(started.isoformat(), 7))
+    fire_at(clock, case, due(timer) - timedelta(seconds=1))
+    assert timers(case)['publicity_expired'].state == 'waiting'           # still publicising
+    fire_at(clock, case, due(timer) + timedelta(seconds=1))
+    assert timers(case)['publicity_expired'].state == 'fired'
+
+
+def test_approved_after_quiet_publicity(app, clock):
+    case = start()
+    assert set(ready(case)) == {'check_materials'}
+    accept(case)
+    data = data_of(case, 'home_survey')
+    assert data['accepted_at']
+    deadline = timers(case, 'waiting')['deadline']
+    assert due(deadline) == datetime.fromisoformat(calendar.add_working_days(data['accepted_at'], 20))
+    investigate(case)
+    started = clock.now()
+    do(case, 'preliminary_opinion', opinion())
+    assert 'publicity_expired' in timers(case, 'waiting')
+    assert not ready(case)                                                # nobody can end the publicity early
+    expire_publicity(clock, case, started)
+    confirm = ready(case)['township_confirmation']
+    assert confirm.role == 'township_leader'
+    do(case, 'township_confirmation', decision(True), actor='leader1')
+    notice = ready(case)['issue_approval_notice']
+    assert notice.role == 'township_caseworker'
+    do(case, 'issue_approval_notice', {'approval_notice': dict(NOTICE, monthly_amount=650, start_month='2026-11')})
+    assert case.status == 'completed'
+    assert not case.overdue
+    assert timers(case)['deadline'].state == 'cancelled'
+
+
+def test_rejected_with_reasons(app, clock):
+    case = start()
+    accept(case)
+    investigate(case)
+    do(case, 'preliminary_opinion', opinion(recommendation='reject'))
+    expire_publicity(clock, case)
+    do(case, 'township_confirmation', decision(False), actor='leader1')
+    assert set(ready(case)) == {'issue_rejection_notice'}
+    do(case, 'issue_rejection_notice', {'rejection_notice': dict(NOTICE, reason='收入超标', remedies='可于60日内申请行政复议')})
+    assert case.status == 'completed'
+
+
+def test_incomplete_materials_wait_for_supplement_then_accept(app, clock):
+    case = start()
+    do(case, 'check_materials', {'acceptance': {'result': 'incomplete', 'missing_items': ['户口簿复印件'],
+                                                'checked_on': '2026-09-28'}})
+    do(case, 'notify_missing', {'missing_materials_notice': NOTICE})
+    assert not ready(case)
+    assert 'accepted_at' not in runtime.case_data(case.id)
+    runtime.deliver_message(case.id, 'supplement_received', {'items': ['户口簿复印件']}, 'caseworker1')
+    db.session.refresh(case)
+    assert set(ready(case)) == {'check_materials'}
+    assert data_of(case, 'check_materials')['supplement'] == {'items': ['户口簿复印件']}
+    accept(case)
+    assert {'request_verification', 'home_survey'} <= set(ready(case))
+
+
+def test_clearly_ineligible_is_refused(app):
+    case = start()
+    do(case, 'check_materials', {'acceptance': {'result': 'ineligible', 'reason': '非本辖区户籍',
+                                                'checked_on': '2026-09-28'}})
+    do(case, 'issue_refusal', {'refusal_notice': dict(NOTICE, reason='非本辖区户籍')})
+    assert case.status == 'completed'
+    assert not timers(case)
+
+
+def test_objection_leads_to_democratic_review_new_opinion_and_new_publicity(app, clock):
+    case = start()
+    accept(case)
+    investigate(case)
+    do(case, 'preliminary_opinion', opinion())
+    first = due(timers(case, 'waiting')['publicity_expired'])
+    clock.advance(timedelta(days=3))
+    runtime.deliver_message(case.id, 'objection', {'reason': '有经营性车辆', 'raised_by': '邻居'}, 'caseworker1')
+    db.session.refresh(case)
+    assert set(ready(case)) == {'democratic_review'}
+    assert ready(case)['democratic_review'].role == 'village_assistant'
+    assert data_of(case, 'democratic_review')['objection']['reason'] == '有经营性车辆'
+    assert 'publicity_expired' not in timers(case, 'waiting')            # the first publicity ended
+    do(case, 'democratic_review', {'democratic_review': {'held_on': '2026-10-09', 'participants': 9,
+                                                         'villager_representatives': 7, 'result': 'passed',
+                                                         'record': '车辆已报废'}}, actor='village1')
+    do(case, 'preliminary_opinion', opinion())
+    second = due(timers(case, 'waiting')['publicity_expired'])
+    assert second > first                                                 # a new 7-day publicity
+    expire_publicity(clock, case)
+    do(case, 'township_confirmation', decision(True), actor='leader1')
+    do(case, 'issue_approval_notice', {'approval_notice': dict(NOTICE, monthly_amount=650, start_month='2026-11')})
+    assert case.status == 'completed'
+
+
+def test_major_doubt_goes_to_democratic_review_before_publicity(app, clock):
+    case = start()
+    accept(case)
+    investigate(case)
+    do(case, 'preliminary_opinion', opinion(major_doubt=True))
+    assert set(ready(case)) == {'democratic_review'}
+    assert 'publicity_expired' not in timers(case)
+    do(case, 'democratic_review', {'democratic_review': {'held_on': '2026-10-09', 'participants': 9,
+                                                         'villager_representatives': 7, 'result': 'passed',
+                                                         'record': '疑点已说明'}}, actor='village1')
+    do(case, 'preliminary_opinion', opinion(major_doubt=False))
+    expire_publicity(clock, case)
+    assert set(ready(case)) == {'township_confirmation'}
+
+
+def test_objection_after_publicity_is_refused(app, clock):
+    case = start()
+    accept(case)
+    investigate(case)
+    do(case, 'preliminary_opinion', opinion())
+    expire_publicity(clock, case)
+    with pytest.raises(Conflict):
+        runtime.deliver_message(case.id, 'objection', {'reason': '迟到的异议'}, 'caseworker1')
+
+
+def test_twenty_working_day_deadline_marks_overdue_and_the_case_goes_on(app, clock):
+    case = start()
+    accept(case)
+    deadline = due(timers(case, 'waiting')['deadline'])
+    fire_at(clock, case, deadline - timedelta(seconds=1))
+    assert not case.overdue
+    fire_at(clock, case, deadline + timedelta(seconds=1))
+    assert case.overdue
+    assert timers(case)['deadline'].state == 'fired'
+    assert {'request_verification', 'home_survey'} <= set(ready(case))   # non-interrupting
+    investigate(case)
+    do(case, 'preliminary_opinion', opinion())
+    expire_publicity(clock, case)
+    do(case, 'township_confirmation', decision(True), actor='leader1')
+    do(case, 'issue_approval_notice', {'approval_notice': dict(NOTICE, monthly_amount=650, start_month='2027-01')})
+    assert case.status == 'completed'
+    assert case.overdue
