@@ -98,3 +98,6 @@ def serve(host, port, demo):
 
 from .scheduler.cli import scheduler_command  # noqa: E402  (the scheduler package owns its command)
 main.add_command(scheduler_command)
+
+from .users_cli import users_group  # noqa: E402
+main.add_command(users_group)

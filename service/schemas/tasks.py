@@ -6,7 +6,6 @@ from .common import PageArgs, page_schema
 class TaskSchema(Schema):
     id = fields.String(required=True)
     instance_id = fields.Integer(required=True)
-    process_key = fields.Function(lambda t: t.instance.process_key if getattr(t, 'instance', None) else None)
     bpmn_id = fields.String(metadata={'description': 'task id in the diagram'})
     name = fields.String(metadata={'description': 'task name (Chinese)'})
     lane = fields.String(allow_none=True)

@@ -35,6 +35,11 @@ def start_case(user, process_key, township, data, business_key=None):
                                   prepare=access.apply_exclusions)
 
 
+def ready_tasks(instance_id):
+    return db.session.scalars(select(Task).where(Task.instance_id == instance_id, Task.state == 'ready')
+                              .order_by(Task.created_at, Task.id)).all()
+
+
 def list_cases(user, status=None, township=None, process_key=None, overdue=None, review_required=None,
                page=1, per_page=20):
     stmt = access.scope_instances(user, select(ProcessInstance))
@@ -60,8 +65,7 @@ def get_case(user, instance_id):
 def case_detail(user, instance_id):
     """Status, version, ready tasks, timers and history of one case; the read is audited."""
     instance = get_case(user, instance_id)
-    ready = db.session.scalars(select(Task).where(Task.instance_id == instance.id, Task.state == 'ready')
-                               .order_by(Task.created_at, Task.id)).all()
+    ready = ready_tasks(instance.id)
     timers = db.session.scalars(select(Timer).where(Timer.instance_id == instance.id)
                                 .order_by(Timer.due_at, Timer.id)).all()
     audit.record(user.username, 'read_case', instance_id=instance.id)
@@ -189,3 +193,16 @@ def complete(user, task_id, data):
     tasks.complete_task(row.id, data, user.username)
     db.session.refresh(row)
     return row
+
+
+def list_audit(user, actor=None, action=None, instance_id=None, page=1, per_page=20):
+    """The audit log, newest first (county supervisors and admins)."""
+    access.check_audit_read(user)
+    stmt = select(AuditEntry)
+    if actor:
+        stmt = stmt.where(AuditEntry.actor == actor)
+    if action:
+        stmt = stmt.where(AuditEntry.action == action)
+    if instance_id is not None:
+        stmt = stmt.where(AuditEntry.instance_id == instance_id)
+    return paginate(stmt.order_by(AuditEntry.id.desc()), page, per_page)

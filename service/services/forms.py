@@ -87,8 +87,12 @@ def start_form_name(definition):
     root = etree.fromstring(definition.source.encode('utf-8'), parser=etree.XMLParser(resolve_entities=False))
     ns = {'bpmn': 'http://www.omg.org/spec/BPMN/20100524/MODEL',
           'spiffworkflow': 'http://spiffworkflow.org/bpmn/schema/1.0/core'}
-    values = root.xpath(f'./bpmn:process[@id="{definition.key}"]/bpmn:extensionElements/'
-                        f'spiffworkflow:properties/spiffworkflow:property[@name="startForm"]/@value', namespaces=ns)
+    process = f'./bpmn:process[@id="{definition.key}"]'
+    props = 'bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property'
+    # The process property wins; a form on the (none) start event is the SpiffArena way to say the same.
+    values = (root.xpath(f'{process}/{props}[@name="startForm"]/@value', namespaces=ns)
+              or root.xpath(f'{process}/bpmn:startEvent/{props}[@name="formJsonSchemaFilename"]/@value',
+                            namespaces=ns))
     name = values[0].strip() if values and values[0].strip() else None
     with _lock:
         _cache[key] = name
@@ -116,6 +120,10 @@ def _message(error):
         return '应为' + '或'.join(_TYPES_ZH.get(k, k) for k in kinds)
     if v == 'enum':
         return '应为以下之一：' + '、'.join(json.dumps(x, ensure_ascii=False) for x in value)
+    if v in ('oneOf', 'anyOf') and all(isinstance(o, dict) and 'const' in o for o in value):
+        return '应为以下之一：' + '、'.join(
+            f"{json.dumps(o['const'], ensure_ascii=False)}（{o.get('title', '')}）" if o.get('title')
+            else json.dumps(o['const'], ensure_ascii=False) for o in value)
     if v == 'const':
         return f'应为 {json.dumps(value, ensure_ascii=False)}'
     if v == 'format':

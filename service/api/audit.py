@@ -1,0 +1,16 @@
+from ..schemas.audit import AuditListArgs, AuditPage
+from ..services import cases
+from .common import errors, make_blueprint, me, page
+
+blp = make_blueprint('audit', '/api/v1/audit', 'Audit log 审计日志 (read only)')
+
+
+@blp.route('', methods=['GET'])
+@blp.arguments(AuditListArgs, location='query')
+@blp.response(200, AuditPage)
+@errors(blp, 401, 403, 422)
+def list_audit(args):
+    """The append-only audit log, newest first (county supervisor, admin) 审计日志"""
+    items, total = cases.list_audit(me(), actor=args.get('actor'), action=args.get('action'),
+                                    instance_id=args.get('instance_id'), page=args['page'], per_page=args['per_page'])
+    return page(items, total, args)
