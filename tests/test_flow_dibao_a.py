@@ -1,0 +1,239 @@
+"""dibao_a (seed 001, Fucheng): every branch end to end through the service layer.
+
+Time only moves through the manual clock; timers fire through runtime.fire_due_timers.
+"""
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from SpiffWorkflow.util.task import TaskState
+
+from service import calendar
+from service.errors import Conflict
+from service.extensions import db
+from service.models import Task, Timer
+from service.services import repository, runtime, tasks
+
+ROOT = Path(__file__).resolve().parent.parent
+FILES = ('delegated/dibao_a.bpmn',)
+
+APPLICATION = {
+    'applicant': {'name': '王秀兰', 'id_number': '11010519491231002X', 'phone': '13800000000',
+                  'address': '第一街道幸福社区3号楼', 'household_size': 3},
+    'authorization_signed': True,
+}
+COMPLETE = {'acceptance': {'result': 'complete', 'checked_on': '2026-09-28'}}
+NOTICE = {'document_no': '扎民救〔2026〕1号', 'issued_on': '2026-09-28', 'delivery': 'in_person'}
+SURVEY = {'survey': {'surveyed_on': '2026-09-29', 'investigators': ['李明', '赵强'], 'per_capita_income': 420,
+                     'findings': '家庭无稳定收入', 'signed_by_applicant': True}}
+
+
+
+def decision(approved):
+    if approved:
+        return {'decision': {'approved': True, 'amount': 650, 'decided_on': '2026-10-12'}}
+    return {'decision': {'approved': False, 'reasons': '家庭人均收入高于当地低保标准', 'decided_on': '2026-10-12'}}
+
+@pytest.fixture
+def app(make_app):
+    app = make_app()
+    with app.app_context():
+        tree = repository.read_tree(ROOT / 'processes')
+        repository.deploy({name: tree[name] for name in FILES}, 'tester')
+        yield app
+
+
+def ready(case):
+    return {t.bpmn_id: t for t in db.session.scalars(
+        select(Task).where(Task.instance_id == case.id, Task.state == 'ready'))}
+
+
+def timers(case, state=None):
+    q = select(Timer).where(Timer.instance_id == case.id)
+    if state:
+        q = q.where(Timer.state == state)
+    return {t.bpmn_id: t for t in db.session.scalars(q)}
+
+
+def data_of(case, bpmn_id):
+    """The data a ready task sees (runtime.case_data reads workflow.last_task, which may be older)."""
+    from service.services.write import _load
+    _, workflow = _load(case.id)
+    found = [t for t in workflow.get_tasks() if t.task_spec.bpmn_id == bpmn_id and t.state == TaskState.READY]
+    assert found, bpmn_id
+    return found[-1].data
+
+
+def do(case, bpmn_id, data=None, actor='caseworker1'):
+    open_tasks = ready(case)
+    assert bpmn_id in open_tasks, f'{bpmn_id} not ready; ready: {sorted(open_tasks)}'
+    tasks.complete_task(open_tasks[bpmn_id].id, data or {}, actor)
+    db.session.refresh(case)
+
+
+def due(timer):
+    value = timer.due_at
+    if value.tzinfo is None:
+        from datetime import timezone
+        value = value.replace(tzinfo=timezone.utc)
+    return value
+
+
+def fire_at(clock, case, moment):
+    clock.set(moment.isoformat() if isinstance(moment, datetime) else moment)
+    runtime.fire_due_timers(case.id)
+    db.session.refresh(case)
+
+
+def start(township='t01'):
+    return runtime.start_instance('dibao_a', township, APPLICATION, 'caseworker1')
+
+
+def accept_and_investigate(case, eligible=True):
+    do(case, 'check_materials', COMPLETE)
+    do(case, 'issue_acceptance_notice', {'acceptance_notice': NOTICE})
+    do(case, 'request_verification', {'verification_request': {'requested_on': '2026-09-28',
+                                                               'authorization_confirmed': True}})
+    assert {'home_survey'} == set(ready(case))            # survey does not wait for the report
+    runtime.deliver_message(case.id, 'verification_result',
+                            {'eligible': eligible, 'report_no': 'HD-1', 'summary': '核对完毕'}, 'verifier1')
+    db.session.refresh(case)
+    do(case, 'home_survey', SURVEY, actor='surveyor1')
+
+
+def expire_publicity(clock, case):
+    timer = due(timers(case, 'waiting')['publicity_expired'])
+    fire_at(clock, case, timer - timedelta(seconds=1))
+    assert timers(case)['publicity_expired'].state == 'waiting'
+    fire_at(clock, case, timer + timedelta(seconds=1))
+    assert timers(case)['publicity_expired'].state == 'fired'
+
+
+APPROVAL = {'approval_notice': dict(NOTICE, monthly_amount=650, start_month='2026-11')}
+REJECTION = {'rejection_notice': dict(NOTICE, reason='收入超标', remedies='可依法申请行政复议或提起行政诉讼')}
+
+
+def test_approved_then_publicised_in_the_village(app, clock):
+    case = start()
+    accept_and_investigate(case)
+    deadline = timers(case, 'waiting')['deadline']
+    assert due(deadline) == datetime.fromisoformat(
+        calendar.add_working_days(data_of(case, 'township_confirmation')['accepted_at'], 12))
+    assert ready(case)['township_confirmation'].role == 'township_leader'
+    started = clock.now()
+    do(case, 'township_confirmation', decision(True), actor='leader1')
+    assert timers(case)['deadline'].state == 'cancelled'      # decided within 12 WD: the limit stops here
+    assert not ready(case)
+    assert due(timers(case, 'waiting')['publicity_expired']) == datetime.fromisoformat(
+        calendar.add_days(started.isoformat(), 7))
+    expire_publicity(clock, case)
+    do(case, 'issue_approval_notice', APPROVAL)
+    assert case.status == 'completed' and not case.overdue
+
+
+def test_rejected_by_the_township_is_not_publicised(app, clock):
+    case = start()
+    accept_and_investigate(case)
+    do(case, 'township_confirmation', decision(False), actor='leader1')
+    assert set(ready(case)) == {'issue_rejection_notice'}
+    assert 'publicity_expired' not in timers(case)
+    do(case, 'issue_rejection_notice', REJECTION)
+    assert case.status == 'completed'
+
+
+def test_clearly_ineligible_without_reexamination_closes_the_case(app, clock):
+    case = start()
+    accept_and_investigate(case, eligible=False)
+    do(case, 'notify_verification_ineligible', {'verification_ineligible_notice': dict(
+        NOTICE, reason='名下有两套住房', reexamination_right=True)})
+    do(case, 'record_reexamination_request', {'reexamination_request': {'requested': False}})
+    assert case.status == 'completed'
+    assert timers(case)['deadline'].state == 'cancelled'
+
+
+def test_reexamination_by_the_county_upheld(app, clock):
+    case = start()
+    accept_and_investigate(case, eligible=False)
+    do(case, 'notify_verification_ineligible', {'verification_ineligible_notice': dict(
+        NOTICE, reason='名下有两套住房', reexamination_right=True)})
+    do(case, 'record_reexamination_request', {'reexamination_request': {'requested': True, 'evidence': '房屋已出售'}})
+    assert ready(case)['county_reexamination'].role == 'county_supervisor'
+    do(case, 'county_reexamination', {'reexamination': {'result': 'upheld', 'findings': '出售未过户'}}, actor='county1')
+    assert case.status == 'completed'
+
+
+def test_reexamination_by_the_county_overturned_goes_to_confirmation(app, clock):
+    case = start()
+    accept_and_investigate(case, eligible=False)
+    do(case, 'notify_verification_ineligible', {'verification_ineligible_notice': dict(
+        NOTICE, reason='名下有两套住房', reexamination_right=True)})
+    do(case, 'record_reexamination_request', {'reexamination_request': {'requested': True, 'evidence': '房屋已出售'}})
+    do(case, 'county_reexamination', {'reexamination': {'result': 'overturned', 'findings': '已过户'}}, actor='county1')
+    assert set(ready(case)) == {'township_confirmation'}
+    do(case, 'township_confirmation', decision(True), actor='leader1')
+    expire_publicity(clock, case)
+    do(case, 'issue_approval_notice', APPROVAL)
+    assert case.status == 'completed'
+
+
+def test_objection_during_publicity_county_upholds_the_approval(app, clock):
+    case = start()
+    accept_and_investigate(case)
+    do(case, 'township_confirmation', decision(True), actor='leader1')
+    clock.advance(timedelta(days=2))
+    runtime.deliver_message(case.id, 'objection', {'reason': '家中有人在外务工', 'raised_by': '村民'}, 'village1')
+    db.session.refresh(case)
+    assert set(ready(case)) == {'county_investigation'}
+    assert ready(case)['county_investigation'].role == 'county_supervisor'
+    assert 'publicity_expired' not in timers(case, 'waiting')
+    do(case, 'county_investigation', {'objection_review': {'result': 'approval_upheld', 'findings': '务工收入已计入'}},
+       actor='county1')
+    do(case, 'issue_approval_notice', APPROVAL)
+    assert case.status == 'completed'
+
+
+def test_objection_during_publicity_county_revokes_the_approval(app, clock):
+    case = start()
+    accept_and_investigate(case)
+    do(case, 'township_confirmation', decision(True), actor='leader1')
+    runtime.deliver_message(case.id, 'objection', {'reason': '隐瞒车辆', 'raised_by': '村民'}, 'village1')
+    db.session.refresh(case)
+    do(case, 'county_investigation', {'objection_review': {'result': 'approval_revoked', 'findings': '有营运车辆'}},
+       actor='county1')
+    assert set(ready(case)) == {'issue_revocation_notice'}
+    assert data_of(case, 'issue_revocation_notice')['decision']['approved'] is False
+    do(case, 'issue_revocation_notice', REJECTION)
+    assert case.status == 'completed'
+
+
+def test_twelve_working_day_limit_marks_overdue(app, clock):
+    case = start()
+    do(case, 'check_materials', COMPLETE)
+    do(case, 'issue_acceptance_notice', {'acceptance_notice': NOTICE})
+    deadline = due(timers(case, 'waiting')['deadline'])
+    fire_at(clock, case, deadline - timedelta(seconds=1))
+    assert not case.overdue
+    fire_at(clock, case, deadline + timedelta(seconds=1))
+    assert case.overdue and timers(case)['deadline'].state == 'fired'
+    assert set(ready(case)) == {'request_verification'}       # non-interrupting: work goes on
+    do(case, 'request_verification', {'verification_request': {'requested_on': '2026-10-20',
+                                                               'authorization_confirmed': True}})
+    runtime.deliver_message(case.id, 'verification_result', {'eligible': True}, 'verifier1')
+    do(case, 'home_survey', SURVEY, actor='surveyor1')
+    do(case, 'township_confirmation', decision(False), actor='leader1')
+    do(case, 'issue_rejection_notice', REJECTION)
+    assert case.status == 'completed' and case.overdue
+
+
+def test_acceptance_branches(app):
+    case = start()
+    do(case, 'check_materials', {'acceptance': {'result': 'incomplete', 'missing_items': ['收入证明'],
+                                                'checked_on': '2026-09-28'}})
+    do(case, 'notify_missing', {'missing_materials_notice': NOTICE})
+    runtime.deliver_message(case.id, 'supplement_received', {'items': ['收入证明']}, 'caseworker1')
+    db.session.refresh(case)
+    do(case, 'check_materials', {'acceptance': {'result': 'ineligible', 'reason': '非本镇户籍',
+                                                'checked_on': '2026-09-30'}})
+    do(case, 'issue_refusal', {'refusal_notice': dict(NOTICE, reason='非本镇户籍')})
+    assert case.status == 'completed'
