@@ -21,6 +21,14 @@ def main(verbose):
                         format='%(asctime)s %(levelname)s %(name)s: %(message)s')
 
 
+def _shown(path):
+    """A path as the user would type it: relative to the working directory when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 def _collect(paths):
     from .services.repository import SUFFIXES
     files = {}
@@ -29,9 +37,9 @@ def _collect(paths):
         if path.is_dir():
             for p in sorted(path.rglob('*')):
                 if p.suffix in SUFFIXES and p.is_file():
-                    files[str(p)] = p.read_bytes()
+                    files[_shown(p)] = p.read_bytes()
         elif path.is_file():
-            files[str(path)] = path.read_bytes()
+            files[_shown(path)] = path.read_bytes()
         else:
             raise click.BadParameter(f'no such file or directory: {path}')
     return files
