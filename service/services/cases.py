@@ -78,9 +78,10 @@ def history(instance_id):
     entries = db.session.scalars(select(AuditEntry).where(
         AuditEntry.instance_id == instance_id, AuditEntry.action.not_in(READ_ACTIONS)).order_by(AuditEntry.id)).all()
     done = db.session.scalars(select(Task).where(Task.instance_id == instance_id, Task.state != 'ready')
-                              .order_by(Task.completed_at, Task.id)).all()
+                              .order_by(Task.completed_at, Task.created_at, Task.id)).all()
+    names = dict(db.session.execute(select(Task.id, Task.name).where(Task.instance_id == instance_id)).all())
     items = [{'kind': 'audit', 'at': e.at, 'actor': e.actor, 'action': e.action, 'task_id': e.task_id,
-              'task_name': None, 'detail': mask_data(e.detail or {})} for e in entries]
+              'task_name': names.get(e.task_id), 'detail': mask_data(e.detail or {})} for e in entries]
     items += [{'kind': 'task', 'at': t.completed_at, 'actor': t.completed_by, 'action': t.state,
                'task_id': t.id, 'task_name': t.name, 'detail': mask_data(t.data or {})} for t in done]
     items.sort(key=lambda i: (i['at'] is None, i['at'].timestamp() if i['at'] else 0, i['kind'] == 'task'))

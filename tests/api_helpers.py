@@ -1,0 +1,98 @@
+"""Shared pieces of the API tests: people in two townships and the county, an HTTP client per person."""
+from pathlib import Path
+
+import pytest
+from werkzeug.security import generate_password_hash
+
+from service.services import auth, repository, users
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = 'secret-pass-1'
+
+# name -> (role, township)
+PEOPLE = {
+    'va1': ('village_assistant', 't01'),
+    'cw1': ('township_caseworker', 't01'),
+    'cw1b': ('township_caseworker', 't01'),
+    'ld1': ('township_leader', 't01'),
+    'va2': ('village_assistant', 't02'),
+    'cw2': ('township_caseworker', 't02'),
+    'ld2': ('township_leader', 't02'),
+    'ver': ('county_verifier', 'county'),
+    'sup': ('county_supervisor', 'county'),
+    'des': ('designer', 'county'),
+    'adm': ('admin', 'county'),
+}
+
+
+class Client:
+    """One signed-in person: JSON requests with their bearer token."""
+
+    def __init__(self, flask_client, token=None, username=None):
+        self.c = flask_client
+        self.token = token
+        self.username = username
+
+    def headers(self, extra=None):
+        h = {'Authorization': f'Bearer {self.token}'} if self.token else {}
+        h.update(extra or {})
+        return h
+
+    def get(self, url, **kw):
+        return self.c.get(url, headers=self.headers(kw.pop('headers', None)), **kw)
+
+    def post(self, url, json=None, **kw):
+        return self.c.post(url, json=json, headers=self.headers(kw.pop('headers', None)), **kw)
+
+    def put(self, url, json=None, **kw):
+        return self.c.put(url, json=json, headers=self.headers(kw.pop('headers', None)), **kw)
+
+
+class People(dict):
+    def __init__(self, app):
+        super().__init__()
+        self.app = app
+        self.anonymous = Client(app.test_client())
+
+    def client(self, username):
+        return self[username]
+
+
+def add_people(app, monkeypatch):
+    # A cheap hash keeps a dozen accounts per test fast; production uses scrypt (auth.hash_password).
+    monkeypatch.setattr(users, 'hash_password', lambda pw: generate_password_hash(pw, method='pbkdf2:sha256:1000'))
+    people = People(app)
+    for name, (role, township) in PEOPLE.items():
+        user = users.add_user(name, name, role, township, PASSWORD, 'tester')
+        token, _ = auth.issue_token(user)
+        people[name] = Client(app.test_client(), token, name)
+    return people
+
+
+@pytest.fixture
+def people(test_app, monkeypatch):
+    """core_case deployed (tests/processes), people added, one client each."""
+    return add_people(test_app, monkeypatch)
+
+
+@pytest.fixture
+def dibao_people(make_app, monkeypatch):
+    """The real forms and the real dibao_a diagram, people added."""
+    app = make_app()
+    with app.app_context():
+        tree = repository.read_tree(ROOT / 'processes')
+        repository.deploy(tree, 'tester', only={'delegated/dibao_a.bpmn'})
+        yield add_people(app, monkeypatch)
+
+
+def ready_tasks(client, instance_id):
+    r = client.get(f'/api/v1/tasks?instance_id={instance_id}&per_page=100')
+    assert r.status_code == 200, r.json
+    return {t['bpmn_id']: t for t in r.json['items']}
+
+
+def start_core(client, township='t01', data=None):
+    r = client.post('/api/v1/instances', json={'process_key': 'core_case', 'township': township,
+                                                'data': data or {'applicant': {'name': '张三'}}})
+    assert r.status_code == 201, r.json
+    return r.json
