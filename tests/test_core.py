@@ -54,6 +54,8 @@ def test_happy_path_records_tasks_timers_and_audit(test_app):
     assert ready(case.id)['survey'].due_at == deadline.due_at
 
     runtime.deliver_message(case.id, 'verification_result', {'eligible': True, 'report_no': 'H-1'}, 'verifier')
+    # The payload sits on the waiting branch: the case's current data shows it before anyone completes a task.
+    assert runtime.case_data(case.id)['verification']['report_no'] == 'H-1'
     tasks.complete_task(ready(case.id)['survey'].id, {'note': '已入户'}, 'bob')
     assert timers(case.id)['deadline'].state == 'cancelled'
     assert set(ready(case.id)) == {'confirm'}

@@ -63,3 +63,21 @@ def ready_user_task(workflow, task_id):
     if task.state != TaskState.READY or not isinstance(task.task_spec, UserTask):
         return None
     return task
+
+
+def current_data(workflow):
+    """What the case knows now: the data of its open tasks, newest last (so newest wins).
+
+    The last completed task is not enough: message payloads and script results after it live on
+    the tasks that are waiting or ready now, and parallel branches each hold their own part.
+    """
+    # A READY task has inherited its branch's data; a WAITING one (a join, an event) not yet,
+    # so its parent, the branch's last completed step, holds it.
+    tips = {id(t): t for t in (task if task.state == TaskState.READY or task.parent is None else task.parent
+                               for task in open_tasks(workflow))}.values()
+    if not tips:
+        return dict(workflow.last_task.data) if workflow.last_task is not None else dict(workflow.data)
+    merged = {}
+    for task in sorted(tips, key=lambda t: t.last_state_change):
+        merged.update(task.data)
+    return merged

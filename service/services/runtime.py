@@ -1,5 +1,6 @@
 """Runtime service: start cases, deliver messages, fire timers, read cases."""
 from ..engine.core import NotWaiting
+from ..engine.tasks import current_data
 from ..errors import Conflict, NotFound
 from ..extensions import db
 from ..models import ProcessInstance
@@ -65,9 +66,9 @@ def get_instance(instance_id):
 
 
 def case_data(instance_id):
-    """The case's current data: what its newest task sees."""
+    """The case's current data (see engine.tasks.current_data)."""
     _, workflow = _load(instance_id)
-    return dict(workflow.last_task.data) if workflow.last_task is not None else dict(workflow.data)
+    return current_data(workflow)
 
 
 # DOMAIN.md §3.3 (S7 §4(1)): the 20-working-day total of a delegated case may be extended to 45
