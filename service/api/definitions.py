@@ -32,18 +32,13 @@ def deploy(_files):
     if not uploads or len(uploads) > MAX_UPLOAD_FILES:
         raise Invalid('请上传 1 到 50 个 .bpmn / .dmn 文件 (upload 1 to 50 files in the "files" field)',
                       details={'files': '必填'})
-    files = repository.read_tree(_processes_dir())
-    # An upload replaces the deployed tree's file of the same name (the designer edited it).
-    by_name = {path.rsplit('/', 1)[-1]: path for path in files}
-    only = set()
+    named = {}
     for upload in uploads:
         name = (upload.filename or '').replace('\\', '/').rsplit('/', 1)[-1]
         if not name:
             raise Invalid('上传的文件没有文件名 (file without a name)', details={'files': '缺少文件名'})
-        name = by_name.get(name, name)
-        files[name] = upload.read()
-        only.add(name)
-    results = repository.deploy(files, user.username, only=only)
+        named[name] = upload.read()
+    results = repository.deploy_uploads(_processes_dir(), named, user.username)
     return {'deployed': [d for d, new in results if new], 'unchanged': [d for d, new in results if not new]}
 
 

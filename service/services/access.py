@@ -25,6 +25,8 @@ STARTERS = frozenset({'township_caseworker', 'village_assistant'})
 DEPLOYERS = frozenset({'designer', 'admin'})
 CLOCK_SETTERS = frozenset({'admin', 'county_supervisor'})
 AUDIT_READERS = frozenset({'county_supervisor', 'admin'})
+# The county's cross-township supervision pages (deadlines, per-township figures).
+SUPERVISORS = frozenset({'county_supervisor', 'admin'})
 USER_READERS = frozenset({'township_leader', 'county_supervisor', 'admin'})
 RELATIVE_REGISTRARS = frozenset({'township_leader', 'county_supervisor', 'admin'})
 
@@ -233,6 +235,10 @@ def check_clock_set(user, clock):
     if not clock.manual:
         raise Conflict('系统时钟为真实时间，不能调整；只有测试和演示模式（JIUZHU_CLOCK=manual）可以调整 '
                        '(the clock is real; only a manual clock can be set)', code='clock_not_manual')
+
+
+def check_supervision(user):
+    _require(user, SUPERVISORS, '查看全区监管数据')
 
 
 def check_audit_read(user):

@@ -64,6 +64,27 @@ def deploy(files, actor, only=None):
     return results
 
 
+def deploy_uploads(root, uploads, actor):
+    """Deploy uploaded files ({file name: bytes}) against the deployed tree under `root`.
+
+    An upload replaces the tree's file of the same base name (the designer edited that file);
+    the other files are there only to resolve call activities and decisions.
+    """
+    files = read_tree(root)
+    by_name = {path.rsplit('/', 1)[-1]: path for path in files}
+    only = set()
+    wrong = [name for name in uploads if not name.endswith(SUFFIXES)]
+    if wrong:
+        raise Invalid('只能上传 .bpmn / .dmn 文件 (only .bpmn and .dmn files)',
+                      details=[{'file': name, 'line': None, 'element': None, 'message': '文件类型应为 .bpmn 或 .dmn'}
+                               for name in wrong], code='invalid_definition')
+    for name, content in uploads.items():
+        name = by_name.get(name, name)
+        files[name] = content
+        only.add(name)
+    return deploy(files, actor, only=only)
+
+
 def deploy_directory(root, actor):
     return deploy(read_tree(root), actor)
 
