@@ -263,7 +263,7 @@ class _Validation:
 
     def check_bpmn(self, doc):
         root = doc.root
-        self.lane_of_node = {}
+        self.lane_of_node = doc.lane_of_node = {}
         for ref in root.xpath('.//bpmn:lane/bpmn:flowNodeRef', namespaces=NS):
             if ref.text:
                 self.lane_of_node[ref.text.strip()] = ref.getparent().get('name')
@@ -377,16 +377,16 @@ class _Validation:
             add(el, eid, f'调用活动引用的流程不可执行 (calledElement "{called}" names a non-executable process)')
 
     def lane_for(self, el):
-        # Spiff gives a node inside an embedded subprocess the subprocess's lane.
-        chain = [a for a in reversed(list(el.iterancestors()))
-                 if isinstance(a.tag, str) and _local(a) in ('subProcess', 'transaction', 'adHocSubProcess')]
-        for anc in chain:
-            lane = self.lane_of_node.get(anc.get('id'))
-            if lane is not None:
-                return True, lane
+        # A node's own lane entry wins (see _own_lanes); a node inside an embedded subprocess that
+        # no lane lists takes the nearest enclosing subprocess's lane, as Spiff does.
         eid = el.get('id')
         if eid in self.lane_of_node:
             return True, self.lane_of_node[eid]
+        for anc in el.iterancestors():
+            if isinstance(anc.tag, str) and _local(anc) in ('subProcess', 'transaction', 'adHocSubProcess'):
+                lane = self.lane_of_node.get(anc.get('id'))
+                if lane is not None:
+                    return True, lane
         return False, None
 
     def check_user_task(self, el, eid, add):
@@ -492,6 +492,7 @@ class _Validation:
                 result['subs'] = parser.get_subprocess_specs(pid)
             if not self.spiff_call(doc, pid, build):
                 continue
+            self._own_lanes([result['spec'], *result['subs'].values()])
             props = _properties(proc)
             parsed[pid] = ParsedProcess(
                 key=pid,
@@ -505,6 +506,21 @@ class _Validation:
                 dependencies=self.dependencies(pid, parser),
             )
         return parsed
+
+    def _own_lanes(self, specs):
+        """Give each task the lane that lists it.
+
+        Spiff gives every task inside an embedded subprocess the subprocess's lane, and modelers
+        put a subprocess into the lane it is dropped on; the roles of the tasks inside must not
+        change with where the subprocess box was moved.
+        """
+        for process_spec in specs:
+            doc = self.docs.get(getattr(process_spec, 'file', None))
+            lanes = getattr(doc, 'lane_of_node', None) or {}
+            for task_spec in process_spec.task_specs.values():
+                lane = lanes.get(getattr(task_spec, 'bpmn_id', None))
+                if lane is not None:
+                    task_spec.lane = lane
 
     def spiff_call(self, doc, pid, fn) -> bool:
         try:

@@ -1,0 +1,65 @@
+"""A task's lane is the lane that lists it, even inside an embedded subprocess placed in another lane."""
+from pathlib import Path
+
+from service.engine.parser import load_lanes, parse_files
+
+from .conftest import ROOT
+
+BPMN = '''<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="d" targetNamespace="t">
+  <bpmn:process id="lanes_p" name="泳道" isExecutable="true">
+    <bpmn:laneSet id="ls">
+      <bpmn:lane id="l_cw" name="%s"><bpmn:flowNodeRef>start</bpmn:flowNodeRef><bpmn:flowNodeRef>sub</bpmn:flowNodeRef>
+        <bpmn:flowNodeRef>end</bpmn:flowNodeRef><bpmn:flowNodeRef>survey</bpmn:flowNodeRef>
+        <bpmn:flowNodeRef>s_start</bpmn:flowNodeRef><bpmn:flowNodeRef>s_end</bpmn:flowNodeRef></bpmn:lane>
+      <bpmn:lane id="l_leader" name="%s"><bpmn:flowNodeRef>confirm</bpmn:flowNodeRef></bpmn:lane>
+    </bpmn:laneSet>
+    <bpmn:startEvent id="start" />
+    <bpmn:subProcess id="sub" name="审核">
+      <bpmn:startEvent id="s_start" />
+      <bpmn:userTask id="survey" name="入户调查">
+        <bpmn:extensionElements><spiffworkflow:properties>
+          <spiffworkflow:property name="formJsonSchemaFilename" value="note.schema.json" />
+        </spiffworkflow:properties></bpmn:extensionElements>
+      </bpmn:userTask>
+      <bpmn:userTask id="confirm" name="审核确认">
+        <bpmn:extensionElements><spiffworkflow:properties>
+          <spiffworkflow:property name="formJsonSchemaFilename" value="note.schema.json" />
+        </spiffworkflow:properties></bpmn:extensionElements>
+      </bpmn:userTask>
+      <bpmn:endEvent id="s_end" />
+      <bpmn:sequenceFlow id="sf1" sourceRef="s_start" targetRef="survey" />
+      <bpmn:sequenceFlow id="sf2" sourceRef="survey" targetRef="confirm" />
+      <bpmn:sequenceFlow id="sf3" sourceRef="confirm" targetRef="s_end" />
+    </bpmn:subProcess>
+    <bpmn:endEvent id="end" />
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="sub" />
+    <bpmn:sequenceFlow id="f2" sourceRef="sub" targetRef="end" />
+  </bpmn:process>
+</bpmn:definitions>
+''' % ('镇街经办人', '镇街分管领导')
+BPMN = BPMN.encode()
+
+
+def test_inner_task_keeps_its_own_lane():
+    parsed = parse_files({'lanes.bpmn': BPMN}, load_lanes(ROOT / 'processes' / 'lanes.json'),
+                         ROOT / 'tests' / 'processes' / 'forms')['lanes_p']
+    inner = parsed.subprocess_specs['sub']
+    assert inner.task_specs['confirm'].lane == '镇街分管领导'
+    assert inner.task_specs['survey'].lane == '镇街经办人'
+
+
+def test_running_case_gives_the_inner_task_its_lane_role(test_app):
+    from sqlalchemy import select
+
+    from service.extensions import db
+    from service.models import Task
+    from service.services import repository, runtime, tasks
+    repository.deploy({'lanes.bpmn': BPMN}, 'designer')
+    case = runtime.start_instance('lanes_p', 't01', {}, 'alice')
+    survey = db.session.scalars(select(Task).where(Task.instance_id == case.id, Task.state == 'ready')).one()
+    assert (survey.bpmn_id, survey.role) == ('survey', 'township_caseworker')
+    tasks.complete_task(survey.id, {}, 'alice')
+    confirm = db.session.scalars(select(Task).where(Task.instance_id == case.id, Task.state == 'ready')).one()
+    assert (confirm.bpmn_id, confirm.role) == ('confirm', 'township_leader')
