@@ -63,8 +63,8 @@ def load_users():
 
 def demo_id_number(seq):
     """A valid (checksummed) resident ID number for demo applicant `seq`."""
-    body = f'37010219{60 + seq % 30:02d}0{1 + seq % 9}1{seq % 10}{seq % 1000:03d}'
-    return body + ric.calc_check_digit(body)
+    body = f'11010519{60 + seq % 30:02d}0{1 + seq % 9}1{seq % 10}{seq % 1000:03d}'
+    return body + ric.calc_check_digit(body + '0')  # stdnum ignores the last character
 
 
 def _process_key():
