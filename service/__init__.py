@@ -49,6 +49,8 @@ def create_app(config=None):
 
     from .web.health import bp as health_bp
     app.register_blueprint(health_bp)
+    from .documents import bp as documents_bp
+    app.register_blueprint(documents_bp)
     from .api import init_api
     init_api(app)
     if app.config.get('JIUZHU_EMBEDDED_SCHEDULER') and (not app.testing or (config or {}).get('JIUZHU_EMBEDDED_SCHEDULER')):

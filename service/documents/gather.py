@@ -1,0 +1,68 @@
+"""Reads one case for the notices: its rows, the data each notice task saw, what its diagram says."""
+from uuid import UUID
+
+from sqlalchemy import select
+from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
+from SpiffWorkflow.exceptions import TaskNotFoundException
+
+from ..extensions import db
+from ..models import Task
+from ..services.context import engine, now
+from . import notices, townships
+
+
+def _case(instance):
+    definition = instance.definition
+    return {'id': instance.id, 'status': instance.status, 'created_at': instance.created_at,
+            'business_key': instance.business_key, 'process_key': instance.process_key,
+            'category': definition.category, 'variant': definition.variant,
+            'version': definition.version, 'process_name': definition.name}
+
+
+def _user_tasks(instance):
+    spec, subs = engine().specs(instance.definition_id, lambda: instance.definition.spec_json)
+    for process in (spec, *subs.values()):
+        for task_spec in process.task_specs.values():
+            if isinstance(task_spec, UserTask):
+                yield task_spec.extensions.get('properties', {}), task_spec.lane
+
+
+class CaseNotices:
+    """Everything the two routes need, read once per request."""
+
+    def __init__(self, instance):
+        self.instance = instance
+        self.case = _case(instance)
+        self.rows = db.session.scalars(select(Task).where(Task.instance_id == instance.id)).all()
+        self.workflow = engine().load(instance)
+        last = self.workflow.last_task
+        self.data = dict(last.data if last is not None else self.workflow.data)
+        self.diagram = notices.diagram_facts(_user_tasks(instance), engine().lanes)
+        self.list = notices.available(self.case, self.data, self.rows, self.diagram['produced'])
+
+    def status(self, kind):
+        return next((n['status'] for n in self.list if n['kind'] == kind), None)
+
+    def data_for(self, kind):
+        """The data the producing task saw (its own form included once completed): in a case that
+        looped through a supplement, the one-time notice lists what was missing *then*."""
+        row = notices.notice_tasks(self.rows).get(kind)
+        if row is None:
+            return self.data
+        try:
+            task = self.workflow.get_task_from_id(UUID(row.id))
+        except TaskNotFoundException:  # not in this tree (never expected): the newest data it is
+            task = None
+        if task is None:
+            return {**self.data, **(row.data or {})}
+        return {**task.data, **(row.data or {})}
+
+    def notice(self, kind):
+        status = self.status(kind)
+        if status is None:
+            return None
+        today = now().astimezone(notices.SHANGHAI).date()
+        return notices.build(kind, self.case, self.data_for(kind), self.rows, status,
+                             township=townships.township(self.instance.township),
+                             district=townships.district(),
+                             county_reexamines=self.diagram['county_reexamines'], today=today)

@@ -1,0 +1,339 @@
+"""The unified administrative notices (统一行政文书): case facts → what each printed notice says.
+
+Pure functions: no database, no request. `service/documents/gather.py` reads the case and
+hands over plain values; the templates in `templates/notices/` only lay the result out.
+
+Decisions recorded here because a printed notice cannot be taken back:
+
+- Every notice is addressed to the applicant, but it is also copied, filed and handed over
+  by village staff, so the resident ID number prints with its last 4 digits only
+  (`**************002X`); the phone number never prints.
+- The document number (文号) is the one the caseworker recorded when issuing the notice (the
+  notice task's `document_no`); before that, and for a notice with no producing task, it is
+  derived from the case: 〔year the case started〕 + township 代字 + 民救 + kind 代字 + case id.
+- Dates print in Arabic numerals, 2026年10月8日: GB/T 9704-2012 (党政机关公文格式) replaced the
+  Chinese-numeral dates of the 1999 standard.
+- Benefit starts the month after the decision (S1 art. 21, "下月起"); the amount and the date
+  come from the leader's decision, not from what the notice form repeats.
+- Remedies are printed from the law, not from a free-text field: reconsideration within 60
+  days (行政复议法 art. 20), litigation within 6 months (行政诉讼法 art. 46).
+"""
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+
+SHANGHAI = timezone(timedelta(hours=8))
+
+
+@dataclass(frozen=True)
+class Kind:
+    key: str
+    title: str          # for the list and the page title
+    code: str           # 文号 代字 of this kind
+    decision: bool = False
+
+
+KINDS = {k.key: k for k in (
+    Kind('acceptance_notice', '受理通知书', '受'),
+    Kind('missing_materials_notice', '补正材料一次性告知书', '补'),
+    Kind('refusal_notice', '不予受理告知书', '不受'),
+    Kind('verification_ineligible_notice', '家庭经济状况核对结果告知书', '核'),
+    Kind('approval_notice', '审核确认通知书', '确', decision=True),
+    Kind('rejection_notice', '不予确认通知书', '不确', decision=True),
+)}
+
+CATEGORY_NAMES = {
+    'dibao': '最低生活保障',
+    'tekun': '特困人员救助供养',
+    'temporary_aid': '临时救助',
+    'marginal': '低保边缘家庭认定',
+    'rigid_expense': '刚性支出困难家庭认定',
+}
+
+DELIVERY_NAMES = {
+    'in_person': '当面送达',
+    'mail': '邮寄送达',
+    'village': '委托村（社区）送达',
+    'electronic': '电子送达',
+}
+
+COUNTY_ROLES = frozenset({'county_verifier', 'county_supervisor'})
+REEXAMINATION_FORM = 'reexamination.schema.json'
+
+
+# ------------------------------------------------------------------ formatting
+
+def _to_date(value):
+    if value is None or value == '':
+        return None
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).astimezone(SHANGHAI).date()
+    if isinstance(value, date):
+        return value
+    text = str(value).strip()
+    try:
+        if len(text) == 10:
+            return date.fromisoformat(text)
+        return _to_date(datetime.fromisoformat(text.replace('Z', '+00:00')))
+    except ValueError:
+        return None
+
+
+def format_date(value):
+    """The one date format of every notice: 2026年10月8日 (Shanghai day for a timestamp)."""
+    day = _to_date(value)
+    return f'{day.year}年{day.month}月{day.day}日' if day else ''
+
+
+def format_month(year, month):
+    return f'{year}年{month}月'
+
+
+def next_month(value):
+    """(year, month) after the month of `value`."""
+    day = _to_date(value)
+    if day is None:
+        return None
+    return (day.year + 1, 1) if day.month == 12 else (day.year, day.month + 1)
+
+
+def format_amount(value):
+    try:
+        return f'{float(value):,.2f}'
+    except (TypeError, ValueError):
+        return ''
+
+
+def id_last4(number):
+    number = str(number or '').strip()
+    if len(number) <= 4:
+        return '*' * len(number)
+    return '*' * (len(number) - 4) + number[-4:]
+
+
+def document_number(kind, case_id, township_short, started):
+    """〔2026〕城民救受字第 000123 号: one number per case and kind, stable from the first print on."""
+    year = (_to_date(started) or date.today()).year
+    return f'〔{year}〕{township_short}民救{KINDS[kind].code}字第 {int(case_id):06d} 号'
+
+
+# ------------------------------------------------------------------ the diagram
+
+def diagram_facts(user_tasks, lanes):
+    """What the deployed diagram says about notices.
+
+    `user_tasks`: (properties, lane) pairs of every user task of the process and its
+    subprocesses; `lanes`: lane name → role. Returns the notice kinds some task produces and
+    whether the county (not the township) does the re-examination (复查) — Fucheng's variant
+    sends it to the county, the national rule (S1 art. 18) keeps it at the township.
+    """
+    produced, county_reexamines = set(), False
+    for properties, lane in user_tasks:
+        properties = properties or {}
+        if properties.get('notice') in KINDS:
+            produced.add(properties['notice'])
+        if properties.get('formJsonSchemaFilename') == REEXAMINATION_FORM and lanes.get(lane) in COUNTY_ROLES:
+            county_reexamines = True
+    return {'produced': produced, 'county_reexamines': county_reexamines}
+
+
+# ------------------------------------------------------------------ which notices a case has
+
+def _get(data, path):
+    for part in path.split('.'):
+        if not isinstance(data, dict):
+            return None
+        data = data.get(part)
+    return data
+
+
+def _data_says(kind, data, case_status):
+    """Whether the case data alone shows the step that this notice records."""
+    result = _get(data, 'acceptance.result')
+    if kind == 'acceptance_notice':
+        return result == 'complete' or bool(data.get('accepted_at'))
+    if kind == 'missing_materials_notice':
+        return result == 'incomplete' and bool(_get(data, 'acceptance.missing_items'))
+    if kind == 'refusal_notice':
+        return result == 'ineligible'
+    if kind == 'verification_ineligible_notice':
+        return _get(data, 'verification.eligible') is False
+    # A decision is only final once the case has ended: a publicity objection may still revoke it.
+    if kind == 'approval_notice':
+        return case_status == 'completed' and _get(data, 'decision.approved') is True
+    if kind == 'rejection_notice':
+        return case_status == 'completed' and _get(data, 'decision.approved') is False
+    return False
+
+
+def _order(row):
+    created = row.created_at or row.completed_at
+    return (created.timestamp() if created else 0, str(row.id))
+
+
+def notice_tasks(task_rows):
+    """kind → the newest completed or ready task producing it (a second one-time notice after a
+    supplement replaces the first)."""
+    found = {}
+    for row in sorted(task_rows, key=_order):
+        kind = (row.properties or {}).get('notice')
+        if kind in KINDS and row.state in ('completed', 'ready'):
+            found[kind] = row
+    return found
+
+
+def available(case, data, task_rows, produced):
+    """The notices this case has, in the order of the procedure.
+
+    `case`: {'id', 'status', ...}; `data`: the case's current data; `produced`: kinds some task
+    of the diagram produces (`diagram_facts`). A notice whose task has been completed is
+    issued (已出具); one whose task is ready is a draft to print, sign, seal and hand over before
+    completing the task (待出具); a kind the diagram has no task for follows the data.
+    """
+    rows = notice_tasks(task_rows)
+    out = []
+    for key, kind in KINDS.items():
+        row = rows.get(key)
+        if row is not None:
+            status = 'issued' if row.state == 'completed' else 'draft'
+        elif key not in produced and _data_says(key, data, case.get('status')):
+            status = 'issued'
+        else:
+            continue
+        out.append({'kind': key, 'title': kind.title, 'status': status,
+                    'status_zh': '已出具' if status == 'issued' else '待出具',
+                    'task_name': row.name if row is not None else None,
+                    'completed_by': row.completed_by if row is not None else None,
+                    'completed_at': row.completed_at if row is not None else None})
+    return out
+
+
+# ------------------------------------------------------------------ one notice
+
+def _text(*values):
+    for value in values:
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return ''
+
+
+def _reasons(*values):
+    """Distinct non-empty reasons, in order; a later one already said by an earlier one is dropped."""
+    out = []
+    for value in values:
+        items = value if isinstance(value, list) else [value]
+        for item in items:
+            text = _text(item)
+            if text and not any(text in seen or seen in text for seen in out):
+                out.append(text)
+    return out
+
+
+def _decision_task(task_rows):
+    """The completed task that recorded the decision (its form carries `decision`)."""
+    done = [r for r in task_rows if r.state == 'completed' and isinstance((r.data or {}).get('decision'), dict)]
+    return max(done, key=_order) if done else None
+
+
+def build(kind, case, data, task_rows, status, *, township, district, county_reexamines, today):
+    """The template context of one notice.
+
+    `case`: {'id', 'created_at', 'category', 'variant', 'status'}; `data`: the data the
+    producing task saw (or the case data); `township`: {'name', 'short'}; `district`: the
+    bodies of `townships.district()`; `today`: the date a draft is dated.
+    """
+    spec = KINDS[kind]
+    row = notice_tasks(task_rows).get(kind)
+    recorded = data.get(kind) if isinstance(data.get(kind), dict) else {}
+    if row is not None and isinstance((row.data or {}).get(kind), dict):
+        recorded = row.data[kind]
+    applicant = data.get('applicant') if isinstance(data.get('applicant'), dict) else {}
+    acceptance = data.get('acceptance') if isinstance(data.get('acceptance'), dict) else {}
+    decision = data.get('decision') if isinstance(data.get('decision'), dict) else {}
+    verification = data.get('verification') if isinstance(data.get('verification'), dict) else {}
+    category = CATEGORY_NAMES.get(case.get('category'), '社会救助')
+    legacy = case.get('variant') == 'legacy'
+
+    issued = status == 'issued'
+    issued_on = recorded.get('issued_on') or (row.completed_at if row is not None and row.completed_at else None)
+    if issued_on is None and not issued:
+        issued_on = today
+    if issued_on is None:
+        issued_on = _fallback_day(kind, data, task_rows) or today
+
+    # Before the reform the county approved and the township only delivered the county's decision.
+    issuer = district['bureau'] if (legacy and spec.decision) else township['name']
+    title = spec.title
+    if kind in ('approval_notice', 'rejection_notice'):
+        title = category + ('审批通知书' if legacy and kind == 'approval_notice' else
+                            '不予批准通知书' if legacy else spec.title)
+
+    ctx = {
+        'kind': kind, 'title': title, 'status': status, 'draft': not issued,
+        'issuer': issuer, 'township_name': township['name'],
+        'document_no': _text(recorded.get('document_no')) or document_number(
+            kind, case['id'], township['short'], case.get('created_at')),
+        'issued_on': format_date(issued_on),
+        'category': category,
+        'case_id': case['id'],
+        'applicant': {
+            'name': _text(applicant.get('name')) or '申请人',
+            'id_masked': id_last4(applicant.get('id_number')),
+            'address': _text(applicant.get('address')),
+            'household_size': applicant.get('household_size'),
+        },
+        'delivery': DELIVERY_NAMES.get(recorded.get('delivery'), ''),
+        'district': district,
+        'verb': '批准' if legacy else '确认',
+        'remedies': None,
+    }
+    applied_on = format_date(case.get('created_at'))
+    ctx['applied_on'] = applied_on
+
+    if kind == 'acceptance_notice':
+        ctx['accepted_on'] = format_date(data.get('accepted_at') or acceptance.get('checked_on') or issued_on)
+    elif kind == 'missing_materials_notice':
+        ctx['items'] = [str(i).strip() for i in (acceptance.get('missing_items') or []) if str(i).strip()]
+        ctx['deadline'] = format_date(recorded.get('deadline'))
+    elif kind == 'refusal_notice':
+        ctx['reasons'] = _reasons(acceptance.get('reason'), recorded.get('reason'))
+        ctx['remedies'] = remedies(district)
+    elif kind == 'verification_ineligible_notice':
+        ctx['reasons'] = _reasons(recorded.get('reason'), verification.get('summary'))
+        ctx['report_no'] = _text(verification.get('report_no'))
+        ctx['reexamination_body'] = district['bureau'] if county_reexamines else township['name']
+    elif kind == 'approval_notice':
+        decided = decision.get('decided_on') or _completed_day(_decision_task(task_rows))
+        start = next_month(decided)
+        recorded_start = _text(recorded.get('start_month'))
+        if start is None and len(recorded_start) == 7:
+            start = (int(recorded_start[:4]), int(recorded_start[5:]))
+        amount = decision.get('amount', recorded.get('monthly_amount'))
+        ctx.update(decided_on=format_date(decided), amount=format_amount(amount),
+                   start_month=format_month(*start) if start else '',
+                   certificate_no=_text(recorded.get('certificate_no')))
+    elif kind == 'rejection_notice':
+        decided = decision.get('decided_on') or _completed_day(_decision_task(task_rows))
+        ctx['decided_on'] = format_date(decided)
+        ctx['revoked'] = isinstance(data.get('objection_review'), dict) and \
+            data['objection_review'].get('result') == 'approval_revoked'
+        ctx['reasons'] = _reasons(decision.get('reasons'), recorded.get('reason'))
+        ctx['remedies'] = remedies(district)
+    return ctx
+
+
+def remedies(district):
+    return (f'如对本决定不服，可以自收到本文书之日起六十日内向{district["reconsideration_body"]}申请行政复议，'
+            f'或者自收到本文书之日起六个月内向{district["court"]}提起行政诉讼。')
+
+
+def _completed_day(row):
+    return row.completed_at if row is not None else None
+
+
+def _fallback_day(kind, data, task_rows):
+    """The day a data-derived notice is dated: when the step it records happened."""
+    if kind == 'acceptance_notice':
+        return data.get('accepted_at') or _get(data, 'acceptance.checked_on')
+    if kind in ('approval_notice', 'rejection_notice'):
+        return _get(data, 'decision.decided_on') or _completed_day(_decision_task(task_rows))
+    return _get(data, 'acceptance.checked_on')

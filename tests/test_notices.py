@@ -1,0 +1,288 @@
+"""The unified notices (统一行政文书): real dibao_a cases through the services, pages over HTTP."""
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from service.documents import notices
+from service.extensions import db
+from service.models import AuditEntry, Task, Timer
+from service.services import auth, repository, runtime, tasks, users
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = 'secret-pass-1'
+ID_NUMBER = '11010519491231002X'
+APPLICATION = {
+    'applicant': {'name': '王秀兰', 'id_number': ID_NUMBER, 'phone': '13800000000',
+                  'address': '城关镇幸福社区3号楼', 'household_size': 3},
+    'authorization_signed': True,
+}
+COMPLETE = {'acceptance': {'result': 'complete', 'checked_on': '2026-09-28'}}
+DELIVERY = {'issued_on': '2026-09-28', 'delivery': 'in_person'}
+SURVEY = {'survey': {'surveyed_on': '2026-09-29', 'investigators': ['李明', '赵强'], 'per_capita_income': 420,
+                     'findings': '家庭无稳定收入', 'signed_by_applicant': True}}
+MISSING = ['户口簿复印件', '家庭成员收入证明', '残疾人证复印件']
+
+
+@pytest.fixture
+def app(make_app):
+    app = make_app(JIUZHU_DISTRICT_NAME='山亭区')
+    with app.app_context():
+        repository.deploy(repository.read_tree(ROOT / 'processes'), 'tester')
+        for username, name, role, township in (
+                ('cw1', '李经办', 'township_caseworker', 't01'), ('ld1', '张镇长', 'township_leader', 't01'),
+                ('cw2', '刘经办', 'township_caseworker', 't02'), ('sup', '吴科长', 'county_supervisor', 'county')):
+            users.add_user(username, name, role, township, PASSWORD, 'tester')
+        db.session.commit()
+        yield app
+
+
+def bearer(username):
+    token, _ = auth.issue_token(auth.find_user(username))
+    return {'Authorization': f'Bearer {token}'}
+
+
+def page(app, url, username='cw1'):
+    response = app.test_client().get(url, headers=bearer(username) if username else {})
+    return response, response.get_data(as_text=True)
+
+
+def ready(case):
+    return {t.bpmn_id: t for t in db.session.scalars(
+        select(Task).where(Task.instance_id == case.id, Task.state == 'ready'))}
+
+
+def do(case, bpmn_id, data=None, actor='cw1'):
+    open_tasks = ready(case)
+    assert bpmn_id in open_tasks, f'{bpmn_id} not ready; ready: {sorted(open_tasks)}'
+    tasks.complete_task(open_tasks[bpmn_id].id, data or {}, actor)
+    db.session.refresh(case)
+
+
+def start():
+    return runtime.start_instance('dibao_a', 't01', APPLICATION, 'cw1')
+
+
+def accept_and_investigate(case, eligible=True):
+    do(case, 'check_materials', COMPLETE)
+    do(case, 'issue_acceptance_notice', {'acceptance_notice': dict(DELIVERY, document_no='〔2026〕城民救受字第 000001 号')})
+    do(case, 'request_verification', {'verification_request': {'requested_on': '2026-09-28',
+                                                               'authorization_confirmed': True}})
+    runtime.deliver_message(case.id, 'verification_result',
+                            {'eligible': eligible, 'report_no': 'HD-2026-017', 'summary': '名下登记商品住房两套'},
+                            'hedui')
+    do(case, 'home_survey', SURVEY, actor='va1')
+
+
+def expire_publicity(clock, case):
+    timer = db.session.scalar(select(Timer).where(Timer.instance_id == case.id, Timer.bpmn_id == 'publicity_expired',
+                                                  Timer.state == 'waiting'))
+    clock.set((timer.due_at + timedelta(seconds=1)).isoformat())
+    runtime.fire_due_timers(case.id)
+    db.session.refresh(case)
+
+
+def kinds(app, case, username='cw1'):
+    response, html = page(app, f'/cases/{case.id}/notices', username)
+    assert response.status_code == 200, html
+    return html
+
+
+# ------------------------------------------------------------------ acceptance
+
+def test_acceptance_notice_is_a_draft_until_issued_then_shows_the_recorded_number(app, clock):
+    case = start()
+    response, html = page(app, f'/cases/{case.id}/notices/acceptance_notice')
+    assert response.status_code == 404 and '本案尚无受理通知书' in html
+    do(case, 'check_materials', COMPLETE)
+
+    listing = kinds(app, case)
+    assert '受理通知书' in listing and '待出具' in listing and '一次性告知书' not in listing
+    response, html = page(app, f'/cases/{case.id}/notices/acceptance_notice')
+    assert response.status_code == 200
+    assert response.headers['Content-Type'].startswith('text/html')
+    # Before issuing: the number derived from the case, dated today, with a screen-only note.
+    assert f'〔2026〕城民救受字第 {case.id:06d} 号' in html
+    assert '待出具' in html and '2026年9月28日' in html
+    assert '城关镇人民政府' in html and '王秀兰' in html and '决定予以受理' in html
+    assert '**************002X' in html
+    assert ID_NUMBER not in html and '110105' not in html and '13800000000' not in html
+    assert '@page { size: A4; margin: 20mm; }' in html and '（盖章）' in html and '经办人（签字）' in html
+
+    do(case, 'issue_acceptance_notice', {'acceptance_notice': {
+        'document_no': '〔2026〕城民救受字第 000077 号', 'issued_on': '2026-09-29', 'delivery': 'in_person'}})
+    response, html = page(app, f'/cases/{case.id}/notices/acceptance_notice')
+    assert '〔2026〕城民救受字第 000077 号' in html and '2026年9月29日' in html and '当面送达' in html
+    assert 'draft-note' not in html.split('</style>')[1]
+    listing = kinds(app, case)
+    assert '已出具' in listing and 'cw1' in listing
+
+
+# ------------------------------------------------------------------ one-time notice
+
+def test_one_time_notice_lists_every_missing_item_and_the_deadline(app, clock):
+    case = start()
+    do(case, 'check_materials', {'acceptance': {'result': 'incomplete', 'missing_items': MISSING,
+                                                'checked_on': '2026-09-28'}})
+    do(case, 'notify_missing', {'missing_materials_notice': dict(
+        DELIVERY, document_no='〔2026〕城民救补字第 000009 号', deadline='2026-10-12')})
+    response, html = page(app, f'/cases/{case.id}/notices/missing_materials_notice')
+    assert response.status_code == 200
+    assert all(f'<li>{item}</li>' in html for item in MISSING)
+    assert '以上共3项为需要补正的全部材料' in html and '请于2026年10月12日前' in html
+    assert '补正材料一次性告知书' in html and '〔2026〕城民救补字第 000009 号' in html
+
+    # The supplement arrives and the case is accepted: the notice still says what was missing then.
+    runtime.deliver_message(case.id, 'supplement_received', {'items': MISSING}, 'cw1')
+    db.session.refresh(case)
+    do(case, 'check_materials', COMPLETE)
+    _, html = page(app, f'/cases/{case.id}/notices/missing_materials_notice')
+    assert all(f'<li>{item}</li>' in html for item in MISSING)
+    listing = kinds(app, case)
+    assert '补正材料一次性告知书' in listing and '受理通知书' in listing
+
+
+# ------------------------------------------------------------------ refusal
+
+def test_refusal_gives_the_reason_and_the_remedies(app, clock):
+    case = start()
+    do(case, 'check_materials', {'acceptance': {'result': 'ineligible', 'reason': '申请人户籍不在本镇',
+                                                'checked_on': '2026-09-28'}})
+    do(case, 'issue_refusal', {'refusal_notice': dict(DELIVERY, document_no='', reason='申请人户籍不在本镇')})
+    response, html = page(app, f'/cases/{case.id}/notices/refusal_notice')
+    assert response.status_code == 200
+    assert '不予受理告知书' in html and '决定不予受理' in html and '申请人户籍不在本镇' in html
+    assert html.count('申请人户籍不在本镇') == 1     # the same reason twice is said once
+    assert f'〔2026〕城民救不受字第 {case.id:06d} 号' in html   # no recorded number: derived
+    assert '六十日内向山亭区人民政府申请行政复议' in html and '六个月内向山亭区人民法院提起行政诉讼' in html
+
+
+# ------------------------------------------------------------------ verification
+
+def test_verification_ineligible_names_the_right_to_reexamination_and_where(app, clock):
+    case = start()
+    accept_and_investigate(case, eligible=False)
+    do(case, 'notify_verification_ineligible', {'verification_ineligible_notice': dict(
+        DELIVERY, document_no='〔2026〕城民救核字第 000003 号', reason='名下有两套住房', reexamination_right=True)})
+    response, html = page(app, f'/cases/{case.id}/notices/verification_ineligible_notice')
+    assert response.status_code == 200
+    assert '家庭经济状况核对结果告知书' in html and 'HD-2026-017' in html
+    assert '名下有两套住房' in html and '名下登记商品住房两套' in html
+    # dibao_a (Fucheng) sends the re-examination to the county: the diagram's lane says so.
+    assert '向山亭区民政局申请复查' in html
+
+
+# ------------------------------------------------------------------ decisions
+
+def test_rejection_gives_reasons_and_remedies_with_the_bodies(app, clock):
+    case = start()
+    accept_and_investigate(case)
+    do(case, 'township_confirmation', {'decision': {'approved': False, 'reasons': '家庭人均收入高于当地低保标准',
+                                                    'decided_on': '2026-10-12'}}, actor='ld1')
+    assert '不予确认通知书' in kinds(app, case)
+    do(case, 'issue_rejection_notice', {'rejection_notice': dict(
+        DELIVERY, issued_on='2026-10-13', document_no='〔2026〕城民救不确字第 000004 号',
+        reason='经核算家庭月人均收入 920 元', remedies='可依法申请行政复议或提起行政诉讼')})
+    assert case.status == 'completed'
+    response, html = page(app, f'/cases/{case.id}/notices/rejection_notice')
+    assert response.status_code == 200
+    assert '最低生活保障不予确认通知书' in html and '2026年10月12日决定不予确认' in html
+    assert '家庭人均收入高于当地低保标准' in html and '经核算家庭月人均收入 920 元' in html
+    assert '六十日内向山亭区人民政府申请行政复议' in html
+    assert '六个月内向山亭区人民法院提起行政诉讼' in html
+    assert '〔2026〕城民救不确字第 000004 号' in html and '2026年10月13日' in html
+    assert '王秀兰' in html and '**************002X' in html and ID_NUMBER not in html
+    response, _ = page(app, f'/cases/{case.id}/notices/approval_notice')
+    assert response.status_code == 404
+
+
+def test_approval_shows_amount_and_start_month_after_the_publicity(app, clock):
+    case = start()
+    accept_and_investigate(case)
+    do(case, 'township_confirmation', {'decision': {'approved': True, 'amount': 650, 'decided_on': '2026-10-12'}},
+       actor='ld1')
+    # During the village publicity the approval may still be revoked: no approval notice yet.
+    response, html = page(app, f'/cases/{case.id}/notices/approval_notice')
+    assert response.status_code == 404 and '本案尚无审核确认通知书' in html
+    expire_publicity(clock, case)
+    do(case, 'issue_approval_notice', {'approval_notice': dict(
+        DELIVERY, issued_on='2026-10-20', document_no='〔2026〕城民救确字第 000005 号', certificate_no='DB-T01-0042',
+        monthly_amount=650, start_month='2026-11')})
+    response, html = page(app, f'/cases/{case.id}/notices/approval_notice')
+    assert response.status_code == 200
+    assert '城关镇人民政府' in html and '最低生活保障审核确认通知书' in html
+    assert '650.00 元' in html and '2026年11月起' in html and 'DB-T01-0042' in html
+    assert '2026年10月12日决定予以确认' in html and '2026年10月20日' in html
+    assert '王秀兰' in html and '**************002X' in html and '3 人' in html
+    assert '〔2026〕城民救确字第 000005 号' in html
+
+    listing = kinds(app, case)
+    for title in ('受理通知书', '审核确认通知书'):
+        assert title in listing
+    assert '不予确认通知书' not in listing and '核对结果告知书' not in listing
+
+
+def test_sup_reads_any_township_and_the_reads_are_audited(app, clock):
+    case = start()
+    do(case, 'check_materials', COMPLETE)
+    response, _ = page(app, f'/cases/{case.id}/notices/acceptance_notice', 'sup')
+    assert response.status_code == 200
+    entry = db.session.scalars(select(AuditEntry).where(AuditEntry.instance_id == case.id,
+                                                        AuditEntry.action == 'read_case')).all()[-1]
+    assert entry.actor == 'sup' and entry.detail['notice'] == 'acceptance_notice'
+    assert entry.detail['document_no'] == f'〔2026〕城民救受字第 {case.id:06d} 号'
+
+
+# ------------------------------------------------------------------ access
+
+def test_another_township_gets_404_and_strangers_are_sent_to_sign_in(app, clock):
+    case = start()
+    do(case, 'check_materials', COMPLETE)
+    for url in (f'/cases/{case.id}/notices', f'/cases/{case.id}/notices/acceptance_notice'):
+        response, html = page(app, url, 'cw2')
+        assert response.status_code == 404 and '没有编号为' in html
+        response, html = page(app, url, None)
+        assert response.status_code in (302, 401)
+        if response.status_code == 302:
+            assert 'login' in response.headers['Location']
+        else:
+            assert '请先登录' in html
+    response, html = page(app, '/cases/99999/notices', 'cw1')
+    assert response.status_code == 404
+    response, html = page(app, f'/cases/{case.id}/notices/no_such_kind', 'cw1')
+    assert response.status_code == 404 and '本案尚无这种文书' in html
+    response = app.test_client().get(f'/cases/{case.id}/notices', headers={'Authorization': 'Bearer forged'})
+    assert response.status_code == 401
+
+
+def test_a_web_session_works_too(app, clock):
+    case = start()
+    client = app.test_client()
+    user = auth.find_user('cw1')
+    with client.session_transaction() as session:
+        session.update(uid=user.id, fp=auth._fingerprint(user), csrf='x',
+                       exp=(datetime.now(timezone.utc) + timedelta(hours=1)).timestamp())
+    response = client.get(f'/cases/{case.id}/notices')
+    assert response.status_code == 200 and '本案尚未办理到出具文书的环节' in response.get_data(as_text=True)
+
+
+# ------------------------------------------------------------------ pure parts
+
+def test_formatting_rules():
+    assert notices.format_date('2026-10-08') == '2026年10月8日'
+    # A timestamp prints as the Shanghai day: 20:00 UTC is already the next morning there.
+    assert notices.format_date(datetime(2026, 9, 30, 20, 0, tzinfo=timezone.utc)) == '2026年10月1日'
+    assert notices.next_month('2026-12-15') == (2027, 1) and notices.next_month(date(2026, 10, 31)) == (2026, 11)
+    assert notices.id_last4(ID_NUMBER) == '*' * 14 + '002X'
+    assert notices.document_number('rejection_notice', 123, '河', '2026-03-01') == '〔2026〕河民救不确字第 000123 号'
+    assert notices.format_amount(650) == '650.00' and notices.format_amount(None) == ''
+
+
+def test_diagram_facts_follow_the_lanes():
+    lanes = {'区民政局': 'county_supervisor', '镇街经办人': 'township_caseworker'}
+    facts = notices.diagram_facts([({'notice': 'approval_notice'}, '镇街经办人'),
+                                   ({'formJsonSchemaFilename': 'reexamination.schema.json'}, '镇街经办人')], lanes)
+    assert facts == {'produced': {'approval_notice'}, 'county_reexamines': False}
+    facts = notices.diagram_facts([({'formJsonSchemaFilename': 'reexamination.schema.json'}, '区民政局')], lanes)
+    assert facts['county_reexamines'] is True
