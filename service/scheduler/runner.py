@@ -139,9 +139,9 @@ def start_embedded(app):
         return scheduler
 
 
-def stop_embedded():
+def stop_embedded(wait=False):
     global _embedded
     with _embedded_lock:
         if _embedded is not None:
-            _embedded.shutdown(wait=False)
+            _embedded.shutdown(wait=wait)
             _embedded = None
