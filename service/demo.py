@@ -41,7 +41,7 @@ DEMO_CASES = [
     ('DEMO-001', 't01', '张大山', 0, None),
     ('DEMO-002', 't01', '李秀英', 1, None),
     ('DEMO-003', 't02', '王建国', 0, None),
-    ('DEMO-004', 't02', '刘桂兰', 1, None),
+    ('DEMO-004', 't02', '刘桂兰', 3, None),
     ('DEMO-005', 't01', '赵小红', 0, 't01_jingban2'),
 ]
 PREFERRED_PROCESSES = ('dibao_a', 'dibao_b', 'dibao_legacy')
