@@ -1,0 +1,14 @@
+"""Server-rendered pages in Simplified Chinese for caseworkers, supervisors and designers.
+
+Views are thin: they call services/ (authorization in services/access.py) and render templates.
+"""
+from . import fmt
+from .core import bp, install
+
+
+def init_web(app):
+    from . import views_auth, views_cases, views_clock, views_designer, views_supervision, views_tasks, vendor  # noqa: F401
+    fmt.install(app)
+    install(app)
+    app.register_blueprint(bp)
+    app.jinja_env.globals.setdefault('bpmn_js_installed', vendor.bpmn_js_installed)

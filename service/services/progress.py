@@ -1,0 +1,35 @@
+"""Where a case stands in its diagram: the BPMN elements done, active and overdue (for the case page)."""
+from sqlalchemy import select
+from SpiffWorkflow.util.task import TaskState
+
+from ..extensions import db
+from ..models import Task, Timer
+from .context import engine
+
+_ACTIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
+
+
+def diagram_state(instance):
+    """{'completed', 'active', 'overdue'}: sorted BPMN element ids of the case's own definition version,
+    and 'messages': the names of the BPMN messages the case waits for now.
+
+    The caller has checked that the user may read the case.
+    """
+    workflow = engine().load(instance)
+    completed, active = set(), set()
+    for task in workflow.get_tasks():
+        bpmn_id = getattr(task.task_spec, 'bpmn_id', None)
+        if not bpmn_id:
+            continue  # the engine's own helper tasks are not drawn
+        if task.state == TaskState.COMPLETED:
+            completed.add(bpmn_id)
+        elif task.state & _ACTIVE:
+            active.add(bpmn_id)
+    overdue = set(db.session.scalars(select(Timer.attached_to).where(
+        Timer.instance_id == instance.id, Timer.kind == 'deadline', Timer.state == 'fired',
+        Timer.attached_to.is_not(None))))
+    overdue |= set(db.session.scalars(select(Task.bpmn_id).where(
+        Task.instance_id == instance.id, Task.state == 'ready', Task.overdue.is_(True))))
+    # An element that ran again (a loop) and is open now is shown as active, not done.
+    return {'completed': sorted(completed - active), 'active': sorted(active), 'overdue': sorted(overdue),
+            'messages': engine().waiting_messages(workflow) if instance.status == 'running' else []}

@@ -1,0 +1,147 @@
+"""What every page shares: the blueprint, the session user, CSRF, the navigation bar, error pages."""
+import logging
+from urllib.parse import urlsplit
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from werkzeug.exceptions import HTTPException
+
+from ..errors import Forbidden, JiuzhuError
+from ..extensions import db
+from ..services import access, auth, clockctl
+from ..services.context import clock
+
+log = logging.getLogger('jiuzhu.web')
+
+bp = Blueprint('web', __name__, template_folder='templates', static_folder='static',
+               static_url_path='/static/web')
+
+# Reachable without signing in.
+PUBLIC_ENDPOINTS = {'web.login', 'web.static', 'web.vendor'}
+
+HTTP_TITLES = {
+    400: ('请求无效', '请求无效或页面已过期，请返回上一页刷新后重试。'),
+    403: ('无权访问', '当前账号无权查看此页面或进行此操作。'),
+    404: ('页面不存在', '没有找到这个页面，或您无权查看它。'),
+    405: ('请求方式不正确', '此页面不支持该请求方式。'),
+    409: ('操作冲突', '数据已被他人更改，请刷新后重试。'),
+    413: ('上传文件过大', '上传的文件过大。'),
+    422: ('填写有误', '提交的内容有误，请检查后重试。'),
+    500: ('系统出错', '服务器内部错误，请稍后重试或联系管理员。'),
+}
+
+
+def me():
+    return auth.current_user()
+
+
+def zh(message):
+    """The Chinese part of a service message ("中文说明 (english)")."""
+    text = str(message or '')
+    cut = text.rfind(' (')
+    return text[:cut] if cut > 0 and text.endswith(')') else text
+
+
+def allowed(check, *args):
+    """Whether an access.py check passes (for the navigation and for which buttons to show)."""
+    try:
+        check(*args)
+    except JiuzhuError:
+        return False
+    return True
+
+
+def safe_next(target, default=None):
+    """A same-site path to go back to after a POST or a login; anything else goes to `default`."""
+    parts = urlsplit(target or '')
+    if not target or parts.scheme or parts.netloc or not target.startswith('/') or target.startswith('//'):
+        return default or url_for('web.home')
+    return target
+
+
+def error_page(status, message=None, title=None):
+    default_title, default_message = HTTP_TITLES.get(status, HTTP_TITLES[500] if status >= 500 else HTTP_TITLES[400])
+    return render_template('web/error.html', status=status, title=title or default_title,
+                           message=message or default_message), status
+
+
+@bp.before_request
+def _before():
+    user = auth.user_from_session()
+    if request.method == 'POST':
+        try:
+            auth.check_csrf(request.form.get('csrf_token'))
+        except Forbidden:
+            return error_page(400, '页面已过期或请求来源无效（安全校验失败），请返回上一页刷新后重试。')
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    if user is None:
+        target = request.full_path.rstrip('?') if request.method == 'GET' else None
+        return redirect(url_for('web.login', next=target) if target else url_for('web.login'))
+    return None
+
+
+def nav_items(user):
+    items = []
+    if allowed(access.require_case_reader, user):
+        items += [('web.tasks', '我的待办'), ('web.case_list', '案件')]
+    if user.township and allowed(access.check_start, user, user.township):
+        items.append(('web.case_new', '新申请'))
+    if allowed(access.check_supervision, user):
+        items.append(('web.supervision', '监管'))
+    if allowed(access.check_deploy, user):
+        items.append(('web.designer', '流程设计'))
+    return items
+
+
+@bp.context_processor
+def _context():
+    user = me()
+    state = clockctl.read()
+    return {
+        'me': user,
+        'csrf_token': auth.csrf_token,
+        'nav': nav_items(user) if user else [],
+        'clock_now': state['now'],
+        'clock_manual': state['manual'],
+        'clock_settable': bool(user) and allowed(access.check_clock_set, user, clock()),
+    }
+
+
+# ------------------------------------------------------------------ errors
+
+@bp.errorhandler(JiuzhuError)
+def _service_error(exc):
+    db.session.rollback()
+    if exc.status == 401:
+        return redirect(url_for('web.login'))
+    return error_page(exc.status, zh(exc.message))
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(exc):
+    return error_page(exc.code or 500)
+
+
+@bp.errorhandler(Exception)
+def _unexpected(exc):
+    db.session.rollback()
+    log.exception('unexpected error on %s %s', request.method, request.path)
+    return error_page(500)
+
+
+def _not_found(exc):
+    # The API answers JSON for its own paths; every other unknown address gets the Chinese page.
+    if request.path == '/api' or request.path.startswith('/api/'):
+        from ..api import handle_http_exception
+        return handle_http_exception(exc)
+    return error_page(404)
+
+
+def install(app):
+    app.register_error_handler(404, _not_found)
+    app.config.setdefault('SESSION_COOKIE_SAMESITE', 'Lax')
+    app.config.setdefault('SESSION_COOKIE_HTTPONLY', True)
+    current = app.config.get('MAX_CONTENT_LENGTH')
+    if current is None:
+        # Diagram uploads are the largest form posts; nothing legitimate comes near this.
+        app.config['MAX_CONTENT_LENGTH'] = 16 * 1024 * 1024

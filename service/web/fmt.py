@@ -1,0 +1,127 @@
+"""The one place the pages turn values into Chinese text: times (Asia/Shanghai), names of codes."""
+import re
+from datetime import datetime, timedelta, timezone
+
+from ..services.users import ROLE_NAMES
+
+SHANGHAI = timezone(timedelta(hours=8))
+_ISO_INSTANT = re.compile(r'^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)$')
+
+CATEGORY_NAMES = {
+    'dibao': '最低生活保障',
+    'tekun': '特困人员救助供养',
+    'temporary_aid': '临时救助',
+    'marginal_dibao': '低保边缘家庭',
+    'rigid_expense': '刚性支出困难家庭',
+    'disability_subsidy': '残疾人两项补贴',
+}
+VARIANT_NAMES = {
+    'legacy': '改革前（区县审批）',
+    'delegated_a': '下放 A（审批后村内公示）',
+    'delegated_b': '下放 B（初审意见公示）',
+}
+STATUS_NAMES = {'running': '办理中', 'completed': '已办结', 'error': '出错', 'cancelled': '已撤销'}
+TASK_STATE_NAMES = {'ready': '待办', 'completed': '已办理', 'cancelled': '已取消'}
+TIMER_KIND_NAMES = {'deadline': '办理时限', 'wait': '等待期', 'start': '定时启动'}
+TIMER_STATE_NAMES = {'waiting': '计时中', 'fired': '已到期', 'cancelled': '已取消'}
+ACTION_NAMES = {
+    'start': '发起申请', 'complete': '办理', 'claim': '认领', 'unclaim': '退回认领', 'assign': '分派',
+    'priority': '调整优先级', 'message': '收到消息', 'timers_fired': '时限到期', 'extend_deadline': '延长时限',
+    'completed': '办理完成', 'cancelled': '任务取消',
+}
+MESSAGE_NAMES = {'verification_result': '家庭经济状况核对结果', 'objection': '公示异议',
+                 'supplement_received': '补正材料'}
+# Case data names that no form declares (processes/README.md, "Data names").
+DATA_NAMES = {
+    'township': '镇街', 'accepted_at': '受理时间', 'publicity_started_at': '公示开始时间',
+    'investigation_completed_at': '入户调查完成时间', 'county_received_at': '区县收件时间',
+    'verification': '核对结果', 'objection': '异议', 'supplement': '补正材料',
+    'close_relative_of_staff': '近亲属备案人员',
+}
+
+
+def shanghai(moment):
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(SHANGHAI)
+
+
+def when(moment):
+    """2026-09-28 09:00 (北京时间), or an empty string."""
+    if not moment:
+        return ''
+    return shanghai(moment).strftime('%Y-%m-%d %H:%M')
+
+
+def when_input(moment):
+    """The value of a datetime-local input in Shanghai time."""
+    return shanghai(moment).strftime('%Y-%m-%dT%H:%M')
+
+
+def weekday(moment):
+    return '一二三四五六日'[shanghai(moment).weekday()]
+
+
+def is_instant(value):
+    return isinstance(value, str) and bool(_ISO_INSTANT.match(value))
+
+
+def role(code):
+    return ROLE_NAMES.get(code, code or '')
+
+
+def township(code):
+    """A township's short name for tables (城关镇), from the notices' one list of names when present."""
+    if code == 'county':
+        return '区级'
+    try:
+        from ..documents.townships import township as named
+    except ImportError:
+        return code or ''
+    name = named(code)['name']
+    for suffix in ('人民政府', '办事处'):
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name[:-len(suffix)]
+    return name
+
+
+def category(code):
+    return CATEGORY_NAMES.get(code, code or '')
+
+
+def variant(code):
+    return VARIANT_NAMES.get(code, code or '')
+
+
+def status(code):
+    return STATUS_NAMES.get(code, code or '')
+
+
+def action(code):
+    return ACTION_NAMES.get(code, code or '')
+
+
+def yes_no(value):
+    return '是' if value else '否'
+
+
+def working_days(value):
+    if value is None:
+        return '—'
+    return f'{value:g} 个工作日'
+
+
+def _lookup(names):
+    return lambda code: names.get(code, code or '')
+
+
+def install(app):
+    """Register the formatters as `zh_*` Jinja filters (prefixed: other blueprints share the environment)."""
+    filters = {'when': when, 'when_input': when_input, 'role': role, 'township': township, 'category': category,
+               'variant': variant, 'status': status, 'action': action, 'yes_no': yes_no,
+               'working_days': working_days, 'weekday': weekday,
+               'timer_kind': _lookup(TIMER_KIND_NAMES), 'timer_state': _lookup(TIMER_STATE_NAMES),
+               'task_state': _lookup(TASK_STATE_NAMES), 'message': _lookup(MESSAGE_NAMES)}
+    app.jinja_env.filters.update({f'zh_{name}': f for name, f in filters.items()})

@@ -1,0 +1,268 @@
+"""The one form renderer: JSON Schema (+ UI schema) → fields for the templates, posted form → typed data.
+
+Validation is not done here: the parsed data goes to the services (services/forms.py), whose
+{path: Chinese message} errors come back and are placed next to the fields. What the user typed
+is kept as typed (raw strings), so a value that does not parse is shown again with its error.
+"""
+import json
+import re
+from dataclasses import dataclass, field
+
+from ..services import forms
+from ..services.masking import mask_data
+from . import fmt
+
+_INTEGER = re.compile(r'^[+-]?\d+$')
+_NUMBER = re.compile(r'^[+-]?(\d+(\.\d*)?|\.\d+)$')
+
+
+@dataclass
+class Field:
+    path: str
+    title: str
+    kind: str   # group text textarea integer number date month boolean checkbox select radio list
+    required: bool = False
+    help: str = ''
+    options: list = field(default_factory=list)   # [(raw value, label)]
+    children: list = field(default_factory=list)
+    pattern_hint: str = ''
+
+    @property
+    def input_id(self):
+        return 'f-' + self.path.replace('.', '-')
+
+
+def _options(schema):
+    """[(raw, label, value)] of an enum given as oneOf/anyOf const+title, or enum (+ enumNames)."""
+    for word in ('oneOf', 'anyOf'):
+        choices = schema.get(word)
+        if choices and all(isinstance(c, dict) and 'const' in c for c in choices):
+            return [(_raw(c['const']), c.get('title') or str(c['const']), c['const']) for c in choices]
+    if 'enum' in schema:
+        names = schema.get('enumNames') or []
+        return [(_raw(v), names[i] if i < len(names) else str(v), v) for i, v in enumerate(schema['enum'])]
+    return None
+
+
+def _raw(value):
+    """How a value is written into an input: strings as they are, everything else as JSON."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return 'true' if value else 'false'
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _kind(schema, ui):
+    widget = (ui or {}).get('ui:widget')
+    kind = schema.get('type')
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != 'null'), None)
+    if kind == 'object' or 'properties' in schema:
+        return 'group'
+    if _options(schema) is not None:
+        return 'radio' if widget == 'radio' else 'select'
+    if kind == 'boolean':
+        return 'checkbox' if widget == 'checkbox' else 'boolean'
+    if kind == 'integer':
+        return 'integer'
+    if kind == 'number':
+        return 'number'
+    if kind == 'array':
+        return 'list'
+    if schema.get('format') == 'date':
+        return 'date'
+    if widget == 'textarea':
+        return 'textarea'
+    return 'text'
+
+
+def _ordered(properties, ui):
+    order = list((ui or {}).get('ui:order') or [])
+    rest = [name for name in properties if name not in order]
+    if '*' in order:
+        at = order.index('*')
+        order = order[:at] + rest + order[at + 1:]
+    else:
+        order += rest
+    return [name for name in order if name in properties]
+
+
+def fields(schema, ui=None, prefix=''):
+    """The fields of an object schema, in UI order; nested objects become groups."""
+    props = schema.get('properties') or {}
+    required = set(schema.get('required') or [])
+    out = []
+    for name in _ordered(props, ui):
+        sub, sub_ui = props[name], (ui or {}).get(name) or {}
+        path = f'{prefix}{name}'
+        kind = _kind(sub, sub_ui)
+        f = Field(path=path, title=sub.get('title') or name, kind=kind, required=name in required,
+                  help=sub_ui.get('ui:help') or sub.get('description') or '')
+        if kind == 'group':
+            f.children = fields(sub, sub_ui, path + '.')
+        elif kind in ('select', 'radio'):
+            f.options = [(raw, label) for raw, label, _ in _options(sub)]
+        elif kind == 'boolean':
+            f.options = [('true', '是'), ('false', '否')]
+        elif kind == 'list':
+            f.help = (f.help + '；' if f.help else '') + '每行填写一项'
+        if sub.get('pattern') == '^[0-9]{4}-(0[1-9]|1[0-2])$':
+            f.pattern_hint = '如 2026-11'
+        out.append(f)
+    return out
+
+
+# ------------------------------------------------------------------ posted form → data
+
+def _parse_value(schema, ui, raw, present):
+    """(has value, value) for one posted field."""
+    kind = _kind(schema, ui)
+    if kind == 'checkbox':
+        return True, raw == 'true'      # an unticked box is not posted at all: it means "no"
+    if not present:
+        return False, None
+    if kind == 'list':
+        items = [line.strip() for line in raw.splitlines() if line.strip()]
+        return bool(items), items
+    raw = raw.strip()
+    if raw == '':
+        return False, None
+    if kind in ('select', 'radio'):
+        for option_raw, _, value in _options(schema):
+            if option_raw == raw:
+                return True, value
+        return True, raw
+    if kind == 'boolean':
+        return True, {'true': True, 'false': False}.get(raw, raw)
+    if kind == 'integer' and _INTEGER.match(raw):
+        return True, int(raw)
+    if kind == 'number' and _NUMBER.match(raw):
+        return True, int(raw) if _INTEGER.match(raw) else float(raw)
+    # Anything unparseable stays text: the validator names the type it should have been.
+    return True, raw
+
+
+def parse(schema, form, ui=None, prefix=''):
+    """The typed data of a posted form (a werkzeug MultiDict) for an object schema."""
+    props = schema.get('properties') or {}
+    required = set(schema.get('required') or [])
+    data = {}
+    for name, sub in props.items():
+        sub_ui = (ui or {}).get(name) or {}
+        path = f'{prefix}{name}'
+        if _kind(sub, sub_ui) == 'group':
+            child = parse(sub, form, sub_ui, path + '.')
+            # A required group is sent even when empty, so each missing field gets its own error.
+            if child or name in required:
+                data[name] = child
+            continue
+        has, value = _parse_value(sub, sub_ui, form.get(path, ''), path in form)
+        if has:
+            data[name] = value
+    return data
+
+
+def raw_values(form):
+    """What the user typed, by field path, to show it again."""
+    return {key: form.get(key, '') for key in form.keys() if key != 'csrf_token'}
+
+
+def values_from_data(schema, data, ui=None, prefix=''):
+    """Input values for a form pre-filled from the case data."""
+    out = {}
+    if not isinstance(data, dict):
+        return out
+    props = schema.get('properties') or {}
+    for name, sub in props.items():
+        if name not in data:
+            continue
+        sub_ui = (ui or {}).get(name) or {}
+        value, path = data[name], f'{prefix}{name}'
+        if _kind(sub, sub_ui) == 'group':
+            out.update(values_from_data(sub, value, sub_ui, path + '.'))
+        elif isinstance(value, list):
+            out[path] = '\n'.join(str(v) for v in value)
+        elif value is not None:
+            out[path] = _raw(value)
+    return out
+
+
+def place_errors(field_list, errors):
+    """(errors by field path, errors that belong to no field) from the services' {path: message}."""
+    paths = []
+
+    def walk(items):
+        for f in items:
+            paths.append(f.path)
+            walk(f.children)
+    walk(field_list)
+    placed, loose = {}, []
+    for path, message in (errors or {}).items():
+        owner = max((p for p in paths if path == p or path.startswith(p + '.')), key=len, default=None)
+        if owner is None:
+            loose.append(f'{path}：{message}' if path not in ('$', '') else message)
+        else:
+            placed.setdefault(owner, message)
+    return placed, loose
+
+
+# ------------------------------------------------------------------ data → readable rows
+
+def _label_index(extra_schemas=()):
+    """{data path: (title, schema)} from every form in forms/ (and the message forms)."""
+    index = {}
+
+    def walk(schema, prefix):
+        for name, sub in (schema.get('properties') or {}).items():
+            if not isinstance(sub, dict):
+                continue
+            index.setdefault(prefix + name, (sub.get('title') or name, sub))
+            if sub.get('type') == 'object' or 'properties' in sub:
+                walk(sub, prefix + name + '.')
+    for path in sorted(forms.forms_dir().glob('*.schema.json')):
+        try:
+            walk(forms.load(path.name), '')
+        except Exception:  # noqa: BLE001  (a broken form file must not break the case page)
+            continue
+    for schema in extra_schemas:
+        walk(schema, '')
+    return index
+
+
+def _display(value, schema):
+    if isinstance(value, bool):
+        return fmt.yes_no(value)
+    if isinstance(value, list):
+        return '、'.join(_display(v, (schema or {}).get('items') or {}) for v in value)
+    options = _options(schema or {})
+    if options:
+        for _, label, option_value in options:
+            if option_value == value:
+                return label
+    if fmt.is_instant(value):
+        return fmt.when(value)
+    if isinstance(value, (dict,)):
+        return json.dumps(value, ensure_ascii=False)
+    return '' if value is None else str(value)
+
+
+def data_sections(data, extra_schemas=(), hide=()):
+    """The case data as [(section title, [(label, text)])], ID and phone numbers masked."""
+    index = _label_index(extra_schemas)
+    data = mask_data(data or {})
+    general, sections = [], []
+    for key, value in data.items():
+        if key in hide or key.startswith('_'):
+            continue
+        title, schema = index.get(key, (key, {}))
+        title = fmt.DATA_NAMES.get(key, title)   # the data's own name reads better than a form's heading
+        if isinstance(value, dict):
+            rows = []
+            for sub_key, sub_value in value.items():
+                sub_title, sub_schema = index.get(f'{key}.{sub_key}', (sub_key, {}))
+                rows.append((sub_title, _display(sub_value, sub_schema)))
+            sections.append((title, rows))
+        else:
+            general.append((title, fmt.township(value) if key == 'township' else _display(value, schema)))
+    return ([('基本信息', general)] if general else []) + sections

@@ -1,0 +1,147 @@
+"""Cases: the list, a new application, the case page (diagram, history, timers, data), messages."""
+from flask import current_app, flash, redirect, render_template, request, url_for
+
+from ..errors import Invalid, NotFound
+from ..services import access, cases, forms, progress, repository, runtime
+from . import formrender
+from .core import allowed, bp, me
+from .messages import MESSAGE_FORMS, MESSAGE_UI, label_schemas
+from .views_tasks import form_errors
+
+PER_PAGE = 30
+
+
+@bp.get('/cases')
+def case_list():
+    user = me()
+    args = request.args
+    overdue = {'1': True, '0': False}.get(args.get('overdue', ''))
+    page = max(1, args.get('page', 1, type=int) or 1)
+    items, total = cases.list_cases(user, status=args.get('status') or None, township=args.get('township') or None,
+                                    process_key=args.get('process') or None, overdue=overdue,
+                                    page=page, per_page=PER_PAGE)
+    keys = sorted({d.key: d for d in repository.list_definitions(latest_only=True)}.items())
+    return render_template('web/cases.html', items=items, total=total, page=page, per_page=PER_PAGE,
+                           processes=keys, args=args)
+
+
+# ------------------------------------------------------------------ new application
+
+def _startable():
+    """The latest definitions that have a start form, as [(definition, form name)]."""
+    out = []
+    for definition in repository.list_definitions(latest_only=True):
+        name = forms.start_form_name(definition)
+        if name:
+            out.append((definition, name))
+    return sorted(out, key=lambda pair: (pair[0].category or '', pair[0].variant != 'legacy', pair[0].key))
+
+
+def _ui_of(form_name):
+    # A start form's UI schema sits beside it by the forms/ naming convention (<name>.uischema.json).
+    ui_name = form_name.replace('.schema.json', '.uischema.json')
+    return forms.load(ui_name) if ui_name != form_name and (forms.forms_dir() / ui_name).exists() else None
+
+
+def _render_new(user, startable, chosen, values=None, errors=None, business_key='', status=200):
+    definition, form_name = chosen
+    schema = forms.load(form_name)
+    field_list = formrender.fields(schema, _ui_of(form_name))
+    placed, loose = formrender.place_errors(field_list, (errors or {}).get('fields'))
+    return render_template('web/case_new.html', startable=startable, chosen=definition, schema=schema,
+                           fields=field_list, values=values or {}, field_errors=placed, loose_errors=loose,
+                           error_message=(errors or {}).get('message'), business_key=business_key), status
+
+
+def _chosen(startable, key):
+    for pair in startable:
+        if pair[0].key == key:
+            return pair
+    if key:
+        raise NotFound(f'没有可发起的流程 {key} (no such startable process)')
+    preferred = [p for p in startable if p[0].variant and p[0].variant != 'legacy']
+    return (preferred or startable)[0]
+
+
+@bp.get('/cases/new')
+def case_new():
+    user = me()
+    access.check_start(user, user.township)
+    startable = _startable()
+    if not startable:
+        raise NotFound('还没有部署可以发起申请的流程 (nothing startable is deployed)')
+    return _render_new(user, startable, _chosen(startable, request.args.get('process')))
+
+
+@bp.post('/cases/new')
+def case_create():
+    user = me()
+    access.check_start(user, user.township)
+    startable = _startable()
+    chosen = _chosen(startable, request.form.get('process_key'))
+    definition, form_name = chosen
+    data = formrender.parse(forms.load(form_name), request.form, _ui_of(form_name))
+    business_key = request.form.get('business_key', '').strip() or None
+    try:
+        instance = cases.start_case(user, definition.key, user.township, data, business_key)
+    except Invalid as exc:
+        return _render_new(user, startable, chosen, formrender.raw_values(request.form), form_errors(exc),
+                           business_key or '', status=422)
+    flash(f'已发起申请：案件 {instance.id}（{definition.name}）', 'ok')
+    return redirect(url_for('web.case', instance_id=instance.id))
+
+
+# ------------------------------------------------------------------ the case page
+
+def _render_case(user, instance_id, message=None, values=None, errors=None, status=200):
+    detail = cases.case_detail(user, instance_id)
+    instance = detail['instance']
+    state = progress.diagram_state(instance)
+    messages = [name for name in state['messages'] if name in MESSAGE_FORMS
+                and allowed(access.check_message, user, instance, name)]
+    message_fields = {name: formrender.fields(MESSAGE_FORMS[name], MESSAGE_UI.get(name)) for name in messages}
+    placed, loose = formrender.place_errors(message_fields.get(message, []), (errors or {}).get('fields'))
+    data = runtime.case_data(instance.id)
+    done = cases.list_tasks(user, instance_id=instance.id, state='completed', per_page=200)[0]
+    notices = []
+    for row in done:
+        kind = (row.properties or {}).get('notice')
+        if kind and kind not in [k for k, _ in notices]:
+            notices.append((kind, row.name))
+    # A completed task appears in the audit log (who submitted) and as a task row; show it once.
+    submitted = {h['task_id'] for h in detail['history'] if h['kind'] == 'audit' and h['action'] == 'complete'}
+    history = [h for h in detail['history']
+               if not (h['kind'] == 'task' and h['action'] == 'completed' and h['task_id'] in submitted)]
+    return render_template(
+        'web/case.html', instance=instance, definition=instance.definition, detail=detail, history=history,
+        state=state,
+        sections=formrender.data_sections(data, label_schemas()), messages=messages, message_fields=message_fields,
+        message_forms=MESSAGE_FORMS, open_message=message, message_values=values or {}, field_errors=placed,
+        loose_errors=loose, error_message=(errors or {}).get('message'), notices=notices,
+        notices_installed=_notices_installed(), xml=instance.definition.source), status
+
+
+def _notices_installed():
+    return any('/notices' in rule.rule for rule in current_app.url_map.iter_rules())
+
+
+@bp.get('/cases/<int:instance_id>')
+def case(instance_id):
+    return _render_case(me(), instance_id)
+
+
+@bp.post('/cases/<int:instance_id>/messages/<string:name>')
+def case_message(instance_id, name):
+    user = me()
+    if name not in MESSAGE_FORMS:
+        raise NotFound(f'没有这种消息：{name} (no such message)')
+    instance = cases.get_case(user, instance_id)
+    access.check_message(user, instance, name)
+    payload = formrender.parse(MESSAGE_FORMS[name], request.form, MESSAGE_UI.get(name))
+    try:
+        forms.validate(MESSAGE_FORMS[name], payload, what='消息')
+        cases.send_message(user, instance_id, name, payload)
+    except Invalid as exc:
+        return _render_case(user, instance_id, name, formrender.raw_values(request.form), form_errors(exc), 422)
+    flash(f'已登记：{MESSAGE_FORMS[name]["title"].removeprefix("录入").removeprefix("登记")}', 'ok')
+    return redirect(url_for('web.case', instance_id=instance_id))

@@ -1,0 +1,92 @@
+"""Caseworkers' task lists (我的待办, 组待办) and the task page with its form."""
+from flask import flash, redirect, render_template, request, url_for
+
+from ..errors import Invalid
+from ..services import access, cases, supervision
+from ..services.context import now
+from . import formrender
+from .core import allowed, bp, me, safe_next, zh
+from .messages import label_schemas
+
+LIST_SIZE = 200
+
+
+def form_errors(exc):
+    """The services' Invalid as {message, fields}: field errors only from form validation."""
+    fields = exc.details if exc.code == 'validation_error' and isinstance(exc.details, dict) else {}
+    return {'message': zh(exc.message), 'fields': fields}
+
+
+def urgency(task, moment, soon):
+    """'overdue', 'soon' or '' for a task row (the CSS class of its line)."""
+    if task.overdue or (task.due_at is not None and task.due_at <= moment):
+        return 'overdue'
+    if task.due_at is not None and task.due_at < soon:
+        return 'soon'
+    return ''
+
+
+@bp.get('/tasks')
+def tasks():
+    user = me()
+    mine, _ = cases.list_tasks(user, mine=True, per_page=LIST_SIZE)
+    group, _ = cases.list_tasks(user, group=True, unassigned=True, per_page=LIST_SIZE)
+    moment = now()
+    soon = supervision.due_soon_limit(moment)
+    summaries = supervision.case_summaries(user, [t.instance_id for t in mine + group])
+    return render_template('web/tasks.html', mine=mine, group=group, cases=summaries,
+                           urgency=lambda t: urgency(t, moment, soon), due_soon_days=supervision.DUE_SOON_WORKING_DAYS)
+
+
+@bp.post('/tasks/<string:task_id>/claim')
+def task_claim(task_id):
+    row = cases.claim(me(), task_id)
+    flash(f'已认领「{row.name}」', 'ok')
+    return redirect(safe_next(request.form.get('next'), url_for('web.task', task_id=task_id)))
+
+
+@bp.post('/tasks/<string:task_id>/unclaim')
+def task_unclaim(task_id):
+    row = cases.unclaim(me(), task_id)
+    flash(f'已退回「{row.name}」，任务回到组待办', 'ok')
+    return redirect(safe_next(request.form.get('next'), url_for('web.tasks')))
+
+
+def _render_task(user, detail, values=None, errors=None, status=200):
+    task, form = detail['task'], detail['form']
+    ready = task.state == 'ready'
+    field_list = formrender.fields(form['schema'], form['ui_schema']) if form else []
+    if values is None:
+        values = formrender.values_from_data(form['schema'], detail['data'], form['ui_schema']) if form else {}
+    placed, loose = formrender.place_errors(field_list, (errors or {}).get('fields'))
+    instance = cases.get_case(user, task.instance_id)
+    moment = now()
+    return render_template(
+        'web/task.html', task=task, form=form, fields=field_list, values=values, field_errors=placed,
+        loose_errors=loose, error_message=(errors or {}).get('message'), instance=instance,
+        sections=formrender.data_sections(detail['data'], label_schemas(), hide=tuple(f.path for f in field_list)),
+        urgency=urgency(task, moment, supervision.due_soon_limit(moment)),
+        can_claim=ready and not task.assignee and allowed(access.check_claim, user, task),
+        can_unclaim=ready and bool(task.assignee) and allowed(access.check_unclaim, user, task),
+        can_complete=ready and task.assignee == user.username and allowed(access.check_complete, user, task),
+    ), status
+
+
+@bp.get('/tasks/<string:task_id>')
+def task(task_id):
+    user = me()
+    return _render_task(user, cases.task_detail(user, task_id))
+
+
+@bp.post('/tasks/<string:task_id>')
+def task_complete(task_id):
+    user = me()
+    detail = cases.task_detail(user, task_id)
+    form = detail['form']
+    data = formrender.parse(form['schema'], request.form, form['ui_schema']) if form else {}
+    try:
+        row = cases.complete(user, task_id, data)
+    except Invalid as exc:
+        return _render_task(user, detail, formrender.raw_values(request.form), form_errors(exc), status=422)
+    flash(f'「{row.name}」已办理完成', 'ok')
+    return redirect(url_for('web.tasks'))
