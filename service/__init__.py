@@ -49,6 +49,8 @@ def create_app(config=None):
 
     from .web.health import bp as health_bp
     app.register_blueprint(health_bp)
+    from .web import init_web
+    init_web(app)
     from .documents import bp as documents_bp
     app.register_blueprint(documents_bp)
     from .api import init_api
