@@ -22,6 +22,7 @@ COMPLETE = {'acceptance': {'result': 'complete', 'checked_on': '2026-09-28'}}
 DELIVERY = {'issued_on': '2026-09-28', 'delivery': 'in_person'}
 SURVEY = {'survey': {'surveyed_on': '2026-09-29', 'investigators': ['李明', '赵强'], 'per_capita_income': 420,
                      'findings': '家庭无稳定收入', 'signed_by_applicant': True}}
+FILES = ('delegated/dibao_a.bpmn',)
 MISSING = ['户口簿复印件', '家庭成员收入证明', '残疾人证复印件']
 
 
@@ -29,7 +30,9 @@ MISSING = ['户口簿复印件', '家庭成员收入证明', '残疾人证复印
 def app(make_app):
     app = make_app(JIUZHU_DISTRICT_NAME='山亭区')
     with app.app_context():
-        repository.deploy(repository.read_tree(ROOT / 'processes'), 'tester')
+        # Only the diagram these tests run: a colleague's half-edited diagram elsewhere must not fail them.
+        tree = repository.read_tree(ROOT / 'processes')
+        repository.deploy({name: tree[name] for name in FILES}, 'tester')
         for username, name, role, township in (
                 ('cw1', '李经办', 'township_caseworker', 't01'), ('ld1', '张镇长', 'township_leader', 't01'),
                 ('cw2', '刘经办', 'township_caseworker', 't02'), ('sup', '吴科长', 'county_supervisor', 'county')):
@@ -116,7 +119,7 @@ def test_acceptance_notice_is_a_draft_until_issued_then_shows_the_recorded_numbe
     assert '〔2026〕城民救受字第 000077 号' in html and '2026年9月29日' in html and '当面送达' in html
     assert 'draft-note' not in html.split('</style>')[1]
     listing = kinds(app, case)
-    assert '已出具' in listing and 'cw1' in listing
+    assert '已出具' in listing and 'cw1' in listing and '〔2026〕城民救受字第 000077 号' in listing
 
 
 # ------------------------------------------------------------------ one-time notice
@@ -286,3 +289,38 @@ def test_diagram_facts_follow_the_lanes():
     assert facts == {'produced': {'approval_notice'}, 'county_reexamines': False}
     facts = notices.diagram_facts([({'formJsonSchemaFilename': 'reexamination.schema.json'}, '区民政局')], lanes)
     assert facts['county_reexamines'] is True
+
+
+def _row(bpmn_id, notice, state, data=None, at=None):
+    from types import SimpleNamespace
+    at = at or datetime(2026, 10, 12, 2, 0, tzinfo=timezone.utc)
+    return SimpleNamespace(id=bpmn_id, bpmn_id=bpmn_id, name=bpmn_id, properties={'notice': notice} if notice else {},
+                           state=state, data=data, created_at=at, completed_at=at if state == 'completed' else None,
+                           completed_by='cw1' if state == 'completed' else None)
+
+
+def test_legacy_decisions_are_the_county_s_and_say_approve():
+    district = {'name': '山亭区', 'bureau': '山亭区民政局', 'reconsideration_body': '山亭区人民政府',
+                'court': '山亭区人民法院'}
+    data = dict(APPLICATION, decision={'approved': False, 'reasons': '收入超标', 'decided_on': '2026-10-12'})
+    rows = [_row('issue_rejection_notice', 'rejection_notice', 'ready')]
+    ctx = notices.build('rejection_notice', {'id': 7, 'created_at': '2026-09-28', 'category': 'dibao',
+                                             'variant': 'legacy', 'status': 'running'},
+                        data, rows, 'draft', township={'name': '城关镇人民政府', 'short': '城'}, district=district,
+                        county_reexamines=False, today=date(2026, 10, 13))
+    assert ctx['issuer'] == '山亭区民政局' and ctx['title'] == '最低生活保障不予批准通知书' and ctx['verb'] == '批准'
+    assert ctx['document_no'] == '〔2026〕城民救不确字第 000007 号' and ctx['issued_on'] == '2026年10月13日'
+    assert ctx['reasons'] == ['收入超标'] and '山亭区人民法院' in ctx['remedies']
+
+
+def test_a_notice_no_task_produces_follows_the_data():
+    # e.g. dibao_b: verification clearly ineligible, but no task in the diagram issues that notice.
+    data = dict(APPLICATION, verification={'eligible': False, 'summary': '名下有车辆'})
+    case = {'id': 1, 'status': 'running'}
+    found = notices.available(case, data, [], produced={'acceptance_notice', 'approval_notice'})
+    assert [n['kind'] for n in found] == ['verification_ineligible_notice']
+    # A decision only counts once the case has ended (publicity may still revoke it).
+    data = dict(APPLICATION, decision={'approved': True, 'amount': 500})
+    assert notices.available(case, data, [], produced=set()) == []
+    assert [n['kind'] for n in notices.available(dict(case, status='completed'), data, [], produced=set())] == [
+        'approval_notice']

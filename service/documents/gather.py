@@ -40,6 +40,14 @@ class CaseNotices:
         self.diagram = notices.diagram_facts(_user_tasks(instance), engine().lanes)
         self.list = notices.available(self.case, self.data, self.rows, self.diagram['produced'])
 
+    def listing(self):
+        """The available notices with the number and date each one prints."""
+        out = []
+        for item in self.list:
+            notice = self.notice(item['kind'])
+            out.append(dict(item, document_no=notice['document_no'], issued_on=notice['issued_on']))
+        return out
+
     def status(self, kind):
         return next((n['status'] for n in self.list if n['kind'] == kind), None)
 
