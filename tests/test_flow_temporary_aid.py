@@ -139,12 +139,12 @@ def investigate(case, standard=900, survey=None):
 
 
 def expire_publicity(clock, case):
-    timer = timers(case, 'waiting')['publicity_period']
+    timer = timers(case, 'waiting')['publicity_expired']
     assert timer.kind == 'wait'                           # the end of a period, not a deadline
     fire_at(clock, case, aware(timer.due_at) - timedelta(seconds=1))
-    assert timers(case)['publicity_period'].state == 'waiting'
+    assert timers(case)['publicity_expired'].state == 'waiting'
     fire_at(clock, case, aware(timer.due_at) + timedelta(seconds=1))
-    assert timers(case)['publicity_period'].state == 'fired'
+    assert timers(case)['publicity_expired'].state == 'fired'
 
 
 def through_publicity(clock, case, amount, standard=900):
@@ -347,7 +347,7 @@ def test_not_eligible_is_rejected_without_publicity(app, clock):
     investigate(case)
     do(case, 'opinion', opinion(False))
     assert set(ready(case)) == {'notify_rejection'}
-    assert 'publicity_period' not in timers(case)
+    assert 'publicity_expired' not in timers(case)
     do(case, 'notify_rejection', REJECTION)
     assert case.status == 'completed'
 
@@ -370,7 +370,7 @@ def test_publicity_lasts_seven_calendar_days(app, clock):
     investigate(case)
     started = clock.now()
     do(case, 'opinion', opinion(True, 3000))
-    timer = timers(case, 'waiting')['publicity_period']
+    timer = timers(case, 'waiting')['publicity_expired']
     # Started Monday 09-28: the 7th calendar day is Monday 10-05 (a holiday: calendar days do not skip it).
     assert aware(timer.due_at) == datetime.fromisoformat(calendar.add_days(started.isoformat(), 7))
     assert aware(timer.due_at) == datetime.fromisoformat('2026-10-06T00:00:00+08:00')
@@ -388,7 +388,7 @@ def object_during_publicity(clock, case):
     clock.advance(timedelta(days=3))
     runtime.deliver_message(case.id, 'objection', {'reason': '申请人家中有车辆', 'raised_by': '邻居'}, 'village1')
     db.session.refresh(case)
-    assert timers(case)['publicity_period'].state == 'cancelled'
+    assert timers(case)['publicity_expired'].state == 'cancelled'
     assert set(ready(case)) == {'reinvestigation'}
     assert data(case)['objection'] == {'reason': '申请人家中有车辆', 'raised_by': '邻居'}
 
@@ -413,7 +413,7 @@ def test_objection_dismissed_and_publicised_again(app, clock):
     again = clock.now()
     do(case, 'reinvestigation', reinvestigated('eligible_republish'))
     assert not ready(case)
-    waiting = timers(case, 'waiting')['publicity_period']     # a new, full 7-day period
+    waiting = timers(case, 'waiting')['publicity_expired']     # a new, full 7-day period
     assert aware(waiting.due_at) == datetime.fromisoformat(calendar.add_days(again.isoformat(), 7))
     expire_publicity(clock, case)
     assert set(ready(case)) == {'leader_confirm'}
