@@ -175,3 +175,12 @@ def test_sandbox_escape_in_an_uploaded_diagram_is_rejected_with_file_line_elemen
         assert [d['key'] for d in r.json['deployed' if expect_new else 'unchanged']] == ['core_copy']
     _error(des.c.post('/api/v1/process-definitions', headers=des.headers(), content_type='multipart/form-data',
                       data={}), 422)
+
+
+def test_input_no_database_can_hold_is_refused_not_a_500(people):
+    # Found by the schemathesis run on PostgreSQL: NUL characters and ids past 32 bits.
+    cw = people['cw1']
+    _error(cw.get('/api/v1/instances/43918592859'), 404)
+    _error(cw.get('/api/v1/tasks?instance_id=43918592859'), 422)
+    _error(cw.get('/api/v1/tasks?township=t%00'), 400, 'bad_request')
+    _error(people.anonymous.post('/api/v1/auth/token', json={'username': 'a\u0000', 'password': 'x'}), 400)

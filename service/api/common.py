@@ -2,6 +2,8 @@
 from flask import request
 from flask_smorest import Blueprint
 
+from ..errors import JiuzhuError, NotFound
+from ..schemas.common import MAX_ID
 from ..services import auth
 
 # Endpoints reachable without a token: only the one that hands out tokens.
@@ -13,12 +15,24 @@ def make_blueprint(name, url_prefix, description):
 
     @blp.before_request
     def _authenticate():
+        _refuse_unstorable()
         if request.endpoint in PUBLIC_ENDPOINTS:
             return None
         auth.user_from_bearer(request.headers.get('Authorization'))
         return None
 
     return blp
+
+
+def _refuse_unstorable():
+    """Input no database can compare or store: NUL characters (PostgreSQL text) and ids past 32 bits."""
+    for value in (request.view_args or {}).values():
+        if isinstance(value, int) and not 0 < value <= MAX_ID:
+            raise NotFound('没有这个对象 (no such object)', code='not_found')
+    body = request.get_data(cache=True) if request.mimetype == 'application/json' else b''
+    if '\x00' in request.path or b'%00' in request.query_string or b'\x00' in request.query_string \
+            or b'\x00' in body or b'\\u0000' in body:
+        raise JiuzhuError('请求中含有空字符 (NUL characters are not accepted)', code='bad_request')
 
 
 def me():

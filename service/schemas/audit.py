@@ -1,6 +1,6 @@
 from marshmallow import Schema, fields, validate
 
-from .common import MaskedDict, PageArgs, page_schema
+from .common import MAX_ID, MaskedDict, PageArgs, page_schema
 
 
 class AuditSchema(Schema):
@@ -20,4 +20,4 @@ AuditPage = page_schema(AuditSchema, 'AuditPage')
 class AuditListArgs(PageArgs):
     actor = fields.String(validate=validate.Length(max=100))
     action = fields.String(validate=validate.Length(max=50))
-    instance_id = fields.Integer(validate=validate.Range(min=1))
+    instance_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))

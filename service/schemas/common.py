@@ -2,6 +2,9 @@ from marshmallow import Schema, fields, validate
 
 from ..services.masking import mask_data
 
+# Row ids are 32-bit integers in PostgreSQL; a larger number can name no row.
+MAX_ID = 2**31 - 1
+
 
 class ErrorSchema(Schema):
     error = fields.String(required=True, metadata={'description': 'machine-readable code, e.g. not_found'})

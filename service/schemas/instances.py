@@ -1,6 +1,6 @@
 from marshmallow import Schema, fields, validate
 
-from .common import MaskedDict, PageArgs, page_schema
+from .common import MAX_ID, MaskedDict, PageArgs, page_schema
 from .tasks import TaskSchema
 
 
@@ -26,7 +26,7 @@ class TimerListArgs(PageArgs):
     township = fields.String(validate=validate.Length(max=50))
     state = fields.String(validate=validate.OneOf(['waiting', 'fired', 'cancelled']))
     overdue = fields.Boolean(metadata={'description': 'true: fired deadlines only'})
-    instance_id = fields.Integer(validate=validate.Range(min=1))
+    instance_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
 
 
 class VersionSchema(Schema):

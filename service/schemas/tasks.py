@@ -1,6 +1,6 @@
 from marshmallow import Schema, fields, validate
 
-from .common import PageArgs, page_schema
+from .common import MAX_ID, PageArgs, page_schema
 
 
 class TaskSchema(Schema):
@@ -33,7 +33,7 @@ class TaskListArgs(PageArgs):
     township = fields.String(validate=validate.Length(max=50))
     overdue = fields.Boolean()
     due_before = fields.AwareDateTime(default_timezone=None)
-    instance_id = fields.Integer(validate=validate.Range(min=1))
+    instance_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
     state = fields.String(load_default='ready', validate=validate.OneOf(['ready', 'completed', 'cancelled', 'all']))
 
 
