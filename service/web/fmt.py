@@ -26,7 +26,7 @@ TIMER_KIND_NAMES = {'deadline': '办理时限', 'wait': '等待期', 'start': '�
 TIMER_STATE_NAMES = {'waiting': '计时中', 'fired': '已到期', 'cancelled': '已取消'}
 ACTION_NAMES = {
     'start': '发起申请', 'complete': '办理', 'claim': '认领', 'unclaim': '退回认领', 'assign': '分派',
-    'priority': '调整优先级', 'message': '收到消息', 'timers_fired': '时限到期', 'extend_deadline': '延长时限',
+    'priority': '调整优先级', 'message': '收到消息', 'timers_fired': '计时器到期', 'extend_deadline': '延长时限',
     'completed': '办理完成', 'cancelled': '任务取消',
 }
 MESSAGE_NAMES = {'verification_result': '家庭经济状况核对结果', 'objection': '公示异议',

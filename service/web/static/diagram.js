@@ -22,7 +22,11 @@
     ['completed', 'active', 'overdue'].forEach(function (kind) {
       (markers[kind] || []).forEach(function (id) {
         // Ids of called processes are not in this diagram.
-        if (registry.get(id)) { canvas.addMarker(id, 'marker-' + kind); }
+        var element = registry.get(id);
+        if (!element) { return; }
+        // An expanded subprocess is a frame around other marked elements: outline it, never fill it.
+        var frame = element.type === 'bpmn:SubProcess' && !element.collapsed;
+        canvas.addMarker(id, (frame ? 'marker-frame-' : 'marker-') + kind);
       });
     });
     box.setAttribute('data-state', 'ready');
