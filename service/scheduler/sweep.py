@@ -88,7 +88,7 @@ class Sweeper:
         return [(r.id, r.instance_id) for r in rows]
 
     def release(self, timer_ids):
-        """Give back claims on rows that are still waiting, so the next sweep can retry them."""
+        """Give back claims on rows that are still waiting, so a later sweep can take them again."""
         if not timer_ids:
             return
         db.session.execute(update(Timer).where(Timer.id.in_(timer_ids), Timer.state == 'waiting',
@@ -99,7 +99,7 @@ class Sweeper:
 
     # -- firing --------------------------------------------------------------
 
-    def fire_case(self, instance_id, timer_ids):
+    def fire_case(self, instance_id, timer_ids, now):
         """Fire one case's due timers in its own write-path transaction; returns how many fired."""
         try:
             runtime.fire_due_timers(instance_id)
@@ -115,12 +115,14 @@ class Sweeper:
             log.exception('firing the timers of case %s failed; retrying after the claim lease', instance_id)
             db.session.rollback()
             return 0
-        fired = db.session.scalar(select(func.count()).select_from(Timer)
-                                  .where(Timer.id.in_(timer_ids), Timer.state == 'fired'))
-        # A row can stay waiting after its case was written: e.g. a cycle moved on to its next
-        # occurrence. Unclaim it so it is judged again by its new due time.
-        self.release(timer_ids)
-        return fired
+        rows = db.session.execute(select(Timer.state, Timer.due_at).where(Timer.id.in_(timer_ids))).all()
+        db.session.rollback()     # ends the read transaction; nothing to write
+        # A row still waiting and no longer due: a cycle moved on to its next occurrence. Unclaim it
+        # so it is judged by its new due time. One still due is one the engine would not fire: it
+        # keeps its claim until the lease runs out, so it is not retried in a tight loop.
+        if any(state == 'waiting' and due >= now for state, due in rows):
+            self.release(timer_ids)
+        return sum(state == 'fired' for state, _ in rows)
 
     def sweep(self):
         """Fire every timer due by the app clock now; returns the number of timer rows fired."""
@@ -138,7 +140,7 @@ class Sweeper:
                 for timer_id, instance_id in claimed:
                     by_case.setdefault(instance_id, []).append(timer_id)
                 for instance_id, timer_ids in by_case.items():
-                    fired += self.fire_case(instance_id, timer_ids)
+                    fired += self.fire_case(instance_id, timer_ids, now)
                     done.add(instance_id)
                     db.session.expunge_all()   # the session must not grow over a long sweep
             if fired:
