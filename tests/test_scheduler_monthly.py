@@ -230,3 +230,16 @@ def test_the_embedded_scheduler_starts_only_when_asked_and_only_once(make_app):
     finally:
         runner.stop_embedded(wait=True)
     assert runner._embedded is None
+
+
+def test_scheduler_command_once_starts_the_month_and_sweeps(roster_app, database_url, monkeypatch):
+    from click.testing import CliRunner
+    from service.cli import main
+    monkeypatch.setenv('DATABASE_URL', database_url)
+    monkeypatch.setenv('JIUZHU_CLOCK', 'real')
+    monkeypatch.delenv('JIUZHU_HOLIDAYS', raising=False)
+    result = CliRunner().invoke(main, ['scheduler', '--once'])
+    assert result.exit_code == 0, result.output
+    assert 'started 4, fired 0' in result.output          # this (wall-clock) month, both townships
+    again = CliRunner().invoke(main, ['scheduler', '--once'])
+    assert 'started 0, fired 0' in again.output

@@ -18,5 +18,10 @@ def scheduler_command(interval, once):
         fired = sweep_due(app)
         click.echo(f'已启动月度案件 {len(started)} 件，已触发定时器 {fired} 个 (started {len(started)}, fired {fired})')
         return
+    if app.extensions['jiuzhu.clock'].manual:
+        # A manual clock lives in one process: the web process's clock moves, this one's never does.
+        click.echo('警告：手动时钟只在本进程内有效，演示模式请用 `jiuzhu serve --demo` 内置的定时任务 '
+                   '(warning: a manual clock cannot be moved from the web process; use the embedded scheduler)',
+                   err=True)
     click.echo(f'jiuzhu 定时任务已启动 (scheduler started, clock: {app.config["JIUZHU_CLOCK"]})')
     run_blocking(app, interval)

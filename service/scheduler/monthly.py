@@ -18,7 +18,6 @@ nothing twice. A month that was missed (service down on the 1st) is started on t
 in that month: the deadline may then already be near, which is exactly what the county must see.
 """
 import logging
-import os
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
@@ -31,6 +30,7 @@ from ..models import COUNTY, ProcessDefinition, User
 from ..services import runtime
 from ..services.context import clock as app_clock
 from .models import CalendarStart
+from .sweep import setting
 
 log = logging.getLogger('jiuzhu.scheduler')
 
@@ -76,7 +76,7 @@ def monthly_starts(moment, process_keys, townships):
 
 
 def townships(app):
-    configured = app.config.get('JIUZHU_TOWNSHIPS') or os.environ.get('JIUZHU_TOWNSHIPS')
+    configured = setting(app, 'JIUZHU_TOWNSHIPS', None)
     if configured:
         if isinstance(configured, str):
             configured = configured.split(',')

@@ -22,7 +22,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from ..calendar import SHANGHAI
 from .monthly import start_monthly_cases
-from .sweep import Sweeper
+from .sweep import Sweeper, setting
 
 log = logging.getLogger('jiuzhu.scheduler')
 
@@ -35,8 +35,7 @@ MIN_WAKE = timedelta(milliseconds=20)
 
 
 def sweep_seconds(app):
-    return float(app.config.get('JIUZHU_SWEEP_SECONDS') or os.environ.get('JIUZHU_SWEEP_SECONDS')
-                 or DEFAULT_SWEEP_SECONDS)
+    return float(setting(app, 'JIUZHU_SWEEP_SECONDS', DEFAULT_SWEEP_SECONDS))
 
 
 class TimerScheduler:

@@ -35,6 +35,14 @@ def wall_now():
     return datetime.now(timezone.utc)
 
 
+def setting(app, name, default):
+    """A scheduler setting from the app config, else the environment (`jiuzhu scheduler` has no other)."""
+    value = app.config.get(name)
+    if value is None or value == '':
+        value = os.environ.get(name)
+    return default if value is None or value == '' else value
+
+
 def _due_condition(now, wall):
     # Strictly before now: SpiffWorkflow fires a timer only when its due time is < now, so a
     # row due exactly now would be claimed, not fire, and be claimed again in a tight loop.
@@ -48,14 +56,14 @@ class Sweeper:
     def __init__(self, app, owner=None, batch=None, lease_seconds=None, wall=wall_now):
         self.app = app
         self.owner = owner or _PROCESS_OWNER
-        self.batch = batch or int(app.config.get('JIUZHU_SWEEP_BATCH', DEFAULT_BATCH))
+        self.batch = batch or int(setting(app, 'JIUZHU_SWEEP_BATCH', DEFAULT_BATCH))
         self.lease = timedelta(seconds=lease_seconds if lease_seconds is not None
-                               else float(app.config.get('JIUZHU_CLAIM_SECONDS', DEFAULT_LEASE_SECONDS)))
+                               else float(setting(app, 'JIUZHU_CLAIM_SECONDS', DEFAULT_LEASE_SECONDS)))
         self.wall = wall
 
     # -- claiming ------------------------------------------------------------
 
-    def claim(self, now, exclude=()):
+    def claim(self, now):
         """Claim up to `batch` due rows in one short transaction; returns [(timer id, instance id)].
 
         PostgreSQL: SELECT … FOR UPDATE SKIP LOCKED, then UPDATE those rows, then commit: a
@@ -68,10 +76,7 @@ class Sweeper:
         """
         wall = self.wall()
         conditions = _due_condition(now, wall)
-        candidates = select(Timer.id).where(*conditions)
-        if exclude:
-            candidates = candidates.where(Timer.instance_id.not_in(list(exclude)))
-        candidates = candidates.order_by(Timer.due_at).limit(self.batch)
+        candidates = select(Timer.id).where(*conditions).order_by(Timer.due_at).limit(self.batch)
         claim = (update(Timer).values(claimed_by=self.owner, claimed_until=wall + self.lease)
                  .returning(Timer.id, Timer.instance_id).execution_options(synchronize_session=False))
         try:
@@ -99,50 +104,51 @@ class Sweeper:
 
     # -- firing --------------------------------------------------------------
 
-    def fire_case(self, instance_id, timer_ids, now):
+    def fire_case(self, instance_id, timer_ids, now, retry):
         """Fire one case's due timers in its own write-path transaction; returns how many fired."""
         try:
             runtime.fire_due_timers(instance_id)
         except Conflict as exc:
-            # Someone wrote the case at the same moment; its own write fired the due timers, or
-            # the next sweep will.
+            # Someone wrote the case at the same moment; its own write fired the due timers, or the
+            # next sweep will (released only when this sweep ends, so this one does not loop on it).
             log.info('case %s changed while its timers fired (%s); retrying next sweep', instance_id, exc.code)
             db.session.rollback()
-            self.release(timer_ids)
+            retry.extend(timer_ids)
             return 0
         except Exception:
             # Keep the claim: the case is retried when the lease runs out, not in a tight loop.
             log.exception('firing the timers of case %s failed; retrying after the claim lease', instance_id)
             db.session.rollback()
             return 0
-        rows = db.session.execute(select(Timer.state, Timer.due_at).where(Timer.id.in_(timer_ids))).all()
+        rows = db.session.execute(select(Timer.id, Timer.state, Timer.due_at).where(Timer.id.in_(timer_ids))).all()
         db.session.rollback()     # ends the read transaction; nothing to write
         # A row still waiting and no longer due: a cycle moved on to its next occurrence. Unclaim it
         # so it is judged by its new due time. One still due is one the engine would not fire: it
         # keeps its claim until the lease runs out, so it is not retried in a tight loop.
-        if any(state == 'waiting' and due >= now for state, due in rows):
-            self.release(timer_ids)
-        return sum(state == 'fired' for state, _ in rows)
+        self.release([r.id for r in rows if r.state == 'waiting' and r.due_at >= now])
+        return sum(r.state == 'fired' for r in rows)
 
     def sweep(self):
-        """Fire every timer due by the app clock now; returns the number of timer rows fired."""
+        """Fire every timer due by the app clock now; returns the number of timer rows fired.
+
+        Terminates: a fired row is no longer waiting, a failed or stubborn one keeps its claim, and
+        one that met a concurrent write is released only after the loop.
+        """
         with self.app.app_context():
             now = app_clock().now()
-            done = set()
             fired = 0
+            retry = []
             while True:
-                # Cases written in this sweep are not claimed again: a row that stays due after its
-                # case was fired (an engine that disagrees) must not loop; the next sweep sees it.
-                claimed = self.claim(now, exclude=done)
+                claimed = self.claim(now)
                 if not claimed:
                     break
                 by_case = {}
                 for timer_id, instance_id in claimed:
                     by_case.setdefault(instance_id, []).append(timer_id)
                 for instance_id, timer_ids in by_case.items():
-                    fired += self.fire_case(instance_id, timer_ids, now)
-                    done.add(instance_id)
+                    fired += self.fire_case(instance_id, timer_ids, now, retry)
                     db.session.expunge_all()   # the session must not grow over a long sweep
+            self.release(retry)
             if fired:
                 log.info('sweep fired %d timer(s) due before %s', fired, now.isoformat())
             db.session.remove()
