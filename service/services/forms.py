@@ -80,7 +80,8 @@ def task_form(task):
 
 def start_form_name(definition):
     """The `startForm` property of the definition's process, if it declares one."""
-    key = ('start', definition.id)
+    # By content, not by row id: ids repeat across databases (tests, several districts).
+    key = ('start', definition.key, definition.sha256)
     with _lock:
         if key in _cache:
             return _cache[key]
