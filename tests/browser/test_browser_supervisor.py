@@ -57,3 +57,11 @@ def test_case_becomes_overdue_when_the_clock_moves(server, person):
     assert page.locator('.marker-overdue, .marker-frame-overdue').count() >= 1
     assert page.locator('#timers tr.overdue').count() == 1
     sup.shot('case-overdue')
+
+    # The township's caseworker sees the same task highlighted as overdue, sorted first.
+    cw = person('t01_jingban')
+    cw.page.goto('/tasks')
+    first = cw.page.locator('#group tbody tr').first
+    assert 'T01-2026-0201' in first.inner_text() and 'overdue' in first.get_attribute('class')
+    assert '已超期' in first.inner_text()
+    cw.shot('tasks-overdue')
