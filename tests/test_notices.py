@@ -226,6 +226,22 @@ def test_approval_shows_amount_and_start_month_after_the_publicity(app, clock):
     assert '不予确认通知书' not in listing and '核对结果告知书' not in listing
 
 
+def test_revoked_after_a_publicity_objection_says_so(app, clock):
+    case = start()
+    accept_and_investigate(case)
+    do(case, 'township_confirmation', {'decision': {'approved': True, 'amount': 650, 'decided_on': '2026-10-12'}},
+       actor='ld1')
+    runtime.deliver_message(case.id, 'objection', {'reason': '隐瞒车辆', 'raised_by': '村民'}, 'va1')
+    db.session.refresh(case)
+    do(case, 'county_investigation', {'objection_review': {'result': 'approval_revoked',
+                                                           'findings': '家庭成员名下有小型轿车一辆'}}, actor='sup')
+    response, html = page(app, f'/cases/{case.id}/notices/rejection_notice')
+    assert response.status_code == 200
+    assert '决定撤销原决定' in html and '经山亭区民政局调查核实' in html and '家庭成员名下有小型轿车一辆' in html
+    assert '六十日内向山亭区人民政府申请行政复议' in html
+    assert page(app, f'/cases/{case.id}/notices/approval_notice')[0].status_code == 404
+
+
 def test_sup_reads_any_township_and_the_reads_are_audited(app, clock):
     case = start()
     do(case, 'check_materials', COMPLETE)
