@@ -269,3 +269,11 @@ def test_township_table_median_working_days(app, clock):
     assert set(supervision.case_summaries(find_user('t02_jingban'), [decided.id, open_case.id])) == {open_case.id}
     page = signed_in(app, 'jianguan').get('/supervision').get_data(as_text=True)
     assert '<svg class="chart"' in page and f'{expected} 个工作日' in page
+
+
+def test_times_read_in_shanghai():
+    from service.web import fmt
+    assert fmt.when('2026-09-28T01:00:00+00:00') == '2026-09-28 09:00'
+    assert fmt.due('2026-10-20T16:00:00+00:00') == '2026-10-20 24:00'    # 24:00 of the last working day
+    assert fmt.due('2026-10-20T17:30:00+00:00') == '2026-10-21 01:30'
+    assert fmt.when(None) == '' and fmt.due(None) == ''

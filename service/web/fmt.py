@@ -55,6 +55,16 @@ def when(moment):
     return shanghai(moment).strftime('%Y-%m-%d %H:%M')
 
 
+def due(moment):
+    """A due time; midnight reads as 24:00 of the day before, as the statutory time limits say it."""
+    if not moment:
+        return ''
+    local = shanghai(moment)
+    if (local.hour, local.minute, local.second) == (0, 0, 0):
+        return (local - timedelta(days=1)).strftime('%Y-%m-%d') + ' 24:00'
+    return local.strftime('%Y-%m-%d %H:%M')
+
+
 def when_input(moment):
     """The value of a datetime-local input in Shanghai time."""
     return shanghai(moment).strftime('%Y-%m-%dT%H:%M')
@@ -119,7 +129,7 @@ def _lookup(names):
 
 def install(app):
     """Register the formatters as `zh_*` Jinja filters (prefixed: other blueprints share the environment)."""
-    filters = {'when': when, 'when_input': when_input, 'role': role, 'township': township, 'category': category,
+    filters = {'when': when, 'due': due, 'when_input': when_input, 'role': role, 'township': township, 'category': category,
                'variant': variant, 'status': status, 'action': action, 'yes_no': yes_no,
                'working_days': working_days, 'weekday': weekday,
                'timer_kind': _lookup(TIMER_KIND_NAMES), 'timer_state': _lookup(TIMER_STATE_NAMES),

@@ -19,7 +19,7 @@ SCREENSHOTS = ROOT / 'tests' / 'artifacts' / 'screenshots'
 # The real dibao diagrams of processes/ (the other categories are not walked through here).
 DIAGRAMS = ('legacy/dibao.bpmn', 'delegated/dibao_a.bpmn', 'delegated/dibao_b.bpmn')
 CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-                 '--disable-component-update', '--disable-sync', '--no-first-run']
+                 '--disable-component-update', '--disable-sync', '--no-first-run', '--lang=zh-CN']
 
 if not Path(CHROMIUM).exists():
     pytest.skip(f'browser tests need chromium at {CHROMIUM} (apt-get install chromium; CI installs it)',
