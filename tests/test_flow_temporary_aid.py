@@ -365,15 +365,17 @@ def test_democratic_review_only_when_the_survey_asks_for_it(app, clock):
 
 # ------------------------------------------------------------------ publicity (公示)
 
-def test_publicity_lasts_seven_calendar_days(app, clock):
+def test_publicity_lasts_seven_working_days(app, clock):
+    """Seed 002 (Zhalainuoer): 公示时间不少于7个工作日, so National Day and the weekend do not count."""
     case = start()
     investigate(case)
     started = clock.now()
     do(case, 'opinion', opinion(True, 3000))
     timer = timers(case, 'waiting')['publicity_expired']
-    # Started Monday 09-28: the 7th calendar day is Monday 10-05 (a holiday: calendar days do not skip it).
-    assert aware(timer.due_at) == datetime.fromisoformat(calendar.add_days(started.isoformat(), 7))
-    assert aware(timer.due_at) == datetime.fromisoformat('2026-10-06T00:00:00+08:00')
+    # Started Monday 09-28: 09-29, 09-30, 10-08, 10-09, Saturday 10-10 (make-up day), 10-12, 10-13.
+    assert aware(timer.due_at) == datetime.fromisoformat(calendar.add_working_days(started.isoformat(), 7))
+    assert aware(timer.due_at) == datetime.fromisoformat('2026-10-14T00:00:00+08:00')
+    assert (timer.kind, timer.attached_to) == ('wait', 'publicity')   # guards the receive task
     expire_publicity(clock, case)
     assert set(ready(case)) == {'leader_confirm'}
     assert not case.overdue                               # a period that ends is not a missed deadline
@@ -413,8 +415,8 @@ def test_objection_dismissed_and_publicised_again(app, clock):
     again = clock.now()
     do(case, 'reinvestigation', reinvestigated('eligible_republish'))
     assert not ready(case)
-    waiting = timers(case, 'waiting')['publicity_expired']     # a new, full 7-day period
-    assert aware(waiting.due_at) == datetime.fromisoformat(calendar.add_days(again.isoformat(), 7))
+    waiting = timers(case, 'waiting')['publicity_expired']     # a new, full 7-working-day period
+    assert aware(waiting.due_at) == datetime.fromisoformat(calendar.add_working_days(again.isoformat(), 7))
     expire_publicity(clock, case)
     assert set(ready(case)) == {'leader_confirm'}
 

@@ -15,6 +15,7 @@ from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timer
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
@@ -61,7 +62,8 @@ def _boundary_owner(task):
     if parent is None or not isinstance(parent.task_spec, BoundaryEventSplit):
         return None
     for sibling in parent.children:
-        if not isinstance(sibling.task_spec, CatchingEvent):
+        # Not CatchingEvent: a receive task is one, and it is the activity the timer guards.
+        if not isinstance(sibling.task_spec, BoundaryEvent):
             return sibling
     return None
 
