@@ -308,6 +308,8 @@ class _Validation:
                 self.check_message(el, add)
             elif tag == 'timerEventDefinition':
                 self.check_timer(el, add)
+            elif tag == 'eventBasedGateway':
+                self.check_event_gateway(proc, el, eid, add)
             if tag in ('scriptTask', 'userTask', 'task', 'manualTask', 'serviceTask', 'sendTask', 'receiveTask',
                        'businessRuleTask', 'callActivity', 'subProcess', 'transaction'):
                 for which in ('preScript', 'postScript'):
@@ -316,6 +318,18 @@ class _Validation:
                             self.check_code(s, 'exec', eid, which, which, add)
             if tag == 'receiveTask' and el.get('messageRef'):
                 self.check_message_ref(el, el.get('messageRef'), eid, True, add)
+
+    def check_event_gateway(self, proc, gateway, eid, add):
+        # SpiffWorkflow 3.2 folds the gateway's events into one whose value is None: the timer's
+        # due time never reaches the timer rows, so no scheduler would ever fire it.
+        targets = {f.get('targetRef') for f in proc.xpath('.//bpmn:sequenceFlow', namespaces=NS)
+                   if f.get('sourceRef') == eid}
+        for event in proc.xpath('.//bpmn:intermediateCatchEvent', namespaces=NS):
+            if event.get('id') in targets and event.xpath('./bpmn:timerEventDefinition', namespaces=NS):
+                add(gateway, eid, '事件网关后的定时器在本系统中不会触发，请改用接收任务加中断型边界定时器和消息边界事件 '
+                                  '(a timer after an event-based gateway is never scheduled in SpiffWorkflow 3.2: '
+                                  'use a receive task with interrupting timer and message boundary events)')
+                return
 
     def check_flows(self, scope, add):
         # Only direct children: nested subprocesses are their own scope.

@@ -1,4 +1,4 @@
-"""A task's lane is the lane that lists it, even inside an embedded subprocess placed in another lane."""
+"""Parser rules added after the first validation set: lanes inside subprocesses, event-gateway timers."""
 from pathlib import Path
 
 from service.engine.parser import load_lanes, parse_files
@@ -63,3 +63,14 @@ def test_running_case_gives_the_inner_task_its_lane_role(test_app):
     tasks.complete_task(survey.id, {}, 'alice')
     confirm = db.session.scalars(select(Task).where(Task.instance_id == case.id, Task.state == 'ready')).one()
     assert (confirm.bpmn_id, confirm.role) == ('confirm', 'township_leader')
+
+
+def test_timer_behind_event_based_gateway_is_refused():
+    from service.engine.parser import DefinitionError
+    import pytest
+    path = ROOT / 'tests' / 'fixtures' / 'invalid_extra' / 'event_gateway_timer.bpmn'
+    with pytest.raises(DefinitionError) as err:
+        parse_files({'event_gateway_timer.bpmn': path.read_bytes()}, {}, None)
+    problems = [(p.file, p.line, p.element) for p in err.value.problems]
+    assert problems == [('event_gateway_timer.bpmn', 8, 'wait_publicity')]
+    assert '接收任务' in err.value.problems[0].message
