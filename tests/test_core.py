@@ -218,3 +218,11 @@ def test_claim_is_exclusive(test_app):
         tasks.claim(accept.id, 'bob')
     tasks.unclaim(accept.id, 'alice')
     assert tasks.claim(accept.id, 'bob').assignee == 'bob'
+
+
+def test_a_property_only_change_is_a_new_version(test_app):
+    source = (TEST_PROCESSES / 'core_case.bpmn').read_bytes()
+    changed = source.replace(b'name="variant" value="delegated_a"', b'name="variant" value="delegated_b"')
+    assert changed != source
+    [(definition, new)] = repository.deploy({'core_case.bpmn': changed}, 'designer')
+    assert new and definition.version == 2 and definition.variant == 'delegated_b'

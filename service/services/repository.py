@@ -30,6 +30,19 @@ def parse(files):
                                for p in exc.problems], code='invalid_definition') from None
 
 
+def _digest(spec_json, source, dependency_sources):
+    """The version identity: the executable spec and the files themselves.
+
+    The spec alone misses process-level properties the service reads from the source (the start
+    form, category, variant): changing one of them must make a new version, as any change does.
+    """
+    h = hashlib.sha256(spec_json.encode())
+    for part in (source, *dependency_sources):
+        h.update(b'\0')
+        h.update(part)
+    return h.hexdigest()
+
+
 def deploy(files, actor, only=None):
     """Deploy every executable process in `files` ({name: bytes}); returns [(definition, is_new)].
 
@@ -43,7 +56,7 @@ def deploy(files, actor, only=None):
         if only is not None and proc.file not in only:
             continue
         spec_json = eng.serializer.dump_spec(proc.spec, proc.subprocess_specs)
-        digest = hashlib.sha256(spec_json.encode()).hexdigest()
+        digest = _digest(spec_json, proc.source, [files[name] for name in proc.dependencies if name in files])
         existing = db.session.scalar(select(ProcessDefinition).where(
             ProcessDefinition.key == key, ProcessDefinition.sha256 == digest))
         if existing is not None:
