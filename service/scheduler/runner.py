@@ -29,8 +29,8 @@ log = logging.getLogger('jiuzhu.scheduler')
 SWEEP_JOB = 'jiuzhu-sweep'
 MONTHLY_JOB = 'jiuzhu-monthly'
 DEFAULT_SWEEP_SECONDS = 30
-# A pulled-forward run never comes sooner than this after the sweep that asked for it: rows due
-# now that this sweep could not fire (claimed elsewhere, conflicting writes) must not make it spin.
+# A pulled-forward run never comes sooner than this after the sweep that asked for it: rows released
+# after a conflicting write are due again at once, and retrying them must not make the job spin.
 MIN_WAKE = timedelta(milliseconds=20)
 
 

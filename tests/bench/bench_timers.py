@@ -23,7 +23,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 
 from service import create_app
 from service.extensions import db
@@ -101,6 +101,11 @@ def populate(app, due_times, waiting, waiting_due):
             db.session.execute(insert(ProcessInstance), cases)
             db.session.execute(insert(Timer), timers)
             db.session.commit()
+        if db.engine.dialect.name == 'postgresql':
+            # Explicit ids leave the sequence behind; the next case started normally would collide.
+            db.session.execute(text("SELECT setval(pg_get_serial_sequence('process_instance', 'id'), "
+                                    "(SELECT max(id) FROM process_instance))"))
+            db.session.commit()
         db.session.remove()
 
 
@@ -110,10 +115,10 @@ class TimedSweeper(Sweeper):
     claim_seconds = 0.0
     first_claim = None
 
-    def claim(self, now, exclude=()):
+    def claim(self, now):
         started = time.perf_counter()
         try:
-            return super().claim(now, exclude)
+            return super().claim(now)
         finally:
             took = time.perf_counter() - started
             self.claim_seconds += took
