@@ -24,6 +24,8 @@ MATRIX = {
     # Before acceptance nothing waits for a message in core_case, so a permitted sender gets 409.
     'message':         {VA: (409, 404), CW: (409, 404), LD: (403, 404), VER: 403, SUP: 403, DES: 403, ADM: 403},
     'verification':    {VA: (403, 404), CW: (403, 404), LD: (403, 404), VER: 409, SUP: 403, DES: 403, ADM: 403},
+    # No deadline is running before acceptance, so a permitted extender gets 409.
+    'extend':          {VA: (403, 404), CW: (403, 404), LD: (409, 404), VER: 403, SUP: 409, DES: 403, ADM: 403},
     'list_tasks':      {VA: 200, CW: 200, LD: 200, VER: 200, SUP: 200, DES: 403, ADM: 200},
     'get_task':        {VA: (200, 404), CW: (200, 404), LD: (200, 404), VER: 200, SUP: 200, DES: 403, ADM: 200},
     'claim':           {VA: (403, 404), CW: (200, 404), LD: (403, 404), VER: 403, SUP: 403, DES: 403, ADM: 403},
@@ -41,7 +43,7 @@ MATRIX = {
 }
 # The order the calls run in: reads before the writes that change the tasks.
 ORDER = ['me', 'list_instances', 'get_instance', 'list_tasks', 'get_task', 'list_timers', 'list_definitions',
-         'get_clock', 'audit', 'message', 'verification', 'start_instance', 'deploy', 'set_clock', 'priority',
+         'get_clock', 'audit', 'message', 'verification', 'extend', 'start_instance', 'deploy', 'set_clock', 'priority',
          'claim', 'assign', 'complete']
 
 
@@ -58,6 +60,9 @@ def _call(client, endpoint, case, task, township):
     if endpoint == 'verification':
         return client.post(f'/api/v1/instances/{iid}/messages/verification_result',
                            json={'payload': {'eligible': True}})
+    if endpoint == 'extend':
+        return client.post(f'/api/v1/instances/{iid}/deadlines/deadline/extend',
+                           json={'working_days': 20, 'reason': 'objection'})
     if endpoint == 'list_tasks':
         return client.get('/api/v1/tasks')
     if endpoint == 'get_task':
@@ -116,7 +121,7 @@ def test_permission_matrix(people, role):
         for column, want in zip(('own', 'other'), pair):
             if not isinstance(expected, tuple) and column == 'other' and endpoint not in (
                     'get_instance', 'get_task', 'claim', 'assign', 'priority', 'complete', 'message',
-                    'verification', 'start_instance'):
+                    'verification', 'extend', 'start_instance'):
                 continue   # names no case: once is enough
             case, task, township = targets[column]
             r = _call(client, endpoint, case, task, township)

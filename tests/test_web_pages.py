@@ -277,3 +277,28 @@ def test_times_read_in_shanghai():
     assert fmt.due('2026-10-20T16:00:00+00:00') == '2026-10-20 24:00'    # 24:00 of the last working day
     assert fmt.due('2026-10-20T17:30:00+00:00') == '2026-10-21 01:30'
     assert fmt.when(None) == '' and fmt.due(None) == ''
+
+
+def test_leader_extends_a_running_deadline_from_the_case_page(app):
+    from service.services import tasks as task_service
+    case = start('t01')
+    cw = find_user('t01_jingban')
+    for bpmn_id, data in (('check_materials', {'acceptance': {'result': 'complete', 'checked_on': '2026-09-28'}}),
+                          ('issue_acceptance_notice', {'acceptance_notice': {
+                              'document_no': '城民救〔2026〕1号', 'issued_on': '2026-09-28', 'delivery': 'in_person'}})):
+        row = next(t for t in cases.ready_tasks(case.id) if t.bpmn_id == bpmn_id)
+        task_service.claim(row.id, cw.username)
+        cases.complete(cw, row.id, data)
+    caseworker_page = signed_in(app, 't01_jingban').get(f'/cases/{case.id}').get_data(as_text=True)
+    assert '延长时限' not in caseworker_page            # only the confirming authority decides an extension
+    leader = signed_in(app, 't01_lingdao')
+    page = leader.get(f'/cases/{case.id}').get_data(as_text=True)
+    assert 'deadlines/deadline/extend' in page and '人户分离' in page
+    bad = leader.post(f'/cases/{case.id}/deadlines/deadline/extend', follow_redirects=True,
+                      data={'working_days': '20', 'reason': 'boredom', 'csrf_token': leader.csrf})
+    assert '未能延长时限' in bad.get_data(as_text=True)
+    ok = leader.post(f'/cases/{case.id}/deadlines/deadline/extend', follow_redirects=True,
+                     data={'working_days': '20', 'reason': 'separated_household', 'note': '在外务工',
+                           'csrf_token': leader.csrf})
+    assert '办理时限已延长为受理后 20 个工作日' in ok.get_data(as_text=True)
+    assert '2026-10-30 24:00' in ok.get_data(as_text=True)       # 20 working days from 09-28

@@ -1,5 +1,5 @@
-from ..schemas.instances import (InstanceDetailSchema, InstanceListArgs, InstancePage, MessageRequest,
-                                 StartedSchema, StartRequest)
+from ..schemas.instances import (ExtendRequest, InstanceDetailSchema, InstanceListArgs, InstancePage,
+                                 MessageRequest, StartedSchema, StartRequest)
 from ..services import cases
 from .common import errors, make_blueprint, me, page
 
@@ -52,4 +52,14 @@ def detail(instance_id):
 def message(body, instance_id, name):
     """Deliver a BPMN message (verification_result, objection, supplement_received) 发送消息; 409 if nothing waits"""
     instance = cases.send_message(me(), instance_id, name, body['payload'])
+    return _with(instance, ready_tasks=cases.ready_tasks(instance.id))
+
+
+@blp.route('/<int:instance_id>/deadlines/<string:timer>/extend', methods=['POST'])
+@blp.arguments(ExtendRequest)
+@blp.response(200, StartedSchema)
+@errors(blp, 400, 401, 403, 404, 409, 422)
+def extend(body, instance_id, timer):
+    """Extend a waiting time limit to N working days from acceptance, on a statutory ground 延长办理时限"""
+    instance = cases.extend_deadline(me(), instance_id, timer, body['working_days'], body['reason'], body.get('note'))
     return _with(instance, ready_tasks=cases.ready_tasks(instance.id))

@@ -93,5 +93,14 @@ class InstanceListArgs(PageArgs):
     review_required = fields.Boolean()
 
 
+class ExtendRequest(Schema):
+    working_days = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=45),
+                                  metadata={'description': 'the new total, in working days from acceptance (≤ 45)'})
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=100),
+                           metadata={'description': 'objection | separated_household | remote_application | '
+                                                    'hard_investigation (or its Chinese wording)'})
+    note = fields.String(validate=validate.Length(max=1000), load_default=None)
+
+
 class MessageRequest(Schema):
     payload = fields.Dict(load_default=dict, metadata={'description': 'lands in the variable the diagram names'})

@@ -29,6 +29,8 @@ AUDIT_READERS = frozenset({'county_supervisor', 'admin'})
 SUPERVISORS = frozenset({'county_supervisor', 'admin'})
 USER_READERS = frozenset({'township_leader', 'county_supervisor', 'admin'})
 RELATIVE_REGISTRARS = frozenset({'township_leader', 'county_supervisor', 'admin'})
+# Extending a case's time limit (DOMAIN §3.3) is the confirming authority's decision.
+DEADLINE_EXTENDERS = frozenset({'township_leader', 'county_supervisor'})
 
 # Who delivers each message: mirrors the "Messages" table of processes/README.md.
 MESSAGE_SENDERS = {
@@ -123,6 +125,13 @@ def check_message(user, instance, name):
     if instance.status != 'running':
         raise Conflict(f'案件已结束（{instance.status}），不再接收消息 (case is not running)', code='not_running')
     _require(user, MESSAGE_SENDERS.get(name, DEFAULT_MESSAGE_SENDERS), f'发送消息 {name}')
+
+
+def check_extend_deadline(user, instance):
+    check_instance_read(user, instance)
+    if instance.status != 'running':
+        raise Conflict(f'案件已结束（{instance.status}），不能延长时限 (case is not running)', code='not_running')
+    _require(user, DEADLINE_EXTENDERS, '延长办理时限')
 
 
 def exclusions_at_start(data):

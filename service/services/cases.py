@@ -96,6 +96,12 @@ def send_message(user, instance_id, name, payload):
     return runtime.deliver_message(instance.id, name, payload, user.username)
 
 
+def extend_deadline(user, instance_id, timer, working_days, reason, note=None):
+    instance = db.session.get(ProcessInstance, instance_id)
+    access.check_extend_deadline(user, instance)
+    return runtime.extend_deadline(instance.id, timer, working_days, reason, user.username, note=note)
+
+
 def list_timers(user, township=None, state=None, overdue=None, instance_id=None, page=1, per_page=20):
     """Waiting timers (state=waiting), fired ones (fired); overdue = fired deadlines."""
     stmt = access.scope_timers(user, select(Timer))

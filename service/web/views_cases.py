@@ -1,7 +1,7 @@
 """Cases: the list, a new application, the case page (diagram, history, timers, data), messages."""
 from flask import current_app, flash, redirect, render_template, request, url_for
 
-from ..errors import Invalid, NotFound
+from ..errors import Conflict, Invalid, NotFound
 from ..services import access, cases, forms, progress, repository, runtime
 from . import formrender
 from .core import allowed, bp, me
@@ -118,7 +118,9 @@ def _render_case(user, instance_id, message=None, values=None, errors=None, stat
         sections=formrender.data_sections(data, label_schemas()), messages=messages, message_fields=message_fields,
         message_forms=MESSAGE_FORMS, open_message=message, message_values=values or {}, field_errors=placed,
         loose_errors=loose, error_message=(errors or {}).get('message'), notices=notices,
-        notices_installed=_notices_installed(), xml=instance.definition.source), status
+        notices_installed=_notices_installed(), xml=instance.definition.source,
+        can_extend=allowed(access.check_extend_deadline, user, instance),
+        extension_grounds=runtime.EXTENSION_GROUNDS, max_extension=runtime.MAX_EXTENDED_WORKING_DAYS), status
 
 
 def _notices_installed():
@@ -145,3 +147,17 @@ def case_message(instance_id, name):
         return _render_case(user, instance_id, name, formrender.raw_values(request.form), form_errors(exc), 422)
     flash(f'已登记：{MESSAGE_FORMS[name]["title"].removeprefix("录入").removeprefix("登记")}', 'ok')
     return redirect(url_for('web.case', instance_id=instance_id))
+
+
+@bp.post('/cases/<int:instance_id>/deadlines/<string:timer>/extend')
+def case_extend(instance_id, timer):
+    user = me()
+    days = request.form.get('working_days', '').strip()
+    try:
+        cases.extend_deadline(user, instance_id, timer, int(days) if days.isdigit() else days,
+                              request.form.get('reason', ''), request.form.get('note') or None)
+    except (Invalid, Conflict) as exc:
+        flash(f'未能延长时限：{exc.message}', 'error')
+    else:
+        flash(f'办理时限已延长为受理后 {days} 个工作日', 'ok')
+    return redirect(url_for('web.case', instance_id=instance_id) + '#timers')
