@@ -19,9 +19,9 @@ run: install
 	$(VENV)/bin/jiuzhu deploy
 	$(VENV)/bin/jiuzhu serve --demo
 
-# The whole test suite (PostgreSQL too when JIUZHU_TEST_DATABASE_URL is set).
+# The whole test suite, one worker per core (PostgreSQL too when JIUZHU_TEST_DATABASE_URL is set).
 test: install
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q -n auto
 
 bench: install
 	$(VENV)/bin/python -m tests.bench
