@@ -25,6 +25,6 @@ def from_environment(instance_path):
         'JIUZHU_PROCESSES_DIR': env.get('JIUZHU_PROCESSES_DIR', str(ROOT / 'processes')),
         'JIUZHU_FORMS_DIR': env.get('JIUZHU_FORMS_DIR', str(ROOT / 'forms')),
         # The embedded default runs the timer sweep inside the web process.
-        'JIUZHU_EMBEDDED_SCHEDULER': env.get('JIUZHU_EMBEDDED_SCHEDULER', '0') == '1',
+        'JIUZHU_EMBEDDED_SCHEDULER': env.get('JIUZHU_EMBEDDED_SCHEDULER', '0').strip().lower() in ('1', 'true', 'yes', 'on'),
         'JIUZHU_TOKEN_HOURS': int(env.get('JIUZHU_TOKEN_HOURS', '8')),
     }

@@ -78,8 +78,10 @@ def app(make_app):
 
 
 @pytest.fixture
-def clock(app):
-    return app.extensions['jiuzhu.clock']
+def clock(request):
+    """The clock of the app this test runs on (`test_app` when it asks for it, else `app`)."""
+    name = 'test_app' if 'test_app' in request.fixturenames else 'app'
+    return request.getfixturevalue(name).extensions['jiuzhu.clock']
 
 
 @pytest.fixture

@@ -21,12 +21,6 @@ from .conftest import T0, TEST_PROCESSES
 FORMS = str(TEST_PROCESSES / 'forms')
 
 
-@pytest.fixture
-def clock(test_app):
-    # conftest's `clock` belongs to the `app` fixture, a second app; the sweep is given test_app.
-    return test_app.extensions['jiuzhu.clock']
-
-
 def count(model, *where):
     return db.session.scalar(select(func.count()).select_from(model).where(*where))
 

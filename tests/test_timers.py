@@ -18,11 +18,6 @@ FORMS = str(TEST_PROCESSES / 'forms')
 
 
 @pytest.fixture
-def clock(test_app):
-    return test_app.extensions['jiuzhu.clock']
-
-
-@pytest.fixture
 def restore_calendar():
     yield
     # create_app configures the process-wide default calendar; leave it as the other tests expect.

@@ -36,7 +36,8 @@ class CaseRows:
         return cls(instance.live_timers, instance.open_tasks)
 
     def anything_due(self, moment):
-        return any(t.state == 'waiting' and t.due_at <= moment for t in self.timers)
+        # Strictly before: SpiffWorkflow fires a timer only once its time is past.
+        return any(t.state == 'waiting' and t.due_at < moment for t in self.timers)
 
 
 def _sync_timers(instance, workflow, moment, rows, walked):
