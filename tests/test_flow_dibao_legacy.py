@@ -3,30 +3,17 @@
 Time only moves through the manual clock; timers fire through runtime.fire_due_timers.
 """
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
-from sqlalchemy import select
-from SpiffWorkflow.util.task import TaskState
 
 from service import calendar
-from service.errors import Conflict
 from service.extensions import db
-from service.models import Task, Timer
-from service.services import repository, runtime, tasks
+from service.services import runtime
 
-ROOT = Path(__file__).resolve().parent.parent
+from .flow_helpers import (APPLICATION, COMPLETE, NOTICE, SURVEY, data_of, deployed_app, do, due,  # noqa: F401
+                           fire_at, ready, timers)
+
 FILES = ('legacy/dibao.bpmn',)
-
-APPLICATION = {
-    'applicant': {'name': '王秀兰', 'id_number': '11010519491231002X', 'phone': '13800000000',
-                  'address': '第一街道幸福社区3号楼', 'household_size': 3},
-    'authorization_signed': True,
-}
-COMPLETE = {'acceptance': {'result': 'complete', 'checked_on': '2026-09-28'}}
-NOTICE = {'document_no': '扎民救〔2026〕1号', 'issued_on': '2026-09-28', 'delivery': 'in_person'}
-SURVEY = {'survey': {'surveyed_on': '2026-09-29', 'investigators': ['李明', '赵强'], 'per_capita_income': 420,
-                     'findings': '家庭无稳定收入', 'signed_by_applicant': True}}
 
 
 
@@ -37,53 +24,7 @@ def decision(approved):
 
 @pytest.fixture
 def app(make_app):
-    app = make_app()
-    with app.app_context():
-        tree = repository.read_tree(ROOT / 'processes')
-        repository.deploy({name: tree[name] for name in FILES}, 'tester')
-        yield app
-
-
-def ready(case):
-    return {t.bpmn_id: t for t in db.session.scalars(
-        select(Task).where(Task.instance_id == case.id, Task.state == 'ready'))}
-
-
-def timers(case, state=None):
-    q = select(Timer).where(Timer.instance_id == case.id)
-    if state:
-        q = q.where(Timer.state == state)
-    return {t.bpmn_id: t for t in db.session.scalars(q)}
-
-
-def data_of(case, bpmn_id):
-    """The data a ready task sees (runtime.case_data reads workflow.last_task, which may be older)."""
-    from service.services.write import _load
-    _, workflow = _load(case.id)
-    found = [t for t in workflow.get_tasks() if t.task_spec.bpmn_id == bpmn_id and t.state == TaskState.READY]
-    assert found, bpmn_id
-    return found[-1].data
-
-
-def do(case, bpmn_id, data=None, actor='caseworker1'):
-    open_tasks = ready(case)
-    assert bpmn_id in open_tasks, f'{bpmn_id} not ready; ready: {sorted(open_tasks)}'
-    tasks.complete_task(open_tasks[bpmn_id].id, data or {}, actor)
-    db.session.refresh(case)
-
-
-def due(timer):
-    value = timer.due_at
-    if value.tzinfo is None:
-        from datetime import timezone
-        value = value.replace(tzinfo=timezone.utc)
-    return value
-
-
-def fire_at(clock, case, moment):
-    clock.set(moment.isoformat() if isinstance(moment, datetime) else moment)
-    runtime.fire_due_timers(case.id)
-    db.session.refresh(case)
+    yield from deployed_app(make_app, FILES)
 
 
 def start(township='t01'):

@@ -1,5 +1,4 @@
 """Parser rules added after the first validation set: lanes inside subprocesses, event-gateway timers."""
-from pathlib import Path
 
 from service.engine.parser import load_lanes, parse_files
 

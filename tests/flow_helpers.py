@@ -1,0 +1,73 @@
+"""What the flow tests of the real diagrams share: sample data and the moves of a case.
+
+Each test module deploys only its own diagrams (`deployed_app`), drives the case through the
+service layer and moves time only through the manual clock.
+"""
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import select
+from SpiffWorkflow.util.task import TaskState
+
+from service.extensions import db
+from service.models import Task, Timer
+from service.services import repository, runtime, tasks
+
+ROOT = Path(__file__).resolve().parent.parent
+
+APPLICATION = {
+    'applicant': {'name': '王秀兰', 'id_number': '11010519491231002X', 'phone': '13800000000',
+                  'address': '第一街道幸福社区3号楼', 'household_size': 3},
+    'authorization_signed': True,
+}
+COMPLETE = {'acceptance': {'result': 'complete', 'checked_on': '2026-09-28'}}
+NOTICE = {'document_no': '扎民救〔2026〕1号', 'issued_on': '2026-09-28', 'delivery': 'in_person'}
+SURVEY = {'survey': {'surveyed_on': '2026-09-29', 'investigators': ['李明', '赵强'], 'per_capita_income': 420,
+                     'findings': '家庭无稳定收入', 'signed_by_applicant': True}}
+
+
+def deployed_app(make_app, files):
+    """An app (context pushed) with only `files` of processes/ deployed; use with `yield from`."""
+    app = make_app()
+    with app.app_context():
+        tree = repository.read_tree(ROOT / 'processes')
+        repository.deploy({name: tree[name] for name in files}, 'tester')
+        yield app
+
+
+def ready(case):
+    return {t.bpmn_id: t for t in db.session.scalars(
+        select(Task).where(Task.instance_id == case.id, Task.state == 'ready'))}
+
+
+def timers(case, state=None):
+    q = select(Timer).where(Timer.instance_id == case.id)
+    if state:
+        q = q.where(Timer.state == state)
+    return {t.bpmn_id: t for t in db.session.scalars(q)}
+
+
+def data_of(case, bpmn_id):
+    """The data the ready task `bpmn_id` sees."""
+    from service.services.write import _load
+    _, workflow = _load(case.id)
+    found = [t for t in workflow.get_tasks() if t.task_spec.bpmn_id == bpmn_id and t.state == TaskState.READY]
+    assert found, bpmn_id
+    return found[-1].data
+
+
+def do(case, bpmn_id, data=None, actor='caseworker1'):
+    open_tasks = ready(case)
+    assert bpmn_id in open_tasks, f'{bpmn_id} not ready; ready: {sorted(open_tasks)}'
+    tasks.complete_task(open_tasks[bpmn_id].id, data or {}, actor)
+    db.session.refresh(case)
+
+
+def due(timer):
+    return timer.due_at   # timer columns are always aware UTC
+
+
+def fire_at(clock, case, moment):
+    clock.set(moment.isoformat() if isinstance(moment, datetime) else moment)
+    runtime.fire_due_timers(case.id)
+    db.session.refresh(case)
