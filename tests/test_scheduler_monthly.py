@@ -243,3 +243,14 @@ def test_scheduler_command_once_starts_the_month_and_sweeps(roster_app, database
     assert 'started 4, fired 0' in result.output          # this (wall-clock) month, both townships
     again = CliRunner().invoke(main, ['scheduler', '--once'])
     assert 'started 0, fired 0' in again.output
+
+
+def test_moving_the_demo_clock_over_the_api_starts_the_month_at_once(roster_app):
+    from service.services.auth import find_user, issue_token
+    token, _ = issue_token(find_user('chen'))
+    r = roster_app.test_client().put('/api/v1/clock', json={'now': NOV_1},
+                                     headers={'Authorization': f'Bearer {token}'})
+    assert r.status_code == 200, r.json
+    assert sorted(r.json['started']) == ['payment-t01-2026-11', 'payment-t02-2026-11',
+                                         'roster-t01-2026-11', 'roster-t02-2026-11']
+    assert set(cases()) == set(r.json['started'])

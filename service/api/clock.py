@@ -1,3 +1,6 @@
+from flask import current_app
+
+from ..scheduler import catch_up
 from ..schemas.clock import ClockSchema, ClockSetRequest
 from ..services import clockctl
 from .common import errors, make_blueprint, me
@@ -19,4 +22,5 @@ def read():
 @errors(blp, 401, 403, 409, 422)
 def set_clock(body):
     """Set the manual clock (admin, county supervisor; tests and demo only), then fire due timers 调整时钟"""
-    return clockctl.set_now(me(), body['now'])
+    clockctl.set_now(me(), body['now'])
+    return dict(clockctl.read(), **catch_up(current_app._get_current_object()))

@@ -3,6 +3,15 @@
 `sweep.sweep_due(app)` fires what is due; `monthly.start_monthly_cases(app)` starts the calendar
 cases; `runner` wraps both in APScheduler for `jiuzhu scheduler` and the embedded default.
 """
+from .monthly import start_monthly_cases
 from .sweep import sweep_due
 
-__all__ = ['sweep_due']
+__all__ = ['sweep_due', 'start_monthly_cases', 'catch_up']
+
+
+def catch_up(app):
+    """After the demo clock moved: fire what became due and start the month's calendar cases now,
+    rather than at the next periodic sweep."""
+    fired = sweep_due(app)
+    started = start_monthly_cases(app)
+    return {'fired': fired, 'started': list(started or [])}

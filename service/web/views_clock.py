@@ -1,10 +1,11 @@
 """The demo clock control in the navigation bar: move the manual clock, then fire what became due."""
 from datetime import datetime, timedelta
 
-from flask import flash, redirect, request
+from flask import current_app, flash, redirect, request
 
 from .. import calendar
 from ..errors import Invalid
+from ..scheduler import catch_up
 from ..services import clockctl
 from . import fmt
 from .core import bp, me, safe_next
@@ -33,6 +34,8 @@ def clock_move():
     current = clockctl.read()['now']
     target = _target(request.form.get('action'), current, request.form.get('moment'))
     result = clockctl.set_now(me(), target)
-    fired = result.get('fired') or 0
-    flash(f'演示时间已调整为 {fmt.when(result["now"])}' + (f'，{fired} 个计时器到期' if fired else ''), 'ok')
+    caught = catch_up(current_app._get_current_object())
+    fired, started = caught['fired'], len(caught['started'])
+    flash(f'演示时间已调整为 {fmt.when(result["now"])}' + (f'，{fired} 个计时器到期' if fired else '')
+          + (f'，新建 {started} 个月度案件' if started else ''), 'ok')
     return redirect(safe_next(request.form.get('next')))
