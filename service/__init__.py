@@ -31,6 +31,11 @@ def create_app(config=None):
         app.config['SECRET_KEY'] = secrets.token_hex(32)
     app.config.setdefault('SQLALCHEMY_ENGINE_OPTIONS', {'pool_pre_ping': True})
 
+    if app.config.get('JIUZHU_PROXIES'):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        n = int(app.config['JIUZHU_PROXIES'])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+
     calendar.configure(app.config.get('JIUZHU_HOLIDAYS'))
     db.init_app(app)
 

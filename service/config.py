@@ -27,4 +27,7 @@ def from_environment(instance_path):
         # The embedded default runs the timer sweep inside the web process.
         'JIUZHU_EMBEDDED_SCHEDULER': env.get('JIUZHU_EMBEDDED_SCHEDULER', '0').strip().lower() in ('1', 'true', 'yes', 'on'),
         'JIUZHU_TOKEN_HOURS': int(env.get('JIUZHU_TOKEN_HOURS', '8')),
+        # How many reverse proxies (nginx) stand in front: their X-Forwarded-* headers are trusted
+        # so the audit log records the client's address, not the proxy's. 0 = none (trust nothing).
+        'JIUZHU_PROXIES': int(env.get('JIUZHU_PROXIES', '0')),
     }

@@ -184,3 +184,18 @@ def test_input_no_database_can_hold_is_refused_not_a_500(people):
     _error(cw.get('/api/v1/tasks?instance_id=43918592859'), 422)
     _error(cw.get('/api/v1/tasks?township=t%00'), 400, 'bad_request')
     _error(people.anonymous.post('/api/v1/auth/token', json={'username': 'a\u0000', 'password': 'x'}), 400)
+
+
+def test_behind_a_proxy_the_audit_log_records_the_client(make_app):
+    """With JIUZHU_PROXIES=1 the address nginx forwards is the one audited; without it, never."""
+    from sqlalchemy import select
+
+    from service.extensions import db
+    from service.models import AuditEntry
+    for proxies, expected in ((1, '203.0.113.7'), (0, '127.0.0.1')):
+        app = make_app(JIUZHU_PROXIES=proxies)
+        with app.app_context():
+            app.test_client().post('/api/v1/auth/token', json={'username': 'nobody', 'password': 'x'},
+                                   headers={'X-Forwarded-For': '203.0.113.7'})
+            entry = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+            assert entry.action.startswith('login') and entry.remote_addr == expected
