@@ -236,3 +236,31 @@ def test_bad_mode_and_function_names():
         check_source('1', 'single')
     with pytest.raises(ValueError):
         make_script_engine({'_private': len})
+
+
+# ---------------------------------------------------------------- resource bounds
+
+@pytest.mark.parametrize('script, lines, words', [
+    ("a = 1\nwhile True:\n    a = a + 1", {2, 3}, 'ran too long'),
+    ("n = 0\nfor i in range(999):\n    for j in range(999):\n        n = n + 1", {3, 4}, 'ran too long'),
+    ("s = 'x' * 10 ** 9", {1}, 'too large'),
+    ("x = 2\ny = x ** 10 ** 7", {2}, 'too large'),
+    ("a = [0]\na *= 10 ** 8", {2}, 'too large'),
+    ("q = pow(7, 10 ** 7)", {1}, 'too large'),
+])
+def test_runaway_script_fails_its_task_instead_of_hanging(script, lines, words):
+    with pytest.raises(WorkflowTaskException) as info:
+        run(script)
+    assert info.value.error_type == 'ScriptRejected' and words in str(info.value)
+    assert info.value.line_number in lines   # the budget runs out on one of the loop's lines
+
+
+def test_runaway_condition_fails_too():
+    with pytest.raises(WorkflowTaskException) as info:
+        run(condition="len([i for i in range(999) for j in range(999)]) > 0")
+    assert 'ran too long' in str(info.value)
+
+
+def test_ordinary_arithmetic_is_untouched():
+    _, data = run("a = 2 ** 10\nb = [1, 2] * 3\nc = 2.5 ** 2\nd = 'ab' * 2\ne = {'k': 2}\ne['k'] *= 3")
+    assert (data['a'], data['b'], data['c'], data['d'], data['e']) == (1024, [1, 2] * 3, 6.25, 'abab', {'k': 6})

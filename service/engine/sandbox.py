@@ -12,7 +12,9 @@ import builtins
 import copy
 import operator
 import re
+import sys
 import textwrap
+import time
 from functools import lru_cache
 
 from RestrictedPython import compile_restricted_eval, compile_restricted_exec
@@ -44,6 +46,14 @@ _FORBIDDEN_NAMES = frozenset({
 })
 
 _ATTR_FUNCS = frozenset({'getattr', 'hasattr', 'setattr', 'delattr'})
+
+# Diagram code is a few lines long. These bound what one evaluation may cost, so a mistaken loop
+# in a diagram fails its task with a clear error instead of hanging every request on the case.
+MAX_STEPS = 200_000        # lines executed by diagram code in one evaluation
+MAX_SECONDS = 2.0
+MAX_ITEMS = 1_000_000      # length of a sequence built by `*`
+MAX_POWER_BITS = 100_000   # size of an integer built by `**`
+_SIZE_GUARDS = {ast.Pow: '_jz_pow_', ast.Mult: '_jz_mul_'}
 
 
 class ScriptRejected(Exception):
@@ -107,6 +117,17 @@ class _Policy(RestrictingNodeTransformer):
             ast.fix_missing_locations(new)
             return self.visit(new)
         return super().visit_AugAssign(node)
+
+    def visit_BinOp(self, node):
+        # `**` and `*` can ask for gigabytes in one C call, which no step budget sees:
+        # route them through guards that check the size first.
+        node = super().visit_BinOp(node)
+        guard = _SIZE_GUARDS.get(type(node.op)) if isinstance(node, ast.BinOp) else None
+        if guard is None:
+            return node
+        call = ast.Call(func=ast.Name(id=guard, ctx=ast.Load()), args=[node.left, node.right], keywords=[])
+        ast.copy_location(call.func, node)
+        return ast.copy_location(call, node)
 
     def visit_Name(self, node):
         if node.id in _FORBIDDEN_NAMES:
@@ -197,6 +218,61 @@ def _getitem(obj, key):
     return obj[key]
 
 
+def _diagram_line():
+    """The line of diagram code being run (the nearest frame compiled from diagram text)."""
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename != _FILENAME:
+        frame = frame.f_back
+    return frame.f_lineno if frame is not None else None
+
+
+def _too_big(what):
+    return ScriptRejected(f'{what} is too large for diagram code (结果过大)', _diagram_line())
+
+
+def _guarded_mul(a, b):
+    for seq, n in ((a, b), (b, a)):
+        if isinstance(seq, (str, bytes, list, tuple)) and isinstance(n, int) and len(seq) * n > MAX_ITEMS:
+            raise _too_big(f'a sequence of {len(seq)} x {n} items')
+    return a * b
+
+
+def _guarded_pow(a, b, mod=None):
+    if mod is None and isinstance(a, int) and isinstance(b, int) and b > 0 \
+            and abs(a).bit_length() * b > MAX_POWER_BITS:
+        raise _too_big(f'{a} ** {b}')
+    return pow(a, b) if mod is None else pow(a, b, mod)
+
+
+class _Budget:
+    """Counts the lines diagram code executes (a thread-local trace, only while it runs)."""
+
+    def __init__(self):
+        self.steps = 0
+        self.deadline = time.monotonic() + MAX_SECONDS
+
+    def __enter__(self):
+        self.previous = sys.gettrace()
+        sys.settrace(self._call)
+        return self
+
+    def __exit__(self, *exc):
+        sys.settrace(self.previous)
+        return False
+
+    def _call(self, frame, event, arg):
+        # Only diagram code is counted; the domain functions it calls are ours and bounded.
+        return self._line if frame.f_code.co_filename == _FILENAME else None
+
+    def _line(self, frame, event, arg):
+        if event == 'line':
+            self.steps += 1
+            if self.steps > MAX_STEPS or (self.steps % 1024 == 0 and time.monotonic() > self.deadline):
+                raise ScriptRejected(f'diagram code ran too long (more than {MAX_STEPS:,} steps or '
+                                     f'{MAX_SECONDS:g} s; 脚本运行时间过长，可能是死循环)', frame.f_lineno)
+        return self._line
+
+
 def _getiter(obj):
     return iter(obj)
 
@@ -206,9 +282,9 @@ def _apply(func, *args, **kwargs):
 
 
 _INPLACE_OPS = {
-    '+=': operator.iadd, '-=': operator.isub, '*=': operator.imul,
+    '+=': operator.iadd, '-=': operator.isub, '*=': _guarded_mul,
     '/=': operator.itruediv, '//=': operator.ifloordiv, '%=': operator.imod,
-    '**=': operator.ipow, '<<=': operator.ilshift, '>>=': operator.irshift,
+    '**=': _guarded_pow, '<<=': operator.ilshift, '>>=': operator.irshift,
     '|=': operator.ior, '&=': operator.iand, '^=': operator.ixor,
 }
 
@@ -231,6 +307,7 @@ def _build_builtins() -> dict:
         table[name] = getattr(builtins, name)
     import math
     table['math'] = math
+    table['pow'] = _guarded_pow
     table['getattr'] = _guarded_getattr
     table['hasattr'] = _guarded_hasattr
     table.update({
@@ -243,6 +320,8 @@ def _build_builtins() -> dict:
         '_unpack_sequence_': guarded_unpack_sequence,
         '_apply_': _apply,
         '_print_': PrintCollector,
+        '_jz_pow_': _guarded_pow,
+        '_jz_mul_': _guarded_mul,
     })
     for name in _FORBIDDEN_NAMES:
         table.pop(name, None)
@@ -271,7 +350,8 @@ class RestrictedEnvironment(TaskDataEnvironment):
         my_globals.update(context)
         # Set last: task data (form input) must not be able to replace the guards.
         my_globals['__builtins__'] = SAFE_BUILTINS
-        return eval(code, my_globals)
+        with _Budget():
+            return eval(code, my_globals)
 
     def execute(self, script, context, external_context=None):
         code = compile_source(script, 'exec')
@@ -282,7 +362,8 @@ class RestrictedEnvironment(TaskDataEnvironment):
         context.update(my_globals)
         context['__builtins__'] = SAFE_BUILTINS
         try:
-            exec(code, context)
+            with _Budget():
+                exec(code, context)
         finally:
             self._remove_globals_and_functions_from_context(context, external_context)
             # RestrictedPython's print support leaves its collector behind.
