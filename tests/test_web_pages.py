@@ -302,3 +302,29 @@ def test_leader_extends_a_running_deadline_from_the_case_page(app):
                            'csrf_token': leader.csrf})
     assert '办理时限已延长为受理后 20 个工作日' in ok.get_data(as_text=True)
     assert '2026-10-30 24:00' in ok.get_data(as_text=True)       # 20 working days from 09-28
+
+
+def test_verifier_sees_the_cases_waiting_for_a_report(app):
+    from service.services import tasks as task_service
+    waiting, untouched = start('t01', business_key='T01-WAIT'), start('t02', business_key='T02-NEW')
+    cw = find_user('t01_jingban')
+    for bpmn_id, data in (('check_materials', {'acceptance': {'result': 'complete', 'checked_on': '2026-09-28'}}),
+                          ('issue_acceptance_notice', {'acceptance_notice': {
+                              'document_no': '城民救〔2026〕1号', 'issued_on': '2026-09-28', 'delivery': 'in_person'}}),
+                          ('request_verification', {'verification_request': {
+                              'requested_on': '2026-09-28', 'authorization_confirmed': True}})):
+        row = next(t for t in cases.ready_tasks(waiting.id) if t.bpmn_id == bpmn_id)
+        task_service.claim(row.id, cw.username)
+        cases.complete(cw, row.id, data)
+    assert [(c.business_key, names) for c, names in cases.cases_awaiting_answers(find_user('hedui'))] == \
+        [('T01-WAIT', ['verification_result'])]
+    assert cases.cases_awaiting_answers(find_user('t02_jingban')) == []   # nothing owed, other township
+    page = signed_in(app, 'hedui').get('/tasks').get_data(as_text=True)
+    assert '待登记的结果' in page and 'T01-WAIT' in page and 'T02-NEW' not in page
+    api = app.test_client()
+    from service.services.auth import issue_token
+    token, _ = issue_token(find_user('hedui'))
+    listed = api.get('/api/v1/instances?waiting_for=verification_result',
+                     headers={'Authorization': f'Bearer {token}'}).json
+    assert [(i['business_key'], i['waiting_for']) for i in listed['items']] == [('T01-WAIT', ['verification_result'])]
+    assert untouched.id not in [i['id'] for i in listed['items']]

@@ -9,7 +9,7 @@ blp = make_blueprint('instances', '/api/v1/instances', 'Cases 案件')
 def _with(instance, **extra):
     out = {column: getattr(instance, column) for column in (
         'id', 'process_key', 'business_key', 'township', 'status', 'overdue', 'overdue_since', 'review_required',
-        'summary', 'definition', 'started_by', 'created_at', 'updated_at', 'completed_at')}
+        'summary', 'definition', 'started_by', 'created_at', 'updated_at', 'completed_at', 'waiting_messages')}
     out.update(extra)
     return out
 
@@ -30,7 +30,8 @@ def start(body):
 @errors(blp, 401, 403, 422)
 def list_instances(args):
     """Cases the caller may see, newest first; paginated, total in the body 案件列表"""
-    filters = {k: args.get(k) for k in ('status', 'township', 'process_key', 'overdue', 'review_required')}
+    filters = {k: args.get(k) for k in ('status', 'township', 'process_key', 'overdue', 'review_required',
+                                        'waiting_for')}
     items, total = cases.list_cases(me(), page=args['page'], per_page=args['per_page'], **filters)
     return page(items, total, args)
 

@@ -19,6 +19,8 @@ class ProcessInstance(db.Model):
     overdue: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     overdue_since = mapped_column(UTCDateTime)
     review_required: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The BPMN messages the case waits for now, as ",name,name,": who must answer it, findable by query.
+    waiting_for: Mapped[str] = mapped_column(String(300), default='')
     summary: Mapped[dict] = mapped_column(JSON, default=dict)
     state: Mapped[str] = mapped_column(Text)
     error: Mapped[str | None] = mapped_column(Text)
@@ -29,6 +31,10 @@ class ProcessInstance(db.Model):
     version: Mapped[int] = mapped_column(Integer, nullable=False)
 
     definition = relationship('ProcessDefinition', lazy='select')
+
+    @property
+    def waiting_messages(self):
+        return [name for name in (self.waiting_for or '').split(',') if name]
     # What the write path reads with the case in one query (see services/write.py, CaseRows).
     live_timers = relationship(
         'Timer', primaryjoin="and_(Timer.instance_id == ProcessInstance.id, Timer.state != 'cancelled')",

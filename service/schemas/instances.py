@@ -47,6 +47,8 @@ class InstanceSchema(Schema):
     overdue = fields.Boolean()
     overdue_since = fields.DateTime(allow_none=True)
     review_required = fields.Boolean(metadata={'description': 'close-relative case: 100 % county review'})
+    waiting_for = fields.List(fields.String(), attribute='waiting_messages',
+                              metadata={'description': 'BPMN messages the case waits for now'})
     summary = MaskedDict()
     version = fields.Nested(VersionSchema, attribute='definition')
     started_by = fields.String()
@@ -87,6 +89,8 @@ class InstanceDetailSchema(InstanceSchema):
 
 class InstanceListArgs(PageArgs):
     status = fields.String(validate=validate.OneOf(['running', 'completed', 'error']))
+    waiting_for = fields.String(validate=validate.Length(max=100), metadata={
+        'description': 'cases waiting for this BPMN message, e.g. verification_result (the verifier\'s work list)'})
     township = fields.String(validate=validate.Length(max=50))
     process_key = fields.String(validate=validate.Length(max=100))
     overdue = fields.Boolean()

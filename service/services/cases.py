@@ -41,8 +41,10 @@ def ready_tasks(instance_id):
 
 
 def list_cases(user, status=None, township=None, process_key=None, overdue=None, review_required=None,
-               page=1, per_page=20):
+               waiting_for=None, page=1, per_page=20):
     stmt = access.scope_instances(user, select(ProcessInstance))
+    if waiting_for:
+        stmt = stmt.where(ProcessInstance.waiting_for.contains(f',{waiting_for},', autoescape=True))
     if status:
         stmt = stmt.where(ProcessInstance.status == status)
     if township:
@@ -54,6 +56,23 @@ def list_cases(user, status=None, township=None, process_key=None, overdue=None,
     if review_required is not None:
         stmt = stmt.where(ProcessInstance.review_required.is_(review_required))
     return paginate(stmt.order_by(ProcessInstance.created_at.desc(), ProcessInstance.id.desc()), page, per_page)
+
+
+# Messages that answer a step of the case (someone owes them); an objection is a right, not a duty.
+ANSWERS = ('verification_result', 'supplement_received')
+
+
+def cases_awaiting_answers(user, limit=200):
+    """Running cases in the user's scope that wait for an answer the user's role records:
+    the verification centre's report, a household's missing materials."""
+    names = [n for n in ANSWERS if user.role in access.MESSAGE_SENDERS.get(n, ())]
+    if not names:
+        return []
+    stmt = access.scope_instances(user, select(ProcessInstance)).where(
+        ProcessInstance.status == 'running',
+        or_(*(ProcessInstance.waiting_for.contains(f',{n},', autoescape=True) for n in names)))
+    rows = db.session.scalars(stmt.order_by(ProcessInstance.updated_at, ProcessInstance.id).limit(limit)).all()
+    return [(row, [n for n in row.waiting_messages if n in names]) for row in rows]
 
 
 def get_case(user, instance_id):

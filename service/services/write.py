@@ -105,6 +105,8 @@ def save(instance, workflow, actor, action, rows, task_id=None, completed=None, 
         instance.updated_at = moment
         if workflow.is_completed() and instance.status == 'running':
             instance.status, instance.completed_at = 'completed', moment
+        waiting = eng.waiting_messages(workflow)
+        instance.waiting_for = f",{','.join(waiting)}," if waiting else ''
         walked = open_tasks(workflow)
         fired = _sync_timers(instance, workflow, moment, rows, walked)
         _sync_tasks(instance, workflow, moment, eng.lanes, rows, walked, completed)

@@ -35,6 +35,7 @@ def tasks():
     soon = supervision.due_soon_limit(moment)
     summaries = supervision.case_summaries(user, [t.instance_id for t in mine + group])
     return render_template('web/tasks.html', mine=mine, group=group, cases=summaries,
+                           awaiting=cases.cases_awaiting_answers(user),
                            urgency=lambda t: urgency(t, moment, soon), due_soon_days=supervision.DUE_SOON_WORKING_DAYS)
 
 
