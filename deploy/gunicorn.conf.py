@@ -9,3 +9,10 @@ threads = 2
 timeout = 60
 accesslog = '-'
 forwarded_allow_ips = '127.0.0.1'
+
+
+def on_starting(server):
+    # Each worker would otherwise invent its own random key: tokens and sessions signed by one
+    # worker would be rejected by the next. Production takes its secret from the environment.
+    if not os.environ.get('SECRET_KEY'):
+        raise SystemExit('SECRET_KEY is not set: put it in /etc/jiuzhu/jiuzhu.env (deploy/jiuzhu.env.example)')
