@@ -254,3 +254,24 @@ def test_moving_the_demo_clock_over_the_api_starts_the_month_at_once(roster_app)
     assert sorted(r.json['started']) == ['payment-t01-2026-11', 'payment-t02-2026-11',
                                          'roster-t01-2026-11', 'roster-t02-2026-11']
     assert set(cases()) == set(r.json['started'])
+
+
+def test_the_timer_start_event_in_the_diagram_decides_when_the_work_begins(roster_app):
+    """A designer delays the roster's start to the 3rd: the case exists from the 1st, waiting on its
+    start timer (a timer row like any other), and its task appears when the sweep fires that timer."""
+    clock = roster_app.extensions['jiuzhu.clock']
+    source = (COMMON / 'monthly_roster.bpmn').read_bytes()
+    delayed = source.replace(b'>period_start</bpmn:timeDate>', b'>add_days(period_start, 2)</bpmn:timeDate>')
+    assert delayed != source
+    repository.deploy({'common/monthly_roster.bpmn': delayed}, 'designer')
+    clock.set(NOV_1)
+    start_monthly_cases(roster_app)
+    roster = cases()['roster-t01-2026-11']
+    assert db.session.scalars(select(Task).where(Task.instance_id == roster.id)).all() == []
+    start_timer = db.session.scalars(select(Timer).where(Timer.instance_id == roster.id)).one()
+    assert (start_timer.kind, start_timer.state) == ('start', 'waiting')
+    assert shanghai(start_timer.due_at) == '2026-11-04T00:00:00+08:00'     # 24:00 on the 3rd
+    clock.set('2026-11-04T00:00:01+08:00')
+    sweep_due(roster_app)
+    db.session.expire_all()
+    assert open_task(cases()['roster-t01-2026-11']).bpmn_id == 'submit_roster'
