@@ -11,7 +11,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from service.extensions import db
 from service.models import Task, Timer
-from service.services import repository, runtime, tasks
+from service.services import forms, repository, runtime, tasks
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,10 +41,11 @@ def ready(case):
 
 
 def timers(case, state=None):
+    """Timer rows by BPMN id; when a timer ran more than once (a new publicity), the newest wins."""
     q = select(Timer).where(Timer.instance_id == case.id)
     if state:
         q = q.where(Timer.state == state)
-    return {t.bpmn_id: t for t in db.session.scalars(q)}
+    return {t.bpmn_id: t for t in db.session.scalars(q.order_by(Timer.id))}
 
 
 def data_of(case, bpmn_id):
@@ -57,9 +58,14 @@ def data_of(case, bpmn_id):
 
 
 def do(case, bpmn_id, data=None, actor='caseworker1'):
+    """Complete a ready task the way the API does: the data must fit the task's form."""
     open_tasks = ready(case)
     assert bpmn_id in open_tasks, f'{bpmn_id} not ready; ready: {sorted(open_tasks)}'
-    tasks.complete_task(open_tasks[bpmn_id].id, data or {}, actor)
+    row = open_tasks[bpmn_id]
+    form = forms.task_form(row)
+    assert form is not None, f'{bpmn_id} has no form'
+    forms.validate(form['schema'], data or {})
+    tasks.complete_task(row.id, data or {}, actor)
     db.session.refresh(case)
 
 

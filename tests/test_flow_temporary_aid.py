@@ -5,8 +5,7 @@ processes/ and forms/.
 Time only moves through the manual clock; timers fire through runtime.fire_due_timers. Every
 form submission is first validated against the task's own form, as the API does.
 """
-from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -14,10 +13,11 @@ from sqlalchemy import select
 from service import calendar
 from service.errors import Conflict, Invalid
 from service.extensions import db
-from service.models import Task, Timer
-from service.services import forms, repository, runtime, tasks
+from service.models import Task
+from service.services import forms, repository, runtime
 
-ROOT = Path(__file__).resolve().parent.parent
+from .flow_helpers import ROOT, deployed_app, do, fire_at, ready, timers  # noqa: F401
+
 BPMN = 'delegated/temporary_aid.bpmn'
 DMN = 'decisions/temporary_aid_ceiling.dmn'
 KEY = 'temporary_aid_delegated'
@@ -73,55 +73,18 @@ REJECTION = {'rejection_notice': dict(NOTICE, reason='家庭有存款可以负�
 
 @pytest.fixture
 def app(make_app):
-    """The default app (forms/ of the repository) with only this flow and its decision deployed,
-    so that diagrams other people are editing cannot break these tests."""
-    app = make_app()
-    with app.app_context():
-        tree = repository.read_tree(ROOT / 'processes')
-        repository.deploy({name: tree[name] for name in (BPMN, DMN)}, 'tester')
-        yield app
-
-
-# ------------------------------------------------------------------ helpers
-
-def ready(case):
-    return {t.bpmn_id: t for t in db.session.scalars(
-        select(Task).where(Task.instance_id == case.id, Task.state == 'ready'))}
-
-
-def timers(case, state=None):
-    q = select(Timer).where(Timer.instance_id == case.id)
-    if state:
-        q = q.where(Timer.state == state)
-    return {t.bpmn_id: t for t in db.session.scalars(q.order_by(Timer.id))}
+    """Only this flow and its decision deployed, so diagrams being edited elsewhere cannot break these tests."""
+    yield from deployed_app(make_app, (BPMN, DMN))
 
 
 def aware(value):
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-
-
-def do(case, bpmn_id, data, actor='caseworker1'):
-    """Complete a ready task the way the API does: the data must fit the task's form."""
-    open_tasks = ready(case)
-    assert bpmn_id in open_tasks, f'{bpmn_id} not ready; ready: {sorted(open_tasks)}'
-    row = open_tasks[bpmn_id]
-    form = forms.task_form(row)
-    assert form is not None, f'{bpmn_id} has no form'
-    forms.validate(form['schema'], data)
-    tasks.complete_task(row.id, data, actor)
-    db.session.refresh(case)
+    return value   # timer columns are always aware UTC
 
 
 def start(key=KEY, township='t01'):
     definition = repository.latest(key)
     forms.validate(forms.load(forms.start_form_name(definition)), APPLICATION, what='申请')
     return runtime.start_instance(key, township, APPLICATION, 'caseworker1')
-
-
-def fire_at(clock, case, moment):
-    clock.set(moment.isoformat() if isinstance(moment, datetime) else moment)
-    runtime.fire_due_timers(case.id)
-    db.session.refresh(case)
 
 
 def data(case):
