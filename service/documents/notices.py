@@ -17,6 +17,11 @@ Decisions recorded here because a printed notice cannot be taken back:
   come from the leader's decision, not from what the notice form repeats.
 - Remedies are printed from the law, not from a free-text field: reconsideration within 60
   days (行政复议法 art. 20), litigation within 6 months (行政诉讼法 art. 46).
+- A decision notice is issued in the name of whoever decided: the county when a county lane
+  recorded the decision (every legacy approval; a delegated temporary aid above the township's
+  ceiling), the township otherwise. Without a recorded decision the variant says.
+- Temporary aid (临时救助) has notices of its own: its case data (intake, opinion, one-off amount)
+  is not the 低保 procedure's, so no 低保 notice is derived from it.
 """
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -30,6 +35,8 @@ class Kind:
     title: str          # for the list and the page title
     code: str           # 文号 代字 of this kind
     decision: bool = False
+    category: str | None = None  # the one category whose procedure issues it; None: the 低保 family
+    record: str | None = None    # the key its task's form records under, when not `key`
 
 
 KINDS = {k.key: k for k in (
@@ -39,6 +46,10 @@ KINDS = {k.key: k for k in (
     Kind('verification_ineligible_notice', '家庭经济状况核对结果告知书', '核'),
     Kind('approval_notice', '审核确认通知书', '确', decision=True),
     Kind('rejection_notice', '不予确认通知书', '不确', decision=True),
+    Kind('temporary_aid_approval_notice', '临时救助审核确认通知书', '临', decision=True,
+         category='temporary_aid', record='approval_notice'),
+    Kind('temporary_aid_rejection_notice', '不予临时救助告知书', '不临', decision=True,
+         category='temporary_aid', record='rejection_notice'),
 )}
 
 CATEGORY_NAMES = {
@@ -55,6 +66,19 @@ DELIVERY_NAMES = {
     'village': '委托村（社区）送达',
     'electronic': '电子送达',
 }
+
+AID_TYPE_NAMES = {'emergency': '急难型', 'expense': '支出型'}
+
+# The legacy intake records only the hardship: the accident-like ones are the 急难型 of S5 §2(1).
+HARDSHIP_AID_TYPES = {'accident': 'emergency', 'fire': 'emergency', 'illness': 'emergency',
+                      'education': 'expense', 'medical': 'expense'}
+
+HARDSHIP_NAMES = {
+    'accident': '意外事件', 'fire': '火灾等灾害', 'illness': '突发重大疾病',
+    'education': '教育支出骤增', 'medical': '医疗支出骤增', 'other': '其他特殊困难',
+}
+
+AID_METHOD_NAMES = {'cash': '发放临时救助金', 'goods': '发放实物', 'referral': '转介服务'}
 
 COUNTY_ROLES = frozenset({'county_verifier', 'county_supervisor'})
 REEXAMINATION_FORM = 'reexamination.schema.json'
@@ -190,12 +214,14 @@ def available(case, data, task_rows, produced):
     completing the task (待出具); a kind the diagram has no task for follows the data.
     """
     rows = notice_tasks(task_rows)
+    # A category with notices of its own has its own procedure: the 低保 data rules would misread it.
+    own_kinds = any(k.category is not None and k.category == case.get('category') for k in KINDS.values())
     out = []
     for key, kind in KINDS.items():
         row = rows.get(key)
         if row is not None:
             status = 'issued' if row.state == 'completed' else 'draft'
-        elif key not in produced and _data_says(key, data, case.get('status')):
+        elif key not in produced and not own_kinds and _data_says(key, data, case.get('status')):
             status = 'issued'
         else:
             continue
@@ -243,9 +269,10 @@ def build(kind, case, data, task_rows, status, *, township, district, county_ree
     """
     spec = KINDS[kind]
     row = notice_tasks(task_rows).get(kind)
-    recorded = data.get(kind) if isinstance(data.get(kind), dict) else {}
-    if row is not None and isinstance((row.data or {}).get(kind), dict):
-        recorded = row.data[kind]
+    record = spec.record or kind
+    recorded = data.get(record) if isinstance(data.get(record), dict) else {}
+    if row is not None and isinstance((row.data or {}).get(record), dict):
+        recorded = row.data[record]
     applicant = data.get('applicant') if isinstance(data.get('applicant'), dict) else {}
     acceptance = data.get('acceptance') if isinstance(data.get('acceptance'), dict) else {}
     decision = data.get('decision') if isinstance(data.get('decision'), dict) else {}
@@ -260,12 +287,16 @@ def build(kind, case, data, task_rows, status, *, township, district, county_ree
     if issued_on is None:
         issued_on = _fallback_day(kind, data, task_rows) or today
 
-    # Before the reform the county approved and the township only delivered the county's decision.
-    issuer = district['bureau'] if (legacy and spec.decision) else township['name']
+    county = spec.decision and _county_decided(legacy, task_rows)
+    refusal = _temporary_aid_refusal(data, task_rows) if kind == 'temporary_aid_rejection_notice' else None
+    if refusal is not None and refusal['stage'] != 'decision':
+        county = False  # the township's own finding ended the case before anyone decided
+    issuer = district['bureau'] if county else township['name']
     title = spec.title
-    if kind in ('approval_notice', 'rejection_notice'):
-        title = category + ('审批通知书' if legacy and kind == 'approval_notice' else
-                            '不予批准通知书' if legacy else spec.title)
+    if kind in ('approval_notice', 'temporary_aid_approval_notice'):
+        title = category + ('审批通知书' if county else '审核确认通知书')
+    elif kind == 'rejection_notice':
+        title = category + ('不予批准通知书' if county else spec.title)
 
     ctx = {
         'kind': kind, 'title': title, 'status': status, 'draft': not issued,
@@ -283,10 +314,11 @@ def build(kind, case, data, task_rows, status, *, township, district, county_ree
         },
         'delivery': DELIVERY_NAMES.get(recorded.get('delivery'), ''),
         'district': district,
-        'verb': '批准' if legacy else '确认',
+        'verb': '批准' if county else '确认',
         'remedies': None,
     }
-    applied_on = format_date(case.get('created_at'))
+    # The date the applicant wrote on the application, where the form asks for it (临时救助).
+    applied_on = format_date(_get(data, 'application.applied_on') or case.get('created_at'))
     ctx['applied_on'] = applied_on
 
     if kind == 'acceptance_notice':
@@ -318,7 +350,52 @@ def build(kind, case, data, task_rows, status, *, township, district, county_ree
             data['objection_review'].get('result') == 'approval_revoked'
         ctx['reasons'] = _reasons(decision.get('reasons'), recorded.get('reason'))
         ctx['remedies'] = remedies(district)
+    elif kind == 'temporary_aid_approval_notice':
+        decided = decision.get('decided_on') or _completed_day(_decision_task(task_rows))
+        method = recorded.get('aid_method') or _get(data, 'opinion.aid_method')
+        ctx.update(_temporary_aid_facts(data), decided_on=format_date(decided),
+                   amount=format_amount(decision.get('amount', recorded.get('amount', data.get('amount')))),
+                   aid_method=AID_METHOD_NAMES.get(method, ''), in_kind=method == 'goods',
+                   causes=_reasons(_get(data, 'application.situation'), _get(data, 'opinion.reasons')))
+    elif kind == 'temporary_aid_rejection_notice':
+        ctx.update(_temporary_aid_facts(data), **refusal)
+        ctx['reasons'] = _reasons(ctx['reasons'], recorded.get('reason'))
+        ctx['remedies'] = remedies(district)
     return ctx
+
+
+def _county_decided(legacy, task_rows):
+    """Whether the county made the decision a notice carries: the lane of the task that recorded it
+    says; before the reform (legacy) the county decided."""
+    row = _decision_task(task_rows)
+    role = getattr(row, 'role', None) if row is not None else None
+    return role in COUNTY_ROLES if role else legacy
+
+
+def _temporary_aid_facts(data):
+    """Aid type, hardship and the steps the case went through, as a temporary-aid notice says them."""
+    intake = data.get('intake') if isinstance(data.get('intake'), dict) else {}
+    hardship = intake.get('hardship')
+    aid_type = intake.get('aid_type') or HARDSHIP_AID_TYPES.get(hardship)
+    steps = [name for key, name in (('survey', '入户调查'), ('verification', '家庭经济状况核对'),
+                                    ('democratic_review', '民主评议'), ('publicity_started_at', '张榜公示'))
+             if data.get(key)]
+    return {'aid_type': AID_TYPE_NAMES.get(aid_type, ''), 'hardship': HARDSHIP_NAMES.get(hardship, ''),
+            'steps': '、'.join(steps)}
+
+
+def _temporary_aid_refusal(data, task_rows):
+    """Who found the applicant ineligible, when, and why: the decision (township leader or county),
+    else the re-investigation of a publicity objection, else the township's opinion."""
+    decision = data.get('decision') if isinstance(data.get('decision'), dict) else {}
+    if decision.get('approved') is False:
+        return {'stage': 'decision', 'reasons': _reasons(decision.get('reasons')),
+                'decided_on': format_date(decision.get('decided_on') or _completed_day(_decision_task(task_rows)))}
+    if _get(data, 'reinvestigation.conclusion') == 'ineligible':
+        return {'stage': 'objection', 'reasons': _reasons(_get(data, 'reinvestigation.findings')),
+                'decided_on': format_date(_get(data, 'reinvestigation.investigated_on'))}
+    return {'stage': 'opinion', 'reasons': _reasons(_get(data, 'opinion.reasons')),
+            'decided_on': format_date(_get(data, 'opinion.opinion_on'))}
 
 
 def remedies(district):
