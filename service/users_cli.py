@@ -52,32 +52,29 @@ def list_(role, township):
             click.echo(f'{user.username:20} {user.role:20} {user.township:10} {user.display_name}{state}')
 
 
-@users_group.command('disable')
-@click.argument('username')
-def disable(username):
-    """Disable a user: login refused, issued tokens stop working."""
+def _set_active(username, active):
     from .errors import JiuzhuError
     from .services import users
     with _app().app_context():
         try:
-            users.set_active(username, False, 'cli')
+            users.set_active(username, active, 'cli')
         except JiuzhuError as exc:
             _fail(exc)
-        click.echo(f'已停用 {username}')
+        click.echo(f'{"已启用" if active else "已停用"} {username}')
+
+
+@users_group.command('disable')
+@click.argument('username')
+def disable(username):
+    """Disable a user: login refused, issued tokens stop working."""
+    _set_active(username, False)
 
 
 @users_group.command('enable')
 @click.argument('username')
 def enable(username):
     """Enable a disabled user again."""
-    from .errors import JiuzhuError
-    from .services import users
-    with _app().app_context():
-        try:
-            users.set_active(username, True, 'cli')
-        except JiuzhuError as exc:
-            _fail(exc)
-        click.echo(f'已启用 {username}')
+    _set_active(username, True)
 
 
 @users_group.command('password')

@@ -4,14 +4,16 @@ from SpiffWorkflow.util.task import TaskState
 
 from ..extensions import db
 from ..models import Task, Timer
+from ..engine.tasks import current_data
 from .context import engine
 
 _ACTIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 
 
 def diagram_state(instance):
-    """{'completed', 'active', 'overdue'}: sorted BPMN element ids of the case's own definition version,
-    and 'messages': the names of the BPMN messages the case waits for now.
+    """{'completed', 'active', 'overdue'}: sorted BPMN element ids of the case's own definition version;
+    'messages': the BPMN messages the case waits for now; 'data': the case's current data
+    (one load of the workflow serves the whole case page).
 
     The caller has checked that the user may read the case.
     """
@@ -32,4 +34,5 @@ def diagram_state(instance):
         Task.instance_id == instance.id, Task.state == 'ready', Task.overdue.is_(True))))
     # An element that ran again (a loop) and is open now is shown as active, not done.
     return {'completed': sorted(completed - active), 'active': sorted(active), 'overdue': sorted(overdue),
-            'messages': engine().waiting_messages(workflow) if instance.status == 'running' else []}
+            'messages': instance.waiting_messages if instance.status == 'running' else [],
+            'data': current_data(workflow)}

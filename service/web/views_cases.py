@@ -101,7 +101,7 @@ def _render_case(user, instance_id, message=None, values=None, errors=None, stat
                 and allowed(access.check_message, user, instance, name)]
     message_fields = {name: formrender.fields(MESSAGE_FORMS[name], MESSAGE_UI.get(name)) for name in messages}
     placed, loose = formrender.place_errors(message_fields.get(message, []), (errors or {}).get('fields'))
-    data = runtime.case_data(instance.id)
+    data = state['data']
     done = cases.list_tasks(user, instance_id=instance.id, state='completed', per_page=200)[0]
     notices = []
     for row in done:
