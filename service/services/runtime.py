@@ -24,15 +24,17 @@ def start_instance(process_key, township, data, actor, business_key=None, prepar
     data = dict(data or {}, township=township)
     try:
         workflow = engine().create(definition, data)
+        state = engine().dump(workflow)
         instance = ProcessInstance(
             definition_id=definition.id, definition=definition, process_key=definition.key,
             business_key=business_key, township=township, status='running', summary=_summary(data),
-            state=engine().dump(workflow), started_by=actor, created_at=moment, updated_at=moment)
+            state=state, started_by=actor, created_at=moment, updated_at=moment)
         db.session.add(instance)
         db.session.flush()
         if prepare is not None:
             prepare(instance, data)
-        save(instance, workflow, actor, 'start', CaseRows(), process=definition.key, version=definition.version)
+        save(instance, workflow, actor, 'start', CaseRows(), state=state, process=definition.key,
+             version=definition.version)
         db.session.commit()
     except BaseException:
         db.session.rollback()

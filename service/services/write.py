@@ -96,12 +96,15 @@ def _sync_tasks(instance, workflow, moment, lanes, rows, walked, completed=None)
         row.overdue = any(tm.kind == 'deadline' and tm.state == 'fired' for tm in guarding)
 
 
-def save(instance, workflow, actor, action, rows, task_id=None, completed=None, **detail):
-    """Write the case and everything derived from it into the current transaction."""
+def save(instance, workflow, actor, action, rows, task_id=None, completed=None, state=None, **detail):
+    """Write the case and everything derived from it into the current transaction.
+
+    `state`: the workflow's serialization when the caller already made it (a new case).
+    """
     moment = now()
     eng = engine()
     with db.session.no_autoflush:
-        instance.state = eng.dump(workflow)
+        instance.state = state if state is not None else eng.dump(workflow)
         instance.updated_at = moment
         if workflow.is_completed() and instance.status == 'running':
             instance.status, instance.completed_at = 'completed', moment
