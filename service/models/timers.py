@@ -25,7 +25,7 @@ class Timer(db.Model):
     township: Mapped[str] = mapped_column(String(50), index=True)
     due_at = mapped_column(UTCDateTime)
     estimated: Mapped[bool] = mapped_column(Boolean, default=False)
-    state: Mapped[str] = mapped_column(String(20), default='waiting')  # waiting | fired | cancelled
+    state: Mapped[str] = mapped_column(String(20), default='waiting')  # waiting | suspended (case held) | fired | cancelled
     created_at = mapped_column(UTCDateTime)
     fired_at = mapped_column(UTCDateTime)
     claimed_by: Mapped[str | None] = mapped_column(String(100))
