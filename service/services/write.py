@@ -94,7 +94,7 @@ def hold(case, failure, actor, action, completed=None, task_id=None):
     """
     instance = case.instance
     state = None
-    if failure.kind != 'case_too_large':
+    if case._workflow is not None and failure.kind != 'case_too_large':
         try:
             state = engine().dump(case.workflow)
         except Exception:
@@ -115,6 +115,20 @@ def hold(case, failure, actor, action, completed=None, task_id=None):
     log.warning('case %s held in an incident (%s at %s, line %s): %s', instance.id, failure.kind,
                 failure.element, failure.line, failure.message)
     return incident
+
+
+def hold_after_failures(instance_id, message):
+    """Hold a case whose timers kept failing for reasons outside the diagram (the scheduler gave up)."""
+    try:
+        case = open_case(instance_id)
+        if case.instance.status != 'running':
+            return case.instance
+        hold(case, EngineFailure('timer_failed', message[:4000]), SYSTEM_TIMER, 'timers')
+        db.session.commit()
+        return case.instance
+    except BaseException:
+        db.session.rollback()
+        raise
 
 
 def _fire_due(case):
