@@ -83,8 +83,8 @@ def upgrade(revision):
         sys.exit(1)
     if result.stamped:
         click.echo(f'已将原有的表登记为基线版本 {runner.BASELINE} (existing tables stamped as baseline {runner.BASELINE})')
-    before = result.before.current or '无 (none)'
-    if result.before.current == result.after.current:
+    before = runner.BASELINE if result.stamped else (result.before.current or '无 (none)')
+    if before == result.after.current:
         click.echo(f'数据库已是版本 {result.after.current}，无需升级 (already at {result.after.current}): {shown(url)}')
     else:
         click.echo(f'数据库已从 {before} 升级到 {result.after.current} (upgraded {before} -> {result.after.current}): {shown(url)}')
