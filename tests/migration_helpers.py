@@ -6,7 +6,7 @@ from pathlib import Path
 from sqlalchemy import DateTime, MetaData, func, insert, select, text
 
 from service.config import database_uri
-from service.migrations import readiness, runner
+from service.migrations import runner
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE_ROWS = ROOT / 'tests' / 'fixtures' / 'migrations' / 'baseline_0001_rows.json'
@@ -24,12 +24,6 @@ def connect(database_url):
 
 def state(database_url):
     return runner.current(url_of(database_url))
-
-
-def revision_before_head():
-    """The newest revision that is not the head (None while the baseline is the only one)."""
-    script = readiness.script_directory().get_revision(readiness.head())
-    return script.down_revision
 
 
 def load_rows(database_url, path=BASELINE_ROWS):

@@ -63,11 +63,7 @@ def test_upgrade_head_equals_create_all_with_triggers(database_url):
     migrated = signature(database_url)
     assert migrated['audit_log']['triggers'], 'the audit log guard is missing'
     runner.downgrade(url_of(database_url), 'base')
-    engine, connection = connect(database_url)
-    assert [t for t in connection.exec_driver_sql('SELECT 1').all()]
-    assert set(baseline_check.signature(connection)) == set(), 'downgrade to base leaves tables'
-    connection.close()
-    engine.dispose()
+    assert signature(database_url) == {}, 'downgrade to base leaves tables'
     schema_at_head(database_url)
     assert signature(database_url) == migrated
 
@@ -130,7 +126,7 @@ def test_unversioned_database_that_differs_is_refused_with_what_differs(database
 
     result = cli(database_url, monkeypatch, 'db', 'upgrade')
     assert result.exit_code == 1
-    assert 'Traceback' not in result.output and result.exception is None or isinstance(result.exception, SystemExit)
+    assert isinstance(result.exception, SystemExit)          # a message, not a traceback
     out = result.output
     assert '表 process_instance 缺少列 waiting_for' in out
     assert '表 task 缺少索引 ix_task_role' in out

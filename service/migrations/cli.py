@@ -29,7 +29,12 @@ def require_current_schema():
 
     An empty database is let through: create_app brings it to the head.
     """
-    state = runner.current(database_url())
+    from sqlalchemy.exc import OperationalError
+    try:
+        state = runner.current(database_url())
+    except OperationalError as exc:
+        click.echo(f'无法启动：无法连接数据库 (cannot reach the database): {exc.orig}', err=True)
+        sys.exit(1)
     if state.ready or state.state == 'empty':
         return
     click.echo(f'无法启动：{state.message()}', err=True)
@@ -43,7 +48,24 @@ def _describe(state: SchemaState):
     return f'当前版本 (current): {current}\n程序需要 (head):    {state.expected}\n状态 (state):       {state.state}'
 
 
-@click.group('db')
+class _Group(click.Group):
+    def invoke(self, ctx):
+        from alembic.util import CommandError
+        from sqlalchemy.exc import DBAPIError
+        try:
+            return super().invoke(ctx)
+        except DBAPIError as exc:
+            # A server that is down, a wrong password, a revision that fails on this data: the
+            # database's own words, not a traceback (PostgreSQL rolled the whole upgrade back).
+            click.echo(f'数据库出错 (database error): {exc.orig}', err=True)
+            sys.exit(1)
+        except CommandError as exc:
+            # Alembic's own refusals: an unknown revision, two heads.
+            click.echo(f'迁移未执行 (migration not run): {exc}', err=True)
+            sys.exit(1)
+
+
+@click.group('db', cls=_Group)
 def db_group():
     """数据库结构迁移：升级、查看版本 (schema migrations)."""
 
@@ -61,8 +83,8 @@ def upgrade(revision):
         sys.exit(1)
     if result.stamped:
         click.echo(f'已将原有的表登记为基线版本 {runner.BASELINE} (existing tables stamped as baseline {runner.BASELINE})')
-    before = result.before.current or '无 (none)'
-    if result.before.current == result.after.current:
+    before = runner.BASELINE if result.stamped else (result.before.current or '无 (none)')
+    if before == result.after.current:
         click.echo(f'数据库已是版本 {result.after.current}，无需升级 (already at {result.after.current}): {shown(url)}')
     else:
         click.echo(f'数据库已从 {before} 升级到 {result.after.current} (upgraded {before} -> {result.after.current}): {shown(url)}')
