@@ -3,6 +3,7 @@
 fragile_case (tests/processes) fails on purpose at `compute` (核算金额) when the factor is 0.
 """
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from werkzeug.security import generate_password_hash
 from service import demo
 from service.extensions import db
 from service.models import AuditEntry, ProcessInstance, Task
+from service.scheduler.sweep import sweep_due
 from service.services import repository, runtime, tasks, users
 
 from .test_web_pages import signed_in
@@ -106,6 +108,17 @@ def test_the_list_names_case_step_line_message_trigger_and_person(app):
     words = plain(html)
     for raw in ('t01_jingban', 'None', 'fragile_case', 'process_error', 'complete'):
         assert raw not in words, raw
+
+
+def test_a_failed_timer_is_shown_as_the_systems_doing(app, clock):
+    case = runtime.start_instance('fragile_case', 't01', {'divisor': 4, 'applicant': APPLICANT}, 't01_jingban')
+    clock.advance(timedelta(hours=3))
+    sweep_due(app)
+    html = text(signed_in(app, 'jianguan').get('/incidents'))
+    row = html.split(f'data-case="{case.id}"', 1)[1].split('</tr>', 1)[0]
+    assert '升级处理' in row and '定时器到期' in row and '系统自动' in row and 'system:timer' not in html
+    banner = text(signed_in(app, 'jianguan').get(f'/cases/{case.id}')).split('id="case-banner"', 1)[1]
+    assert '定时器到期时发生（系统自动）' in banner.split('</section>', 1)[0]
 
 
 def test_the_list_filters_and_shows_how_an_incident_was_resolved(app):

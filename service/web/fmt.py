@@ -33,7 +33,7 @@ ACTION_NAMES = {
 }
 # What ran into an incident (Incident.trigger: the action of the write that failed).
 TRIGGER_NAMES = {
-    'complete': '办理任务', 'timers': '定时器', 'timers_fired': '定时器', 'message': '登记消息', 'retry': '重试',
+    'complete': '办理任务', 'timers': '定时器到期', 'timers_fired': '定时器到期', 'message': '登记消息', 'retry': '重试',
     'resume': '恢复办理', 'extend_deadline': '延长时限', 'start': '发起申请', 'claim': '认领任务',
 }
 INCIDENT_KIND_NAMES = {

@@ -22,7 +22,7 @@ ACTIONS = ('retry', 'suspend', 'resume', 'terminate')
 def who(username, names):
     """A person as the pages name them: the display name, never the account name."""
     if username == SYSTEM_TIMER:
-        return '系统（定时器）'
+        return '系统自动'
     if not username:
         return ''
     return names.get(username) or '（未登记的人员）'
