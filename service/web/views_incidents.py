@@ -16,7 +16,6 @@ from .views_cases import _render_case
 
 PER_PAGE = 30
 STATES = {'open': '待处理', 'resolved': '已处理', 'all': '全部'}
-ACTIONS = ('retry', 'suspend', 'resume', 'terminate')
 
 
 def who(username, names):
