@@ -1,6 +1,8 @@
 from marshmallow import Schema, fields, validate
 
+from ..services.incidents import open_incident
 from .common import MAX_ID, MaskedDict, PageArgs, page_schema
+from .incidents import IncidentBriefSchema
 from .tasks import TaskSchema
 
 
@@ -38,12 +40,27 @@ class VersionSchema(Schema):
     label = fields.String()
 
 
+STATUSES = ['running', 'incident', 'suspended', 'completed', 'terminated']
+
+
+class OpenIncident(fields.Nested):
+    """The case's open incident while its status is `incident` (null otherwise), read with the case."""
+
+    def get_value(self, obj, attr, accessor=None, default=None):
+        status, instance_id = (obj.get('status'), obj.get('id')) if isinstance(obj, dict) else (obj.status, obj.id)
+        return open_incident(instance_id) if status == 'incident' else None
+
+
 class InstanceSchema(Schema):
     id = fields.Integer()
     process_key = fields.String()
     business_key = fields.String(allow_none=True)
     township = fields.String()
-    status = fields.String(metadata={'description': 'running | completed | error'})
+    status = fields.String(metadata={'description': 'running | incident (a step failed: held until a county '
+                                                    'supervisor or an admin acts) | suspended | completed | terminated'})
+    incident = OpenIncident(IncidentBriefSchema, allow_none=True, dump_only=True,
+                            metadata={'description': 'the open incident (element, name, line, message) when the '
+                                                     'status is incident'})
     overdue = fields.Boolean()
     overdue_since = fields.DateTime(allow_none=True)
     review_required = fields.Boolean(metadata={'description': 'close-relative case: 100 % county review'})
@@ -88,7 +105,7 @@ class InstanceDetailSchema(InstanceSchema):
 
 
 class InstanceListArgs(PageArgs):
-    status = fields.String(validate=validate.OneOf(['running', 'completed', 'error']))
+    status = fields.String(validate=validate.OneOf(STATUSES))
     waiting_for = fields.String(validate=validate.Length(max=100), metadata={
         'description': 'cases waiting for this BPMN message, e.g. verification_result (the verifier\'s work list)'})
     township = fields.String(validate=validate.Length(max=50))

@@ -20,7 +20,8 @@ VARIANT_NAMES = {
     'delegated_a': '下放 A（审批后村内公示）',
     'delegated_b': '下放 B（初审意见公示）',
 }
-STATUS_NAMES = {'running': '办理中', 'completed': '已办结', 'error': '出错', 'cancelled': '已撤销'}
+STATUS_NAMES = {'running': '办理中', 'incident': '流程故障', 'suspended': '已挂起', 'completed': '已办结',
+                'terminated': '已终止', 'error': '出错', 'cancelled': '已撤销'}
 TASK_STATE_NAMES = {'ready': '待办', 'completed': '已办理', 'cancelled': '已取消'}
 TIMER_KIND_NAMES = {'deadline': '办理时限', 'wait': '等待期', 'start': '定时启动'}
 TIMER_STATE_NAMES = {'waiting': '计时中', 'fired': '已到期', 'cancelled': '已取消'}
@@ -28,7 +29,18 @@ ACTION_NAMES = {
     'start': '发起申请', 'complete': '办理', 'claim': '认领', 'unclaim': '退回认领', 'assign': '分派',
     'priority': '调整优先级', 'message': '收到消息', 'timers_fired': '计时器到期', 'extend_deadline': '延长时限',
     'completed': '办理完成', 'cancelled': '任务取消',
+    'incident': '流程故障', 'retry': '重试', 'suspend': '挂起', 'resume': '恢复', 'terminate': '终止',
 }
+# What ran into an incident (Incident.trigger: the action of the write that failed).
+TRIGGER_NAMES = {
+    'complete': '办理任务', 'timers': '定时器到期', 'timers_fired': '定时器到期', 'message': '登记消息', 'retry': '重试',
+    'resume': '恢复办理', 'extend_deadline': '延长时限', 'start': '发起申请', 'claim': '认领任务',
+}
+INCIDENT_KIND_NAMES = {
+    'process_error': '流程步骤出错', 'step_limit': '自动步骤过多（流程可能在循环）',
+    'case_too_large': '案件数据超过上限', 'timer_failed': '计时器出错',
+}
+RESOLUTION_NAMES = {'retried': '已重试', 'terminated': '已终止'}
 MESSAGE_NAMES = {'verification_result': '家庭经济状况核对结果', 'objection': '公示异议',
                  'supplement_received': '补正材料'}
 # Case data names that no form declares (processes/README.md, "Data names").
@@ -133,5 +145,7 @@ def install(app):
                'variant': variant, 'status': status, 'action': action, 'yes_no': yes_no,
                'working_days': working_days, 'weekday': weekday,
                'timer_kind': _lookup(TIMER_KIND_NAMES), 'timer_state': _lookup(TIMER_STATE_NAMES),
-               'task_state': _lookup(TASK_STATE_NAMES), 'message': _lookup(MESSAGE_NAMES)}
+               'task_state': _lookup(TASK_STATE_NAMES), 'message': _lookup(MESSAGE_NAMES),
+               'trigger': _lookup(TRIGGER_NAMES), 'incident_kind': _lookup(INCIDENT_KIND_NAMES),
+               'resolution': _lookup(RESOLUTION_NAMES)}
     app.jinja_env.filters.update({f'zh_{name}': f for name, f in filters.items()})

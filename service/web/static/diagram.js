@@ -19,7 +19,8 @@
     var canvas = viewer.get('canvas');
     var registry = viewer.get('elementRegistry');
     canvas.zoom('fit-viewport', 'auto');
-    ['completed', 'active', 'overdue'].forEach(function (kind) {
+    // 'failed': the step an open incident stopped at.
+    ['completed', 'active', 'overdue', 'failed'].forEach(function (kind) {
       (markers[kind] || []).forEach(function (id) {
         // Ids of called processes are not in this diagram.
         var element = registry.get(id);
