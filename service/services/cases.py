@@ -75,6 +75,10 @@ def cases_awaiting_answers(user, limit=200):
     return [(row, [n for n in row.waiting_messages if n in names]) for row in rows]
 
 
+def case_status(instance_id):
+    return db.session.scalar(select(ProcessInstance.status).where(ProcessInstance.id == instance_id))
+
+
 def get_case(user, instance_id):
     instance = db.session.get(ProcessInstance, instance_id)
     access.check_instance_read(user, instance, instance_id)

@@ -89,5 +89,9 @@ def task_complete(task_id):
         row = cases.complete(user, task_id, data)
     except Invalid as exc:
         return _render_task(user, detail, formrender.raw_values(request.form), form_errors(exc), status=422)
-    flash(f'「{row.name}」已办理完成', 'ok')
+    if cases.case_status(row.instance_id) == 'incident':
+        # The work is kept; the step after it failed and the county sees the incident.
+        flash(f'「{row.name}」已办理完成，但流程在下一步出错，案件已暂停，等待区民政局处理', 'error')
+    else:
+        flash(f'「{row.name}」已办理完成', 'ok')
     return redirect(url_for('web.tasks'))
