@@ -28,11 +28,13 @@ in the service process would be a list that is never complete, so the boundary i
   precise message.  They are a courtesy; the limits above are the boundary.
 * Expressions that can only compare, look up, combine plain numbers and call the service's own
   functions (``acceptance['result'] == 'complete'``, ``add_working_days(accepted_at, 20)``,
-  ``round(dibao_standard * 5, 2)``: every condition, timer and DMN cell shipped) run in the
-  service process: their cost is bounded by their own size times the case data, which the
-  static check in sandbox_policy._bounded_names proves from the syntax tree, and arithmetic is
-  checked at run time to be on plain numbers (else the expression goes to the worker).  This
-  keeps the write path's cost unchanged for ordinary diagrams.
+  ``round(dibao_standard * 5, 2)``), and scripts that only assign such expressions to names
+  (``accepted_at = now()``) -- every condition, timer, DMN cell and script shipped -- run in the
+  service process: with no loop, no mutation and no reading back of what they assigned, their
+  cost is bounded by their own size times the case data, which sandbox_policy._bounded_names
+  proves from the syntax tree; arithmetic is checked at run time to be on plain numbers (else
+  the code goes to the worker, from the start).  So ordinary diagrams cost the write path no
+  process round trip (tests/bench/bench_sandbox.py).
 
 A refused evaluation raises ScriptRejected with the diagram line; SpiffWorkflow turns it into
 a task error.  ``write_budget(seconds)`` bounds all diagram code run inside it, together.
@@ -54,7 +56,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from . import sandbox_pool
 from .sandbox_guards import BOUNDED_TABLE, SAFE_BUILTINS, NeedsWorker
-from .sandbox_policy import FILENAME, Limits, ScriptRejected, compile_prepared, compile_source, prepare
+from .sandbox_policy import FILENAME, Limits, ScriptRejected, compile_prepared, compile_source, lookup
 from .sandbox_values import value_problem
 
 __all__ = ['Limits', 'ScriptRejected', 'WriteBudget', 'check_source', 'compile_source', 'limits_from_config',
@@ -205,8 +207,7 @@ class RestrictedEnvironment(TaskDataEnvironment):
                        for n in names)
 
     def evaluate(self, expression, context, external_context=None):
-        source = prepare(expression, 'eval')
-        compiled = compile_prepared(source, 'eval')
+        source, compiled = lookup(expression, 'eval')
         external = external_context or {}
         with _Allowance(self.limits) as allowance:
             if self._bounded(compiled, context, external):
@@ -223,37 +224,75 @@ class RestrictedEnvironment(TaskDataEnvironment):
         scope.update(context)
         # Set last: task data (form input) must not be able to replace the guards.
         scope['__builtins__'] = BOUNDED_TABLE
+        result = self._run_here(compiled, scope)
+        problem = value_problem(result, self.limits.max_bytes)
+        if problem:
+            raise ScriptRejected(f'表达式的结果无法使用 (the result cannot be used): {problem}', 1)
+        return result
+
+    @staticmethod
+    def _run_here(compiled, scope):
         try:
             result = eval(compiled.code, scope)
+        except NeedsWorker:
+            raise
         except Exception as exc:
+            _COUNTS['here'] += 1
             # As from the worker: the line travels with the error.
             exc.sandbox_line = next((f.lineno for f in reversed(traceback.extract_tb(exc.__traceback__))
                                      if f.filename == FILENAME), None)
             raise
-        problem = value_problem(result, self.limits.max_bytes)
-        if problem:
-            raise ScriptRejected(f'表达式的结果无法使用 (the result cannot be used): {problem}', 1)
         _COUNTS['here'] += 1
         return result
 
     def execute(self, script, context, external_context=None):
-        source = prepare(script, 'exec')
-        compile_prepared(source, 'exec')
+        source, compiled = lookup(script, 'exec')
         external = external_context or {}
         self.check_for_overwrite(context, external)
         self._prepare_context(context)
         with _Allowance(self.limits) as allowance:
+            if self._bounded(compiled, context, external):
+                try:
+                    self._execute_here(compiled, context, external)
+                    return True
+                except NeedsWorker:
+                    pass
             result = self._in_worker('exec', source, context, external, allowance)
         context.clear()
         context.update(result)
         return True
 
+    def _execute_here(self, compiled, context, external):
+        # A bounded script only assigns names (nothing it reads is changed): run it on a copy and
+        # take over what it assigned, so a switch to the worker half-way leaves no trace.
+        scope = dict(context)
+        scope.update(self.globals)
+        scope.update(external)
+        scope['__builtins__'] = BOUNDED_TABLE
+        self._run_here(compiled, scope)
+        updates = {}
+        for name, line in compiled.assign_lines.items():
+            value = scope[name]
+            if name in self.globals or name in external or callable(value):
+                context.pop(name, None)   # what TaskDataEnvironment removes after a script
+                continue
+            problem = value_problem(value, self.limits.max_bytes)
+            if problem:
+                raise ScriptRejected(f'变量 {name} 无法保存 (variable "{name}" cannot be kept): {problem}', line)
+            updates[name] = value
+        context.update(updates)
+
     def _in_worker(self, mode, source, context, external, allowance):
         request = ('run', mode, source, dict(context), dict(external), self.values, sorted(self.functions),
                    astuple(self.limits), allowance.seconds, allowance.timeout_message())
+        _COUNTS['worker'] += 1
         try:
             message, startup = sandbox_pool.run(request, self.functions, allowance.seconds, self.limits.max_bytes)
             allowance.exclude(startup)
+        except sandbox_pool.WorkerAnswerRefused as exc:
+            allowance.exclude(exc.startup)
+            raise ScriptRejected('the result holds a value that is not case data (结果中含有无法保存的值)',
+                                 exc.lineno or 1) from None
         except sandbox_pool.WorkerDied as exc:
             allowance.exclude(exc.startup)
             raise ScriptRejected('the sandbox process stopped while running diagram code, probably out of memory '
@@ -261,7 +300,6 @@ class RestrictedEnvironment(TaskDataEnvironment):
         except sandbox_pool.WorkerTimeout as exc:
             allowance.exclude(exc.startup)
             raise ScriptRejected(allowance.timeout_message(), exc.lineno or 1) from None
-        _COUNTS['worker'] += 1
         if message[0] == 'ok':
             return message[1]
         raise _rebuild(*message[1:6])

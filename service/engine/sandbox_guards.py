@@ -102,8 +102,13 @@ def _check_percent(fmt, args):
                 _check(abs(arg), 'a % format width')
 
 
+_PLAIN_NUMBERS = (int, float)
+
+
 def guarded_bin(op, a, b):
     if op == '+':
+        if type(a) in _PLAIN_NUMBERS and type(b) in _PLAIN_NUMBERS:
+            return a + b   # the common case (counters, sums), kept cheap
         ua, ub = _units(a), _units(b)
         if ua is not None and ub is not None:
             _check(ua + ub, f'a sequence of {ua + ub:,} bytes')

@@ -189,8 +189,8 @@ def prepare(source: str, mode: str) -> str:
 @dataclass(frozen=True)
 class Compiled:
     code: object
-    # For expressions whose cost is bounded by their own size (see `_bounded_names`): the names
-    # they read and, of those, the ones they call; None for everything else.
+    # For expressions and scripts whose cost is bounded by their own size (see `_bounded_names`):
+    # the names they read and, of those, the ones they call; None for everything else.
     bounded: tuple | None
     # For scripts: the last line assigning each top-level name, to point at a refused value.
     assign_lines: dict
@@ -203,7 +203,7 @@ def compile_prepared(source: str, mode: str) -> Compiled:
     if result.errors:
         raise _reject(result.errors)
     tree = ast.parse(source, mode=mode)
-    bounded = _bounded_names(tree) if mode == 'eval' else None
+    bounded = _bounded_names(tree, mode)
     return Compiled(result.code, bounded, _assign_lines(tree) if mode == 'exec' else {})
 
 
@@ -211,6 +211,13 @@ def compile_source(source: str, mode: str) -> Compiled:
     """Compiled restricted code for ``source``; cached because the same
     conditions are evaluated on every case.  Raises ScriptRejected."""
     return compile_prepared(prepare(source, mode), mode)
+
+
+@lru_cache(maxsize=2048)
+def lookup(source: str, mode: str) -> tuple[str, Compiled]:
+    """The text as the worker compiles it, and its compiled form (both cached: every case asks)."""
+    prepared = prepare(source, mode)
+    return prepared, compile_prepared(prepared, mode)
 
 
 def _assign_lines(tree) -> dict:
@@ -223,7 +230,7 @@ def _assign_lines(tree) -> dict:
 
 # ------------------------------------------------------------------ bounded expressions
 
-# An expression made only of these nodes runs no loop and calls no C routine whose cost grows
+# An expression (or a script of plain assignments, below) made only of these nodes runs no loop and calls no C routine whose cost grows
 # with an argument the expression can inflate: comparisons, boolean logic, subscripts, literals,
 # arithmetic (checked to be on plain numbers at run time), and calls to the functions below or to
 # the service's own functions.  Its cost is then bounded by its size times the size of the case
@@ -235,19 +242,24 @@ _BOUNDED_NODES = (
     ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Is, ast.IsNot, ast.In, ast.NotIn,
     ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow,
 )
+# Scripts: straight assignments to names (`accepted_at = now()`), no loops, no mutation.
+_BOUNDED_STATEMENTS = (ast.Module, ast.Assign, ast.Expr, ast.Pass, ast.Store)
 BOUNDED_BUILTINS = frozenset({'len', 'abs', 'round', 'bool', 'float', 'min', 'max'})
 BOUNDED_METHODS = frozenset({'get', 'keys', 'values', 'items', 'startswith', 'endswith'})
 _MAX_BOUNDED_NODES = 120
 
 
-def _bounded_names(tree) -> tuple | None:
-    names, calls = set(), set()
+def _bounded_names(tree, mode) -> tuple | None:
+    names, calls, stored = set(), set(), set()
+    allowed = _BOUNDED_NODES + (_BOUNDED_STATEMENTS if mode == 'exec' else ())
     count = 0
     for node in ast.walk(tree):
         if isinstance(node, ast.Name):
-            names.add(node.id)
+            (stored if isinstance(node.ctx, ast.Store) else names).add(node.id)
         count += 1
-        if count > _MAX_BOUNDED_NODES or not isinstance(node, _BOUNDED_NODES):
+        if count > _MAX_BOUNDED_NODES or not isinstance(node, allowed):
+            return None
+        if isinstance(node, ast.Assign) and not all(isinstance(t, ast.Name) for t in node.targets):
             return None
         if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice):
             return None
@@ -264,6 +276,10 @@ def _bounded_names(tree) -> tuple | None:
                 calls.add(node.func.id)
             elif not isinstance(node.func, ast.Attribute):
                 return None
+    if names & stored:
+        # A script that reads what it assigned could grow a value line by line ([x, x], then ...);
+        # one that does not builds every value from case data and literals in one step.
+        return None
     # A method may only be called, never taken as a value.
     methods = sum(isinstance(n, ast.Attribute) for n in ast.walk(tree))
     called = sum(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) for n in ast.walk(tree))

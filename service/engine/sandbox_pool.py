@@ -8,7 +8,9 @@ broken could not make the service construct anything else.
 """
 from __future__ import annotations
 
+import atexit
 import io
+import logging
 import mmap
 import os
 import pickle
@@ -20,7 +22,9 @@ import time
 
 from .sandbox_policy import WireClosed, WireTimeout, recv_frame, send_frame
 
-__all__ = ['POOL', 'WorkerDied', 'WorkerTimeout', 'run']
+__all__ = ['POOL', 'WorkerAnswerRefused', 'WorkerDied', 'WorkerTimeout', 'run']
+
+log = logging.getLogger('jiuzhu.sandbox')
 
 ENGINE_DIR = os.path.dirname(os.path.abspath(__file__))
 _BOOT = ('import sys; sys.path.insert(0, sys.argv[1]); import sandbox_worker; '
@@ -46,11 +50,15 @@ class WorkerDied(WorkerTimeout):
     pass
 
 
+class WorkerAnswerRefused(WorkerTimeout):
+    """The worker answered with something that is not case data."""
+
+
 class _CaseDataUnpickler(pickle.Unpickler):
     # Containers and scalars have their own pickle opcodes; these are the only classes case data uses.
     ALLOWED = frozenset({
         ('datetime', 'datetime'), ('datetime', 'date'), ('datetime', 'time'), ('datetime', 'timedelta'),
-        ('datetime', 'timezone'), ('uuid', 'UUID'), ('uuid', 'SafeUUID'), ('zoneinfo', 'ZoneInfo._unpickle'),
+        ('datetime', 'timezone'), ('uuid', 'UUID'), ('uuid', 'SafeUUID'),
     })
 
     def find_class(self, module, name):
@@ -93,6 +101,8 @@ class Worker:
             ready = None
         if ready != ('ready',):
             self.kill()
+            log.error('the sandbox worker did not start (%s -I, exit code %s): diagram code cannot run',
+                      sys.executable, self.proc.returncode)
             raise WorkerDied(None)
 
     def send(self, message):
@@ -198,6 +208,7 @@ class Pool:
 
 
 POOL = Pool()
+atexit.register(POOL.shutdown)
 
 
 def _call(functions, name, args, kwargs):
@@ -239,7 +250,9 @@ def run(request, functions, seconds, max_bytes):
                 return message, startup
         except WireTimeout:
             raise WorkerTimeout(worker.line(), startup) from None
-        except (WireClosed, OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, IndexError):
+        except pickle.UnpicklingError:
+            raise WorkerAnswerRefused(worker.line(), startup) from None
+        except (WireClosed, OSError, EOFError, ValueError, TypeError, IndexError):
             raise WorkerDied(worker.line(), startup) from None
     finally:
         if keep:

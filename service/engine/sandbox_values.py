@@ -77,8 +77,11 @@ def value_problem(value, max_bytes: int) -> str | None:
     and every container counts at least 16, so a hostile value costs at most ``max_bytes / 16``
     steps.  Only what the case serializer can store passes.
     """
+    t = type(value)
+    if (t is str and len(value) < max_bytes - 2) or value is None or t is bool or t is float:
+        return None   # the usual answer of a condition or timer, without the walk
     try:
-        if type(value) not in _CONTAINERS:
+        if t not in _CONTAINERS:
             total = _scalar_cost(value)
             level = []
         else:

@@ -16,6 +16,7 @@ import time
 import tracemalloc
 from pathlib import Path
 
+from lxml import etree
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 
@@ -24,6 +25,7 @@ from service.engine import sandbox, sandbox_pool
 from service.engine.core import Engine
 from service.engine.parser import parse_files
 from service.engine.sandbox import Limits, make_script_engine, write_budget
+from service.engine.sandbox_guards import BOUNDED_TABLE
 from tests.test_sandbox_limits import HOSTILE_EXPRESSIONS, HOSTILE_SCRIPTS, LOOP, _shipped_code
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,7 +43,7 @@ class AnyDict(dict):
 def _context_for(names, functions):
     context = {}
     for name in names:
-        if name in functions:
+        if name in functions or name in BOUNDED_TABLE:
             continue
         if name.endswith(('_at', '_start')):
             context[name] = '2026-09-28T09:00:00+08:00'
@@ -78,11 +80,13 @@ def _fresh_worker(env):
 def hostile(limits):
     print(f'-- hostile diagram code, limits: {limits.seconds:g} s, {limits.max_bytes // MB} MiB per value, '
           f'{limits.max_memory // MB} MiB per evaluation')
-    print(f'{"ms to refusal":>13} {"service MiB":>11} {"worker MiB":>10}  code -> refusal')
+    print(f'{"ms to refusal":>13} {"service MiB":>11} {"worker MiB":>10}  code -> refusal '
+          f'(worker "-": refused in the service process)')
     env = make_script_engine({'now': lambda: '2026-09-28T09:00:00+08:00'}, limits=limits).environment
     cases = [('eval', s) for s, _ in HOSTILE_EXPRESSIONS] + [('exec', s) for s, _, _ in HOSTILE_SCRIPTS]
     for mode, source in cases:
         _fresh_worker(env)
+        here = sandbox.stats()['here']
         tracemalloc.start()
         start = time.perf_counter()
         try:
@@ -94,9 +98,10 @@ def hostile(limits):
         elapsed = time.perf_counter() - start
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
-        worker = sandbox.stats()['peak_rss_kb'] / 1024
+        stats = sandbox.stats()
+        worker = '-' if stats['here'] > here or not stats['peak_rss_kb'] else f'{stats["peak_rss_kb"] / 1024:.1f}'
         shown = source.replace('\n', ' / ')
-        print(f'{elapsed * 1000:13.0f} {peak / MB:11.1f} {worker:10.1f}  {shown[:60]} -> {outcome}', flush=True)
+        print(f'{elapsed * 1000:13.0f} {peak / MB:11.1f} {worker:>10}  {shown[:60]} -> {outcome}', flush=True)
 
 
 def budget(seconds, per_task):
@@ -139,29 +144,52 @@ def throughput(before, repeat):
             env.evaluate(text, context)
         return n / (time.perf_counter() - start)
 
+    def best(measure, envs, rounds=5):
+        """Alternate the variants in rounds and keep each one's best: a loaded machine slows rounds, not code."""
+        results = {label: 0.0 for label, env in envs if env is not None}
+        for _ in range(rounds):
+            for label, env in envs:
+                if env is not None:
+                    results[label] = max(results[label], measure(env))
+        return results
+
+    envs = [('before', old), ('after', new)]
     work = list(zip(shipped, contexts))
-    after = rate(new, work, repeat)
-    line = f'   after: {after:,.0f} evaluations/s'
+    rates = best(lambda env: rate(env, work, repeat // 5), envs)
+    line = '   ' + '; '.join(f'{k} {v:,.0f} evaluations/s' for k, v in rates.items())
     if old is not None:
-        previous = rate(old, work, repeat)
-        line = f'   before ({BEFORE}): {previous:,.0f} evaluations/s;' + line[2:] + f'; ratio {after / previous:.2f}'
+        line += f'; after/before {rates["after"] / rates["before"]:.2f}'
     print(line)
 
-    # Code that is not a bounded expression: the worker round trip, and a script (always in the worker).
+    # The shipped scripts (plain assignments) also stay in the service process.
+    ns = {'bpmn': 'http://www.omg.org/spec/BPMN/20100524/MODEL'}
+    scripts = [el.text for path in sorted((ROOT / 'processes').rglob('*.bpmn'))
+               for el in etree.parse(str(path)).getroot().xpath('//bpmn:script', namespaces=ns)]
+    data = {'objection_review': {'findings': ['复核属实']}}
+
+    def run_scripts(env, n=max(repeat // 25, 100)):
+        start = time.perf_counter()
+        for i in range(n):
+            env.execute(scripts[i % len(scripts)], dict(data))
+        return n / (time.perf_counter() - start)
+    rates = best(run_scripts, envs)
+    print(f'-- {len(scripts)} shipped scripts: ' + '; '.join(f'{k} {v:,.0f}/s' for k, v in rates.items()))
+
+    # Code that is not bounded goes to a worker: one round trip (two when it calls a service function).
     others = [('sorted([3, 1, 2])[0] == 1', {}), ("applicant['name'][:1] == '王'", {'applicant': {'name': '王秀兰'}})]
-    n = max(repeat // 20, 200)
-    after = rate(new, others, n)
-    line = f'   expressions run in the worker: after {after:,.0f} evaluations/s'
-    if old is not None:
-        line += f', before {rate(old, others, n):,.0f}'
-    print(line)
-    for label, env in (('after', new), ('before', old)):
-        if env is None:
-            continue
+    script = "names = sorted(m['name'] for m in members)\nchecked_at = now()"
+    members = {'members': [{'name': '乙'}, {'name': '甲'}]}
+
+    def run_script(env, n=max(repeat // 100, 50)):
         start = time.perf_counter()
         for _ in range(n):
-            env.execute('accepted_at = now()', {'acceptance': {'result': 'complete'}})
-        print(f'   script task "accepted_at = now()", {label}: {n / (time.perf_counter() - start):,.0f}/s')
+            env.execute(script, dict(members))
+        return n / (time.perf_counter() - start)
+    expressions = best(lambda env: rate(env, others, max(repeat // 100, 50)), envs)
+    scripts_rate = best(run_script, envs)
+    for label in expressions:
+        print(f'-- code run in the worker, {label}: expressions {expressions[label]:,.0f}/s, '
+              f'a two-line script calling now() {scripts_rate[label]:,.0f}/s')
 
 
 def main(argv=None):
@@ -172,7 +200,7 @@ def main(argv=None):
     parser.add_argument('--budget-seconds', type=float, default=2.0)
     args = parser.parse_args(argv)
     hostile(Limits(seconds=args.limit_seconds))
-    budget(args.budget_seconds, 60_000)
+    budget(args.budget_seconds, 5_000)
     throughput(_load_before(args.before), args.repeat)
     sandbox_pool.POOL.shutdown()
     return 0
