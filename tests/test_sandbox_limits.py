@@ -436,3 +436,9 @@ def test_small_memory_limit_is_applied():
     assert 'too large' in exc.message
     exc = refusal('eval', "len(('x' * 1000).translate({120: 'y' * 100_000}))", env=env)
     assert 'memory' in exc.message or 'ran too long' in exc.message
+
+
+def test_case_data_that_cannot_reach_the_worker_is_refused_clearly():
+    with pytest.raises(ScriptRejected, match='cannot be handed to the sandbox') as info:
+        ENV.execute('x = sorted([1])', {'lock': threading.Lock()})
+    assert info.value.lineno == 1

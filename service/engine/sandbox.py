@@ -44,6 +44,7 @@ from __future__ import annotations
 import ast
 import builtins
 import copy
+import pickle
 import threading
 import time
 import traceback
@@ -283,8 +284,12 @@ class RestrictedEnvironment(TaskDataEnvironment):
         context.update(updates)
 
     def _in_worker(self, mode, source, context, external, allowance):
-        request = ('run', mode, source, dict(context), dict(external), self.values, sorted(self.functions),
-                   astuple(self.limits), allowance.seconds, allowance.timeout_message())
+        try:
+            request = pickle.dumps(('run', mode, source, dict(context), dict(external), self.values,
+                                    sorted(self.functions), astuple(self.limits), allowance.seconds,
+                                    allowance.timeout_message()), protocol=pickle.HIGHEST_PROTOCOL)
+        except (pickle.PicklingError, TypeError, AttributeError) as exc:
+            raise ScriptRejected(f'案件数据无法交给沙箱 (the case data cannot be handed to the sandbox): {exc}', 1) from None
         _COUNTS['worker'] += 1
         try:
             message, startup = sandbox_pool.run(request, self.functions, allowance.seconds, self.limits.max_bytes)

@@ -106,7 +106,10 @@ class Worker:
             raise WorkerDied(None)
 
     def send(self, message):
-        send_frame(self.proc.stdin.fileno(), pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+        self.send_bytes(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def send_bytes(self, payload):
+        send_frame(self.proc.stdin.fileno(), payload)
 
     def receive(self, deadline, max_size):
         return loads(recv_frame(self.proc.stdout.fileno(), max_size, deadline))
@@ -224,8 +227,8 @@ def _call(functions, name, args, kwargs):
     return ('return', value)
 
 
-def run(request, functions, seconds, max_bytes):
-    """Run one request in a worker: (the worker's final message, seconds spent starting a worker).
+def run(request: bytes, functions, seconds, max_bytes):
+    """Run one pickled request in a worker: (the worker's final message, seconds spent starting a worker).
 
     Raises WorkerTimeout when the worker had to be killed after ``seconds`` (+ GRACE), WorkerDied
     when it ended by itself or sent something that is not an answer.
@@ -236,7 +239,7 @@ def run(request, functions, seconds, max_bytes):
     keep = False
     try:
         try:
-            worker.send(request)
+            worker.send_bytes(request)
             deadline = time.monotonic() + seconds + GRACE
             max_size = 4 * max_bytes + (1 << 20)
             while True:

@@ -155,6 +155,7 @@ class Worker:
 
     def run(self, mode, source, context, external, values, remote_names, limits, seconds, timeout_message):
         limits = policy.Limits(*limits)
+        self.max_memory = limits.max_memory
         guards.Settings.max_bytes = limits.max_bytes
         self.line_page[0] = 0
         compiled = policy.compile_prepared(source, mode)
@@ -186,27 +187,31 @@ class Worker:
     def serve(self):
         while True:
             try:
-                request = self.receive()
+                frame = policy.recv_frame(IN, MAX_REQUEST)
             except policy.WireClosed:
                 return
+            self.max_memory = None
             try:
+                request = pickle.loads(frame)
+                frame = None
                 result = self.run(*request[1:])
             except BaseException as exc:   # also SystemExit and KeyboardInterrupt raised by diagram code
-                kind = 'rejected' if isinstance(exc, policy.ScriptRejected) else 'raised'
-                message = exc.message if kind == 'rejected' else None
-                if isinstance(exc, MemoryError):
-                    kind, message = 'rejected', ('diagram code needed more memory than allowed '
-                                                 f'({request[7][2]:,} bytes; 脚本占用内存过多)')
-                reply = ('error', kind, type(exc).__name__, (message,) if message else _plain_args(exc),
-                         _line_of(exc), getattr(exc, 'name', None) if isinstance(exc, NameError) else None)
-                exc = None   # drop the traceback and whatever large values its frames hold
-                self.send(reply + (self.usage(),))
+                self.send(self._error(exc) + (self.usage(),))
                 continue
             try:
                 self.send(('ok', result, self.usage()))
             except (pickle.PicklingError, TypeError, AttributeError) as exc:
                 self.send(('error', 'rejected', 'ScriptRejected',
                            (f'结果无法传回 (the result cannot be handed back): {exc}',), None, None, self.usage()))
+
+    def _error(self, exc):
+        kind = 'rejected' if isinstance(exc, policy.ScriptRejected) else 'raised'
+        message = exc.message if kind == 'rejected' else None
+        if isinstance(exc, MemoryError):
+            kind, message = 'rejected', (f'diagram code needed more memory than allowed ({self.max_memory or 0:,} '
+                                         f'bytes; 脚本占用内存过多)')
+        return ('error', kind, type(exc).__name__, (message,) if message else _plain_args(exc), _line_of(exc),
+                getattr(exc, 'name', None) if isinstance(exc, NameError) else None)
 
 
 def main(line_fd):
