@@ -15,6 +15,11 @@ def database_uri(url, instance_path):
     return url
 
 
+def _number(env, key, kind):
+    value = env.get(key)
+    return kind(value) if value not in (None, '') else None
+
+
 def from_environment(instance_path):
     env = os.environ
     return {
@@ -33,4 +38,12 @@ def from_environment(instance_path):
         # Bounds on one change to a case: engine steps without a person, and the case's stored size.
         'JIUZHU_MAX_ENGINE_STEPS': int(env.get('JIUZHU_MAX_ENGINE_STEPS', '1000')),
         'JIUZHU_MAX_CASE_BYTES': int(env.get('JIUZHU_MAX_CASE_BYTES', str(4 << 20))),
+        # Bounds of diagram code (service/engine/sandbox.py); unset keeps the sandbox's defaults:
+        # 2 s and 200,000 lines per evaluation, 4 MiB per value it builds or keeps, 64 MiB it may allocate.
+        'JIUZHU_SCRIPT_MAX_SECONDS': _number(env, 'JIUZHU_SCRIPT_MAX_SECONDS', float),
+        'JIUZHU_SCRIPT_MAX_BYTES': _number(env, 'JIUZHU_SCRIPT_MAX_BYTES', int),
+        'JIUZHU_SCRIPT_MAX_MEMORY': _number(env, 'JIUZHU_SCRIPT_MAX_MEMORY', int),
+        'JIUZHU_SCRIPT_MAX_STEPS': _number(env, 'JIUZHU_SCRIPT_MAX_STEPS', int),
+        # All diagram code one write (start, completion, message, timer sweep of a case) may run, together.
+        'JIUZHU_SCRIPT_WRITE_SECONDS': float(env.get('JIUZHU_SCRIPT_WRITE_SECONDS') or 10),
     }

@@ -226,3 +226,22 @@ def test_a_case_too_large_is_refused_and_nothing_changes(make_app):
         db.session.expire_all()
         assert db.session.get(ProcessInstance, case.id).version == version
         assert db.session.get(Task, accept).state == 'ready'
+
+
+@pytest.mark.parametrize('hostile', ["level = len('x'.ljust(10**9))", 'level = math.factorial(2 * 10**6)',
+                                     'level = 1 << 8 * 10**9'])
+def test_a_hostile_step_on_a_deadline_path_is_held_and_other_timers_fire(test_app, clock, hostile):
+    """The C-level calls that froze the schedulers: refused at their line, the case held, the others fire."""
+    from xml.sax.saxutils import escape
+    source = (TEST_PROCESSES / 'fragile_case.bpmn').read_text().replace('level = base // factor', escape(hostile))
+    source = source.replace('id="fragile_case"', 'id="hostile_case"')
+    repository.deploy({'hostile_case.bpmn': source.encode()}, 'designer')
+    bad = runtime.start_instance('hostile_case', 't01', {'divisor': 4}, 'cw1').id
+    good = [runtime.start_instance('one_timer', 't01', {}, 'cw1').id for _ in range(3)]
+    clock.advance(timedelta(hours=3))
+    sweep_due(test_app)
+    db.session.expire_all()
+    assert db.session.get(ProcessInstance, bad).status == 'incident'
+    incident = open_incident(bad)
+    assert (incident.element, incident.line) == ('escalate', 1)
+    assert all(db.session.get(ProcessInstance, i).status == 'completed' for i in good)

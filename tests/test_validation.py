@@ -117,6 +117,11 @@ CASES = [
     # 7 call activities and messages
     ('call_activity_missing.bpmn', 6, 'call_none', 'call activity has no calledElement'),
     ('call_activity_missing.bpmn', 8, 'call_unknown', 'calledElement "does_not_exist" names no known process'),
+    ('call_cycle_self.bpmn', 5, 'call_me', '调用活动形成循环调用（p_self → p_self）'),
+    # 7b loops SpiffWorkflow cannot create a case for, or that no case could leave
+    ('loop_no_choice.bpmn', 5, 'check', 'loop check → recheck → check with no exclusive, inclusive or event-based'),
+    ('loop_in_subprocess.bpmn', 7, 'again', '循环（again → again）上没有排他网关'),
+    ('loop_no_exit.bpmn', 5, 'review', 'the loop review → decide → review has no way out'),
     ('message_missing.bpmn', 6, 'wait_msg', 'messageRef names no bpmn:message'),
     ('message_no_variable.bpmn', 3, 'msg_objection', 'has no spiffworkflow:messageVariable'),
     # 8 timers
@@ -208,3 +213,54 @@ def test_message_variable_on_event_definition_is_accepted():
         '</bpmn:extensionElements></bpmn:messageEventDefinition>')
     assert 'objection</spiffworkflow:messageVariable>' in text
     parse_files({'msg_ok.bpmn': text.encode()}, LANES, FORMS)
+
+
+def test_call_cycle_across_files_names_every_call_on_it():
+    problems = problems_for('call_cycle_across')
+    find(problems, 'call_cycle_across/first.bpmn', 5, 'call_second', 'p_first → p_second → p_first')
+    find(problems, 'call_cycle_across/second.bpmn', 7, 'call_first', 'p_second → p_first → p_second')
+    assert len(problems) == 2
+
+
+def test_loop_without_a_choice_is_what_breaks_spiffworkflow():
+    """The refused loop is not a style rule: SpiffWorkflow cannot create a case for it."""
+    from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+    parser = SpiffBpmnParser(validator=VALIDATOR)
+    parser.add_bpmn_files([str(INVALID / 'loop_no_choice.bpmn')])
+    with pytest.raises(RecursionError):
+        BpmnWorkflow(parser.get_spec('p_loop'), parser.get_subprocess_specs('p_loop'))
+
+
+LOOP = '''<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="t">
+  <bpmn:message id="m" name="m" />
+  <bpmn:process id="p_ok" isExecutable="true">
+    <bpmn:startEvent id="start" />
+    <bpmn:task id="a" />
+    <bpmn:task id="b" />
+    %s
+    <bpmn:endEvent id="end" />
+    <bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="a" />
+  </bpmn:process>
+</bpmn:definitions>'''
+WAYS_OUT = {
+    'exclusive gateway': '<bpmn:exclusiveGateway id="g" default="back" /><bpmn:sequenceFlow id="f1" sourceRef="a" '
+                         'targetRef="b" /><bpmn:sequenceFlow id="f2" sourceRef="b" targetRef="g" /><bpmn:sequenceFlow '
+                         'id="back" sourceRef="g" targetRef="a" /><bpmn:sequenceFlow id="out" sourceRef="g" '
+                         'targetRef="end"><bpmn:conditionExpression>done</bpmn:conditionExpression></bpmn:sequenceFlow>',
+    'inclusive gateway': '<bpmn:inclusiveGateway id="g" default="back" /><bpmn:sequenceFlow id="f1" sourceRef="a" '
+                         'targetRef="b" /><bpmn:sequenceFlow id="f2" sourceRef="b" targetRef="g" /><bpmn:sequenceFlow '
+                         'id="back" sourceRef="g" targetRef="a" /><bpmn:sequenceFlow id="out" sourceRef="g" '
+                         'targetRef="end"><bpmn:conditionExpression>done</bpmn:conditionExpression></bpmn:sequenceFlow>',
+    'boundary event': '<bpmn:boundaryEvent id="late" attachedToRef="b"><bpmn:timerEventDefinition><bpmn:timeDuration>'
+                      '"P1D"</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:boundaryEvent><bpmn:sequenceFlow '
+                      'id="f1" sourceRef="a" targetRef="b" /><bpmn:sequenceFlow id="f2" sourceRef="b" targetRef="end" />'
+                      '<bpmn:sequenceFlow id="back" sourceRef="late" targetRef="a" />',
+}
+
+
+@pytest.mark.parametrize('way_out', sorted(WAYS_OUT))
+def test_loops_with_a_way_out_are_accepted_and_run(way_out):
+    parsed = parse_files({'ok.bpmn': (LOOP % WAYS_OUT[way_out]).encode()}, LANES, None)['p_ok']
+    wf = BpmnWorkflow(parsed.spec, parsed.subprocess_specs, script_engine=make_script_engine({}))
+    assert wf.get_tasks(spec_name='a')

@@ -8,7 +8,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from .. import calendar
 from .failures import CaseTooLarge, StepLimitExceeded
-from .sandbox import make_script_engine
+from .sandbox import make_script_engine, write_budget
 from .serializer import CaseSerializer
 from .tasks import ready_user_task
 from .timers import engine_clock
@@ -30,10 +30,12 @@ DEFAULT_MAX_CASE_BYTES = 4 << 20  # a case's serialized state (today's cases: 7-
 
 
 class Engine:
-    def __init__(self, clock, max_steps=DEFAULT_MAX_STEPS, max_case_bytes=DEFAULT_MAX_CASE_BYTES):
+    def __init__(self, clock, max_steps=DEFAULT_MAX_STEPS, max_case_bytes=DEFAULT_MAX_CASE_BYTES, limits=None,
+                 write_seconds=10.0):
         self.clock = clock
         self.serializer = CaseSerializer()
-        self.script_engine = make_script_engine(self.functions())
+        self.script_engine = make_script_engine(self.functions(), limits=limits)
+        self.write_seconds = write_seconds
         self.max_steps = max_steps
         self.max_case_bytes = max_case_bytes
         self._specs = {}
@@ -77,6 +79,10 @@ class Engine:
         if len(text) > self.max_case_bytes:   # characters; a bound, not an exact byte count
             raise CaseTooLarge(len(text), self.max_case_bytes)
         return text
+
+    def one_write(self):
+        """Bound all diagram code of one change to a case together (each evaluation has its own bound too)."""
+        return write_budget(self.write_seconds)
 
     def advance(self, workflow):
         """Fire due timers, then run every engine step that needs no person, at most `max_steps`."""

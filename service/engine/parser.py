@@ -23,6 +23,7 @@ from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.dmn.parser.BpmnDmnParser import SCHEMAS as DMN_SCHEMAS
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
+from .flowgraph import cycle_through, is_cycle, path_between, strongly_connected
 from .sandbox import ScriptRejected, check_source
 
 __all__ = ['Problem', 'DefinitionError', 'ParsedProcess', 'parse_files', 'parse_paths', 'load_lanes']
@@ -106,6 +107,14 @@ _ISO_DATE = re.compile(r'^\d{4}-\d{2}-\d{2}([T ]\d{2}(:\d{2}){0,2}([.,]\d+)?(Z|[
 _ISO_INTERVAL = re.compile(r'^P\S*/\S+$', re.I)
 
 
+# Children of a process that are not where a token can be.
+_NOT_FLOW_NODES = frozenset({'sequenceFlow', 'laneSet', 'documentation', 'extensionElements', 'ioSpecification',
+                             'dataObject', 'dataObjectReference', 'dataStoreReference', 'textAnnotation',
+                             'association', 'property', 'dataInputAssociation', 'dataOutputAssociation',
+                             'group', 'category'})
+# Where SpiffWorkflow's prediction of future tasks stops: a choice between ways on.
+_CHOICES = frozenset({'exclusiveGateway', 'inclusiveGateway', 'eventBasedGateway', 'boundaryEvent'})
+
 _XSD_DUP_ID = re.compile(r"attribute 'id': '([^']*)' is not a valid value of the atomic type 'xs:ID'")
 
 
@@ -182,6 +191,7 @@ class _Validation:
         for name in sorted(self.files):
             self.load(name)
         self.index_processes()
+        self.check_call_cycles()
         for doc in self.docs.values():
             if doc.kind == 'bpmn':
                 self.check_bpmn(doc)
@@ -258,6 +268,26 @@ class _Validation:
                 else:
                     first_seen[pid] = (doc.name, proc.sourceline)
                     self.processes[pid] = (doc, proc)
+
+    def check_call_cycles(self):
+        # A process that calls itself, directly or through others, makes SpiffWorkflow expand call
+        # activities without end when a case starts.
+        calls = {pid: [(el, (el.get('calledElement') or '').strip())
+                       for el in proc.iter(f'{{{BPMN_NS}}}callActivity')]
+                 for pid, (doc, proc) in self.processes.items()}
+        graph = {pid: [called for _, called in found if called in self.processes] for pid, found in calls.items()}
+        component = {}
+        for members in strongly_connected(graph):
+            if is_cycle(graph, members):
+                component.update((pid, set(members)) for pid in members)
+        for pid, found in calls.items():
+            for el, called in found:
+                if called in component.get(pid, ()):
+                    steps = [pid] if called == pid else path_between(graph, called, pid, component[pid])
+                    chain = ' → '.join([pid] + steps)
+                    self.add(self.processes[pid][0], el, el.get('id'),
+                             f'调用活动形成循环调用（{chain}），案件启动时会无限展开 (call activities form a cycle '
+                             f'{chain}: starting a case would never finish)', process=pid)
 
     # ----------------------------------------------------------- BPMN checks
 
@@ -363,6 +393,42 @@ class _Validation:
                     else:
                         msg = '包容网关的分支既无条件也非默认分支 (inclusive gateway branch has neither condition nor default)'
                     add(f, f.get('id'), msg)
+        self.check_loops(children, flows, add)
+
+    def check_loops(self, children, flows, add):
+        nodes = {c.get('id'): c for c in children if c.get('id') and _local(c) not in _NOT_FLOW_NODES}
+        order = {nid: i for i, nid in enumerate(nodes)}
+        graph = {nid: [] for nid in nodes}
+        for flow in flows:
+            if flow.get('sourceRef') in graph and flow.get('targetRef') in nodes:
+                graph[flow.get('sourceRef')].append(flow.get('targetRef'))
+        for nid, el in nodes.items():
+            if _local(el) == 'boundaryEvent' and el.get('attachedToRef') in graph:
+                graph[el.get('attachedToRef')].append(nid)
+        # SpiffWorkflow predicts a case's future tasks when it creates the case; it stops only at
+        # a choice (a gateway that decides, a boundary event), so a loop without one recurses
+        # until RecursionError.
+        straight = {nid: [t for t in succ if _local(nodes[t]) not in _CHOICES]
+                    for nid, succ in graph.items() if _local(nodes[nid]) not in _CHOICES}
+        reported = set()
+        for members in strongly_connected(straight):
+            if is_cycle(straight, members):
+                first = min(members, key=order.get)
+                chain = ' → '.join(cycle_through(straight, first, set(members)))
+                add(nodes[first], first, f'顺序流形成的循环（{chain}）上没有排他网关、包容网关、事件网关或边界事件，'
+                                         f'SpiffWorkflow 创建案件时会无限递归 (sequence flows form a loop {chain} with '
+                                         f'no exclusive, inclusive or event-based gateway or boundary event on it: '
+                                         f'SpiffWorkflow recurses without end when it creates a case)')
+                reported.update(members)
+        for members in strongly_connected(graph):
+            inside = set(members)
+            if not is_cycle(graph, members) or inside & reported:
+                continue
+            if not any(t not in inside for n in members for t in graph[n]):
+                first = min(members, key=order.get)
+                chain = ' → '.join(cycle_through(graph, first, inside))
+                add(nodes[first], first, f'循环（{chain}）没有出口，案件进入后永远无法结束 (the loop {chain} has no '
+                                         f'way out: a case that enters it can never end)')
 
     def check_code(self, el, mode, element, zh, en, add):
         text = _text(el)

@@ -1,191 +1,80 @@
 """Restricted script environment for diagram code (conditions, scripts, timers, DMN cells).
 
-SpiffWorkflow's default environment hands diagram text to ``eval``/``exec``
-with full builtins, so a diagram could read files or import modules.  Diagram
-authors are not service operators, so every piece of diagram code is compiled
-with RestrictedPython and run with a small set of builtins and guards.
+SpiffWorkflow's default environment hands diagram text to ``eval``/``exec`` with full builtins,
+so a diagram could read files or import modules.  Diagram authors are not service operators
+(the designer page accepts uploads), so every piece of diagram code is compiled with
+RestrictedPython (sandbox_policy.py) and runs with a small set of builtins and guards
+(sandbox_guards.py).
+
+Bounds: where diagram code runs, and why
+-----------------------------------------
+Counting executed lines stops Python-level loops, but one C-level call is never interrupted:
+``'x'.ljust(10**9)``, ``math.factorial(2*10**6)``, a format width, ``s = s + s`` forty times,
+``int.from_bytes`` of megabytes divided by itself... the list of such calls reachable through
+builtins, methods and ``math`` is long and grows with every Python release.  Guarding each one
+in the service process would be a list that is never complete, so the boundary is a process:
+
+* Diagram code runs in a **worker process** (sandbox_worker.py, managed by sandbox_pool.py) with
+  an address-space limit per evaluation (``max_memory``: an allocation beyond it is a
+  MemoryError inside the worker, refused with its line) and a wall-clock deadline enforced from
+  outside (``seconds``: the service SIGKILLs the worker, which nothing in it can delay, and reads
+  the line it was on from a shared memory page).  The worker has an empty environment (no
+  database URL or secret key); what it sends back is unpickled as plain case data only, and
+  checked to be storable and at most ``max_bytes`` as the case row would hold it (a list holding
+  one long text a thousand times counts a thousand times).
+* Guards in the worker refuse the known offenders (sizes of ``+ * % ** <<``, format widths,
+  padding and ``replace``/``join``, ``math.factorial``/``comb``/``perm``/``prod``/``lcm``,
+  three-argument ``pow``, ``round``) before the C call, so the usual case fails at once with a
+  precise message.  They are a courtesy; the limits above are the boundary.
+* Expressions that can only compare, look up, combine plain numbers and call the service's own
+  functions (``acceptance['result'] == 'complete'``, ``add_working_days(accepted_at, 20)``,
+  ``round(dibao_standard * 5, 2)``), and scripts that only assign such expressions to names
+  (``accepted_at = now()``) -- every condition, timer, DMN cell and script shipped -- run in the
+  service process: with no loop, no mutation and no reading back of what they assigned, their
+  cost is bounded by their own size times the case data, which sandbox_policy._bounded_names
+  proves from the syntax tree; arithmetic is checked at run time to be on plain numbers (else
+  the code goes to the worker, from the start).  So ordinary diagrams cost the write path no
+  process round trip (tests/bench/bench_sandbox.py).
+
+A refused evaluation raises ScriptRejected with the diagram line; SpiffWorkflow turns it into
+a task error.  ``write_budget(seconds)`` bounds all diagram code run inside it, together.
 """
 from __future__ import annotations
 
 import ast
 import builtins
 import copy
-import operator
-import re
-import sys
-import textwrap
+import pickle
+import threading
 import time
-from functools import lru_cache
+import traceback
+from contextlib import contextmanager
+from dataclasses import astuple
 
-from RestrictedPython import compile_restricted_eval, compile_restricted_exec
-from RestrictedPython.Guards import (
-    full_write_guard,
-    guarded_iter_unpack_sequence,
-    guarded_unpack_sequence,
-    safe_builtins,
-    safer_getattr_raise,
-)
-from RestrictedPython.Limits import limited_builtins
-from RestrictedPython.PrintCollector import PrintCollector
-from RestrictedPython.transformer import RestrictingNodeTransformer
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
-__all__ = ['ScriptRejected', 'check_source', 'make_script_engine']
+from . import sandbox_pool
+from .sandbox_guards import BOUNDED_TABLE, SAFE_BUILTINS, NeedsWorker
+from .sandbox_policy import FILENAME, Limits, ScriptRejected, compile_prepared, compile_source, lookup
+from .sandbox_values import value_problem
 
-# Spiff reports runtime errors by finding this file name in the traceback.
-_FILENAME = '<string>'
+__all__ = ['Limits', 'ScriptRejected', 'WriteBudget', 'check_source', 'compile_source', 'limits_from_config',
+           'make_script_engine', 'stats', 'write_budget']
 
-# Names that must never be reachable, even if a future builtins table adds them:
-# they give code execution, I/O or unrestricted namespace access.
-_FORBIDDEN_NAMES = frozenset({
-    'eval', 'exec', 'compile', 'open', 'input', 'globals', 'locals', 'vars',
-    'dir', 'breakpoint', 'help', 'exit', 'quit', 'memoryview', 'type',
-    'object', 'super', 'classmethod', 'staticmethod', 'property',
-})
+# Kept for callers of the old single-module sandbox.
+_compile = compile_prepared
 
-_ATTR_FUNCS = frozenset({'getattr', 'hasattr', 'setattr', 'delattr'})
+# App config keys (service/config.py) and the Limits field each sets.
+CONFIG_KEYS = {'JIUZHU_SCRIPT_MAX_SECONDS': 'seconds', 'JIUZHU_SCRIPT_MAX_BYTES': 'max_bytes',
+               'JIUZHU_SCRIPT_MAX_MEMORY': 'max_memory', 'JIUZHU_SCRIPT_MAX_STEPS': 'max_steps'}
 
-# Diagram code is a few lines long. These bound what one evaluation may cost, so a mistaken loop
-# in a diagram fails its task with a clear error instead of hanging every request on the case.
-MAX_STEPS = 200_000        # lines executed by diagram code in one evaluation
-MAX_SECONDS = 2.0
-MAX_ITEMS = 1_000_000      # length of a sequence built by `*`
-MAX_POWER_BITS = 100_000   # size of an integer built by `**`
-_SIZE_GUARDS = {ast.Pow: '_jz_pow_', ast.Mult: '_jz_mul_'}
+# Builtins a bounded expression must not reach: if it names one (and the case data does not
+# shadow it), it runs in the worker, where the name means the same but the cost is bounded.
+_WORKER_ONLY_NAMES = frozenset(SAFE_BUILTINS) - frozenset(BOUNDED_TABLE)
 
-
-class ScriptRejected(Exception):
-    """Diagram code that does not compile or uses a construct the sandbox refuses.
-
-    Deliberately not a SyntaxError: SpiffWorkflow treats SyntaxError specially
-    and crashes on RestrictedPython's ``lineno=None``.
-    """
-
-    def __init__(self, message: str, lineno: int | None = None):
-        super().__init__(message)
-        self.message = message
-        self.lineno = lineno
-
-    def __str__(self) -> str:
-        return self.message if self.lineno is None else f'line {self.lineno}: {self.message}'
-
-
-class _Policy(RestrictingNodeTransformer):
-    """RestrictedPython's policy, tightened for diagram code.
-
-    RestrictedPython lets ``import`` compile and fails only at run time when
-    ``__import__`` is missing; diagram validation must refuse it at deploy time.
-    """
-
-    def visit_Import(self, node):
-        self.error(node, 'import is not allowed (不允许 import)')
-        return node
-
-    def visit_ImportFrom(self, node):
-        self.error(node, 'import is not allowed (不允许 import)')
-        return node
-
-    def visit_ClassDef(self, node):
-        # Instances of script-defined classes cannot be serialized with the case.
-        self.error(node, 'class definitions are not allowed (不允许定义类)')
-        return node
-
-    def visit_Global(self, node):
-        self.error(node, '"global" is not allowed')
-        return node
-
-    def visit_Nonlocal(self, node):
-        self.error(node, '"nonlocal" is not allowed')
-        return node
-
-    def visit_AugAssign(self, node):
-        # RestrictedPython refuses `d['k'] += 1`, common in diagram scripts.
-        # Rewrite it as `d['k'] = d['k'] + 1` so both halves go through the
-        # item guards.  (The subscript is evaluated twice; diagram keys have no
-        # side effects worth preserving.)
-        if isinstance(node.target, ast.Subscript):
-            load = copy.deepcopy(node.target)
-            load.ctx = ast.Load()
-            store = copy.deepcopy(node.target)
-            store.ctx = ast.Store()
-            value = ast.BinOp(left=load, op=node.op, right=node.value)
-            new = ast.Assign(targets=[store], value=value)
-            ast.copy_location(value, node)
-            ast.copy_location(new, node)
-            ast.fix_missing_locations(new)
-            return self.visit(new)
-        return super().visit_AugAssign(node)
-
-    def visit_BinOp(self, node):
-        # `**` and `*` can ask for gigabytes in one C call, which no step budget sees:
-        # route them through guards that check the size first.
-        node = super().visit_BinOp(node)
-        guard = _SIZE_GUARDS.get(type(node.op)) if isinstance(node, ast.BinOp) else None
-        if guard is None:
-            return node
-        call = ast.Call(func=ast.Name(id=guard, ctx=ast.Load()), args=[node.left, node.right], keywords=[])
-        ast.copy_location(call.func, node)
-        return ast.copy_location(call, node)
-
-    def visit_Name(self, node):
-        if node.id in _FORBIDDEN_NAMES:
-            self.error(node, f'"{node.id}" is not allowed (不允许使用 {node.id})')
-            return node
-        return super().visit_Name(node)
-
-    def visit_Call(self, node):
-        func = node.func
-        if (isinstance(func, ast.Name) and func.id in _ATTR_FUNCS and len(node.args) >= 2
-                and isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str)
-                and node.args[1].value.startswith('_')):
-            self.error(node, f'"{func.id}" of the attribute "{node.args[1].value}" is not allowed '
-                             f'because it starts with "_" (不允许访问下划线开头的属性)')
-            return node
-        return super().visit_Call(node)
-
-
-_LINE_RE = re.compile(r'^Line (\d+): ?')
-
-
-def _reject(errors) -> ScriptRejected:
-    lineno = None
-    messages = []
-    for error in errors:
-        m = _LINE_RE.match(str(error))
-        if m and lineno is None:
-            lineno = int(m.group(1))
-        text = str(error)[m.end():] if m else str(error)
-        if text not in messages:
-            messages.append(text)
-    return ScriptRejected('; '.join(messages), lineno)
-
-
-def _prepare(source: str, mode: str) -> str:
-    if mode not in ('eval', 'exec'):
-        raise ValueError(f'mode must be "eval" or "exec", not {mode!r}')
-    if not isinstance(source, str):
-        raise ScriptRejected(f'expected text, got {type(source).__name__}')
-    # Diagram text keeps the XML's indentation and line breaks.  Built-in
-    # eval() strips leading blanks for us; the ast parser does not.
-    # Hand-written XML indents script bodies; dedent keeps line numbers.
-    return source.strip() if mode == 'eval' else textwrap.dedent(source)
-
-
-@lru_cache(maxsize=2048)
-def _compile(source: str, mode: str):
-    compiler = compile_restricted_eval if mode == 'eval' else compile_restricted_exec
-    result = compiler(source, filename=_FILENAME, policy=_Policy)
-    if result.errors:
-        raise _reject(result.errors)
-    return result.code
-
-
-def compile_source(source: str, mode: str):
-    """Compiled restricted code for ``source``; cached because the same
-    conditions are evaluated on every case.  Raises ScriptRejected."""
-    return _compile(_prepare(source, mode), mode)
+_COUNTS = {'here': 0, 'worker': 0}
 
 
 def check_source(source: str, mode: str) -> None:
@@ -193,182 +82,232 @@ def check_source(source: str, mode: str) -> None:
     compile_source(source, mode)
 
 
-# ---------------------------------------------------------------- guards
-
-def _guarded_getattr(obj, name, *default):
-    if isinstance(name, str) and name.startswith('_'):
-        raise ScriptRejected(f'attribute "{name}" is not allowed because it starts with "_" '
-                             f'(不允许访问下划线开头的属性)')
-    # Missing attributes raise, as in plain Python; RestrictedPython's default
-    # returns None, which would turn typos in conditions into silent False.
-    return safer_getattr_raise(obj, name, *default)
+def limits_from_config(config) -> Limits:
+    """Limits from an app config mapping; keys that are missing or None keep the defaults."""
+    values = {field: config[key] for key, field in CONFIG_KEYS.items() if config.get(key) is not None}
+    return Limits(**values)
 
 
-def _guarded_hasattr(obj, name):
+def stats() -> dict:
+    """Evaluations in the service process and in workers, and the workers' figures (tests, bench)."""
+    return {**_COUNTS, **sandbox_pool.POOL.stats}
+
+
+# ---------------------------------------------------------------- the budget of one write
+
+class WriteBudget:
+    """Seconds of diagram code one write may spend in total, and what it spent."""
+
+    def __init__(self, seconds: float):
+        if not seconds > 0:
+            raise ValueError(f'write budget must be positive, not {seconds!r}')
+        self.seconds = float(seconds)
+        self.spent = 0.0
+        self.evaluations = 0
+
+    @property
+    def remaining(self) -> float:
+        return self.seconds - self.spent
+
+
+_local = threading.local()
+
+
+def _budgets() -> list:
     try:
-        _guarded_getattr(obj, name)
-    except ScriptRejected:
-        raise
-    except Exception:
-        return False
-    return True
+        return _local.budgets
+    except AttributeError:
+        _local.budgets = []
+        return _local.budgets
 
 
-def _getitem(obj, key):
-    return obj[key]
+@contextmanager
+def write_budget(seconds: float):
+    """All diagram code evaluated in this thread inside the block stops once it has run ``seconds``
+    together (each evaluation also keeps its own limit).  Nested budgets all apply."""
+    budget = WriteBudget(seconds)
+    stack = _budgets()
+    stack.append(budget)
+    try:
+        yield budget
+    finally:
+        stack.remove(budget)
 
 
-def _diagram_line():
-    """The line of diagram code being run (the nearest frame compiled from diagram text)."""
-    frame = sys._getframe(1)
-    while frame is not None and frame.f_code.co_filename != _FILENAME:
-        frame = frame.f_back
-    return frame.f_lineno if frame is not None else None
+class _Allowance:
+    """The time one evaluation may take (its own limit or what the write budgets have left) and its accounting."""
 
+    def __init__(self, limits: Limits):
+        self.budgets = list(_budgets())
+        self.limits = limits
+        self.seconds = min([limits.seconds] + [b.remaining for b in self.budgets])
+        self.binding = min(self.budgets, key=lambda b: b.remaining) if self.seconds < limits.seconds else None
 
-def _too_big(what):
-    return ScriptRejected(f'{what} is too large for diagram code (结果过大)', _diagram_line())
-
-
-def _guarded_mul(a, b):
-    for seq, n in ((a, b), (b, a)):
-        if isinstance(seq, (str, bytes, list, tuple)) and isinstance(n, int) and len(seq) * n > MAX_ITEMS:
-            raise _too_big(f'a sequence of {len(seq)} x {n} items')
-    return a * b
-
-
-def _guarded_pow(a, b, mod=None):
-    if mod is None and isinstance(a, int) and isinstance(b, int) and b > 0 \
-            and abs(a).bit_length() * b > MAX_POWER_BITS:
-        raise _too_big(f'{a} ** {b}')
-    return pow(a, b) if mod is None else pow(a, b, mod)
-
-
-class _Budget:
-    """Counts the lines diagram code executes (a thread-local trace, only while it runs)."""
-
-    def __init__(self):
-        self.steps = 0
-        self.deadline = time.monotonic() + MAX_SECONDS
+    def timeout_message(self) -> str:
+        if self.binding is not None:
+            s = self.binding.seconds
+            return (f'diagram code of this change ran more than {s:g} s in total '
+                    f'(本次操作中流程脚本累计运行超过 {s:g} 秒，已停止)')
+        return f'diagram code ran too long (more than {self.seconds:g} s; 脚本运行时间过长，可能是死循环)'
 
     def __enter__(self):
-        self.previous = sys.gettrace()
-        sys.settrace(self._call)
+        if self.seconds <= 0:
+            raise ScriptRejected(self.timeout_message(), 1)
+        self.start = time.monotonic()
         return self
 
+    def exclude(self, seconds):
+        """Time that was not the diagram's (starting a worker process)."""
+        self.start += seconds
+
     def __exit__(self, *exc):
-        sys.settrace(self.previous)
+        elapsed = time.monotonic() - self.start
+        for budget in self.budgets:
+            budget.spent += elapsed
+            budget.evaluations += 1
         return False
 
-    def _call(self, frame, event, arg):
-        # Only diagram code is counted; the domain functions it calls are ours and bounded.
-        return self._line if frame.f_code.co_filename == _FILENAME else None
 
-    def _line(self, frame, event, arg):
-        if event == 'line':
-            self.steps += 1
-            if self.steps > MAX_STEPS or (self.steps % 1024 == 0 and time.monotonic() > self.deadline):
-                raise ScriptRejected(f'diagram code ran too long (more than {MAX_STEPS:,} steps or '
-                                     f'{MAX_SECONDS:g} s; 脚本运行时间过长，可能是死循环)', frame.f_lineno)
-        return self._line
-
-
-def _getiter(obj):
-    return iter(obj)
-
-
-def _apply(func, *args, **kwargs):
-    return func(*args, **kwargs)
-
-
-_INPLACE_OPS = {
-    '+=': operator.iadd, '-=': operator.isub, '*=': _guarded_mul,
-    '/=': operator.itruediv, '//=': operator.ifloordiv, '%=': operator.imod,
-    '**=': _guarded_pow, '<<=': operator.ilshift, '>>=': operator.irshift,
-    '|=': operator.ior, '&=': operator.iand, '^=': operator.ixor,
-}
-
-
-def _inplacevar(op, x, y):
-    fn = _INPLACE_OPS.get(op)
-    if fn is None:
-        raise ScriptRejected(f'augmented assignment {op} is not allowed')
-    return fn(x, y)
-
-
-def _build_builtins() -> dict:
-    table = dict(safe_builtins)
-    # Classes are refused by the policy anyway; without this the refusal is total.
-    table.pop('__build_class__', None)
-    table['range'] = limited_builtins['range']  # caps size: a diagram cannot allocate 10**9 ints
-    for name in ('len', 'min', 'max', 'sum', 'sorted', 'round', 'abs', 'any', 'all',
-                 'enumerate', 'zip', 'dict', 'list', 'set', 'frozenset', 'tuple', 'str',
-                 'int', 'float', 'bool', 'isinstance', 'map', 'filter', 'reversed'):
-        table[name] = getattr(builtins, name)
-    import math
-    table['math'] = math
-    table['pow'] = _guarded_pow
-    table['getattr'] = _guarded_getattr
-    table['hasattr'] = _guarded_hasattr
-    table.update({
-        '_getattr_': _guarded_getattr,
-        '_getitem_': _getitem,
-        '_getiter_': _getiter,
-        '_write_': full_write_guard,
-        '_inplacevar_': _inplacevar,
-        '_iter_unpack_sequence_': guarded_iter_unpack_sequence,
-        '_unpack_sequence_': guarded_unpack_sequence,
-        '_apply_': _apply,
-        '_print_': PrintCollector,
-        '_jz_pow_': _guarded_pow,
-        '_jz_mul_': _guarded_mul,
-    })
-    for name in _FORBIDDEN_NAMES:
-        table.pop(name, None)
-    return table
-
-
-SAFE_BUILTINS = _build_builtins()
+def _rebuild(kind, type_name, args, lineno, name):
+    """The worker's exception, as the service's: SpiffWorkflow reads its class, text and line."""
+    if kind == 'rejected':
+        return ScriptRejected(str(args[0]), lineno)
+    cls = getattr(builtins, type_name, None)
+    if not (isinstance(cls, type) and issubclass(cls, Exception)):
+        cls = type(type_name, (RuntimeError,), {})
+    try:
+        exc = cls(*args)
+    except Exception:
+        exc = cls(str(args))
+    if name is not None and isinstance(exc, NameError):
+        exc.name = name
+    exc.sandbox_line = lineno
+    return exc
 
 
 class RestrictedEnvironment(TaskDataEnvironment):
-    """TaskDataEnvironment that compiles with RestrictedPython.
+    """TaskDataEnvironment that runs diagram code in the sandbox (see the module docstring).
 
-    Context handling is the parent's: evaluation sees a copy of globals +
-    external context + task data; execution runs in the task data itself and
-    the parent's clean-up removes globals, callables and ``__builtins__``.
+    Context handling is the parent's: evaluation sees a copy of globals + external context +
+    task data; execution runs on the task data, and the service's globals, callables and
+    ``__builtins__`` are removed afterwards.
     """
 
-    def __init__(self, environment_globals=None):
+    def __init__(self, environment_globals=None, limits: Limits | None = None):
         super().__init__(dict(environment_globals or {}))
+        self.limits = limits or Limits()
+        # Service functions are called back from the worker; other values (and classes) travel with the request.
+        self.functions = {k: v for k, v in self.globals.items() if callable(v) and not isinstance(v, type)}
+        self.values = {k: v for k, v in self.globals.items() if k not in self.functions}
+
+    def _bounded(self, compiled, context, external):
+        if compiled.bounded is None:
+            return False
+        names, _calls = compiled.bounded
+        return not any(n in _WORKER_ONLY_NAMES and n not in context and n not in external and n not in self.globals
+                       for n in names)
 
     def evaluate(self, expression, context, external_context=None):
-        code = compile_source(expression, 'eval')
-        my_globals = copy.copy(self.globals)
+        source, compiled = lookup(expression, 'eval')
+        external = external_context or {}
+        with _Allowance(self.limits) as allowance:
+            if self._bounded(compiled, context, external):
+                try:
+                    return self._evaluate_here(compiled, context, external)
+                except NeedsWorker:
+                    pass
+            return self._in_worker('eval', source, context, external, allowance)
+
+    def _evaluate_here(self, compiled, context, external):
+        scope = copy.copy(self.globals)
         self._prepare_context(context)
-        my_globals.update(external_context or {})
-        my_globals.update(context)
+        scope.update(external)
+        scope.update(context)
         # Set last: task data (form input) must not be able to replace the guards.
-        my_globals['__builtins__'] = SAFE_BUILTINS
-        with _Budget():
-            return eval(code, my_globals)
+        scope['__builtins__'] = BOUNDED_TABLE
+        result = self._run_here(compiled, scope)
+        problem = value_problem(result, self.limits.max_bytes)
+        if problem:
+            raise ScriptRejected(f'表达式的结果无法使用 (the result cannot be used): {problem}', 1)
+        return result
+
+    @staticmethod
+    def _run_here(compiled, scope):
+        try:
+            result = eval(compiled.code, scope)
+        except NeedsWorker:
+            raise
+        except Exception as exc:
+            _COUNTS['here'] += 1
+            # As from the worker: the line travels with the error.
+            exc.sandbox_line = next((f.lineno for f in reversed(traceback.extract_tb(exc.__traceback__))
+                                     if f.filename == FILENAME), None)
+            raise
+        _COUNTS['here'] += 1
+        return result
 
     def execute(self, script, context, external_context=None):
-        code = compile_source(script, 'exec')
-        self.check_for_overwrite(context, external_context or {})
-        my_globals = copy.copy(self.globals)
+        source, compiled = lookup(script, 'exec')
+        external = external_context or {}
+        self.check_for_overwrite(context, external)
         self._prepare_context(context)
-        my_globals.update(external_context or {})
-        context.update(my_globals)
-        context['__builtins__'] = SAFE_BUILTINS
-        try:
-            with _Budget():
-                exec(code, context)
-        finally:
-            self._remove_globals_and_functions_from_context(context, external_context)
-            # RestrictedPython's print support leaves its collector behind.
-            context.pop('_print', None)
+        with _Allowance(self.limits) as allowance:
+            if self._bounded(compiled, context, external):
+                try:
+                    self._execute_here(compiled, context, external)
+                    return True
+                except NeedsWorker:
+                    pass
+            result = self._in_worker('exec', source, context, external, allowance)
+        context.clear()
+        context.update(result)
         return True
+
+    def _execute_here(self, compiled, context, external):
+        # A bounded script only assigns names (nothing it reads is changed): run it on a copy and
+        # take over what it assigned, so a switch to the worker half-way leaves no trace.
+        scope = dict(context)
+        scope.update(self.globals)
+        scope.update(external)
+        scope['__builtins__'] = BOUNDED_TABLE
+        self._run_here(compiled, scope)
+        updates = {}
+        for name, line in compiled.assign_lines.items():
+            value = scope[name]
+            if name in self.globals or name in external or callable(value):
+                context.pop(name, None)   # what TaskDataEnvironment removes after a script
+                continue
+            problem = value_problem(value, self.limits.max_bytes)
+            if problem:
+                raise ScriptRejected(f'变量 {name} 无法保存 (variable "{name}" cannot be kept): {problem}', line)
+            updates[name] = value
+        context.update(updates)
+
+    def _in_worker(self, mode, source, context, external, allowance):
+        try:
+            request = pickle.dumps(('run', mode, source, dict(context), dict(external), self.values,
+                                    sorted(self.functions), astuple(self.limits), allowance.seconds,
+                                    allowance.timeout_message()), protocol=pickle.HIGHEST_PROTOCOL)
+        except (pickle.PicklingError, TypeError, AttributeError) as exc:
+            raise ScriptRejected(f'案件数据无法交给沙箱 (the case data cannot be handed to the sandbox): {exc}', 1) from None
+        _COUNTS['worker'] += 1
+        try:
+            message, startup = sandbox_pool.run(request, self.functions, allowance.seconds, self.limits.max_bytes)
+            allowance.exclude(startup)
+        except sandbox_pool.WorkerAnswerRefused as exc:
+            allowance.exclude(exc.startup)
+            raise ScriptRejected('the result holds a value that is not case data (结果中含有无法保存的值)',
+                                 exc.lineno or 1) from None
+        except sandbox_pool.WorkerDied as exc:
+            allowance.exclude(exc.startup)
+            raise ScriptRejected('the sandbox process stopped while running diagram code, probably out of memory '
+                                 '(脚本进程异常终止，可能占用内存过多)', exc.lineno or 1) from None
+        except sandbox_pool.WorkerTimeout as exc:
+            allowance.exclude(exc.startup)
+            raise ScriptRejected(allowance.timeout_message(), exc.lineno or 1) from None
+        if message[0] == 'ok':
+            return message[1]
+        raise _rebuild(*message[1:6])
 
 
 class RestrictedScriptEngine(PythonScriptEngine):
@@ -391,19 +330,20 @@ class RestrictedScriptEngine(PythonScriptEngine):
         ast.parse(expression)
 
     def get_error_line_number_and_content(self, script, err):
-        if isinstance(err, ScriptRejected):
-            line_number = err.lineno or 0
+        line_number = err.lineno if isinstance(err, ScriptRejected) else getattr(err, 'sandbox_line', None)
+        if isinstance(err, ScriptRejected) or line_number is not None:
+            line_number = line_number or 0
             lines = script.splitlines()
             error_line = lines[line_number - 1] if 0 < line_number <= len(lines) else ''
             return line_number, error_line
         return super().get_error_line_number_and_content(script, err)
 
 
-def make_script_engine(functions: dict) -> PythonScriptEngine:
+def make_script_engine(functions: dict, limits: Limits | None = None) -> PythonScriptEngine:
     """A script engine whose diagram code sees ``functions`` as globals and
-    nothing else beyond the safe builtins."""
+    nothing else beyond the safe builtins, within ``limits`` (see limits_from_config)."""
     functions = dict(functions or {})
     bad = [k for k in functions if not isinstance(k, str) or k.startswith('_')]
     if bad:
         raise ValueError(f'function names must not start with "_": {bad}')
-    return RestrictedScriptEngine(environment=RestrictedEnvironment(functions))
+    return RestrictedScriptEngine(environment=RestrictedEnvironment(functions, limits))

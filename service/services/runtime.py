@@ -27,7 +27,8 @@ def start_instance(process_key, township, data, actor, business_key=None, prepar
     try:
         workflow = engine().new(definition, data)
         try:
-            engine().advance(workflow)
+            with engine().one_write():
+                engine().advance(workflow)
             state = engine().dump(workflow)
         except (JiuzhuError, EngineFailure):
             raise

@@ -78,7 +78,8 @@ def run_engine(case, fn):
     The act's own refusals (JiuzhuError: task not ready, not waiting…) pass through untouched.
     """
     try:
-        result = fn(case.workflow)
+        with engine().one_write():
+            result = fn(case.workflow)
         return result, engine().dump(case.workflow)
     except (JiuzhuError, EngineFailure):
         raise
