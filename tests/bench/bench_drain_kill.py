@@ -34,26 +34,32 @@ JIUZHU = Path(sys.executable).with_name('jiuzhu')
 class Schedulers:
     """`slots` scheduler processes; any one of them can be killed and started again."""
 
-    def __init__(self, url, slots, logdir, extra_env):
+    def __init__(self, url, slots, logdir, extra_env, verbose=False):
         self.env = dict(os.environ, DATABASE_URL=url, JIUZHU_CLOCK='real', SECRET_KEY='bench',
                         JIUZHU_HOLIDAYS='', JIUZHU_FORMS_DIR=str(PROCESSES / 'forms'),
                         JIUZHU_EMBEDDED_SCHEDULER='0', **extra_env)
         self.logdir = logdir
+        self.command = [str(JIUZHU)] + (['-v'] if verbose else []) + ['scheduler']
         self.started = 0
         self.procs = [self._spawn() for _ in range(slots)]
 
     def _spawn(self):
         self.started += 1
         log = open(Path(self.logdir) / f'scheduler-{self.started}.log', 'wb')
-        return subprocess.Popen([str(JIUZHU), 'scheduler'], cwd=ROOT, env=self.env, stdout=log,
+        return subprocess.Popen(self.command, cwd=ROOT, env=self.env, stdout=log,
                                 stderr=subprocess.STDOUT)
 
-    def kill_one(self, rng):
-        slot = rng.randrange(len(self.procs))
+    def kill_one(self, rng, working):
+        """SIGKILL one process that holds claims (pids in `working`) and start another; False if none does."""
+        slots = [i for i, p in enumerate(self.procs) if p.pid in working]
+        if not slots:
+            return False
+        slot = rng.choice(slots)
         victim = self.procs[slot]
         victim.send_signal(signal.SIGKILL)
         victim.wait()
         self.procs[slot] = self._spawn()
+        return True
 
     def stop(self, timeout):
         """SIGTERM to each survivor; returns (exit codes, seconds until the last one exited)."""
@@ -76,6 +82,15 @@ def waiting_count(app):
         n = db.session.scalar(select(func.count()).select_from(Timer).where(Timer.state == 'waiting'))
         db.session.remove()
         return n
+
+
+def working_pids(app):
+    """Processes holding live claims on waiting rows (owners are `host:pid:random`)."""
+    with app.app_context():
+        owners = db.session.scalars(select(Timer.claimed_by).distinct().where(
+            Timer.state == 'waiting', Timer.claimed_until > datetime.now(timezone.utc))).all()
+        db.session.remove()
+    return {int(owner.rsplit(':', 2)[1]) for owner in owners if owner}
 
 
 def outcome(app, timers):
@@ -104,23 +119,31 @@ def run(args):
     extra_env = {}
     if args.claim_seconds is not None:
         extra_env['JIUZHU_CLAIM_SECONDS'] = str(args.claim_seconds)
+    if args.batch is not None:
+        extra_env['JIUZHU_SWEEP_BATCH'] = str(args.batch)
     try:
         app = make_app(database.url)
         due = datetime.now(timezone.utc) - timedelta(minutes=1)
         populate(app, [due] * args.timers, 0, None)
         assert waiting_count(app) == args.timers
         with tempfile.TemporaryDirectory(prefix='jiuzhu-drain-') as logdir:
+            if args.keep_logs:
+                logdir = args.keep_logs
+                os.makedirs(logdir, exist_ok=True)
             started = time.monotonic()
-            schedulers = Schedulers(database.url, 2, logdir, extra_env)
-            kills, drained = 0, None
-            # Kill while there is work left, at most --kills times and for at most --kill-seconds.
+            schedulers = Schedulers(database.url, 2, logdir, extra_env, verbose=bool(args.keep_logs))
+            kills, drained, last_kill = 0, None, None
+            # Kill while there is work left, at most --kills times and for at most --kill-seconds. Only a
+            # process holding claims is a victim: one still starting up (~3 s) would strand nothing.
             while kills < args.kills and time.monotonic() - started < args.kill_seconds:
                 time.sleep(args.every * rng.uniform(0.5, 1.5))      # a benchmark driving processes
                 if not waiting_count(app):
                     break
-                schedulers.kill_one(rng)
-                kills += 1
+                if schedulers.kill_one(rng, working_pids(app)):
+                    kills += 1
+                    last_kill = time.monotonic() - started
             killing = time.monotonic() - started
+            left_after_kills = waiting_count(app)
             while time.monotonic() - started < args.max_seconds:
                 if not waiting_count(app):
                     drained = time.monotonic() - started
@@ -130,7 +153,8 @@ def run(args):
             tracebacks = sum(p.read_text(errors='replace').count('Traceback') for p in Path(logdir).glob('*.log'))
             spawned = schedulers.started
         result = outcome(app, args.timers)
-        return dict(result, kills=kills, killing=killing, drained=drained, codes=codes, stop_seconds=stop_seconds,
+        return dict(result, kills=kills, killing=killing, drained=drained, last_kill=last_kill,
+                    left_after_kills=left_after_kills, codes=codes, stop_seconds=stop_seconds,
                     tracebacks=tracebacks, spawned=spawned)
     finally:
         database.drop()
@@ -142,10 +166,12 @@ def main(argv=None):
     parser.add_argument('--timers', type=int, default=2000)
     parser.add_argument('--kills', type=int, default=50)
     parser.add_argument('--every', type=float, default=0.4, help='mean seconds between kills')
-    parser.add_argument('--kill-seconds', type=float, default=60.0, help='stop killing after this long')
+    parser.add_argument('--kill-seconds', type=float, default=180.0, help='stop killing after this long')
     parser.add_argument('--max-seconds', type=float, default=900.0, help='give up draining after this long')
     parser.add_argument('--stop-timeout', type=float, default=30.0, help='seconds a SIGTERM may take')
     parser.add_argument('--claim-seconds', type=float, help='JIUZHU_CLAIM_SECONDS for the schedulers')
+    parser.add_argument('--batch', type=int, help='JIUZHU_SWEEP_BATCH for the schedulers')
+    parser.add_argument('--keep-logs', metavar='DIR', help='keep the schedulers\' logs (at INFO) in DIR')
     parser.add_argument('--seed', type=int, default=1)
     args = parser.parse_args(argv)
     import logging
@@ -158,6 +184,9 @@ def main(argv=None):
     print(f'   timers {args.timers:,}; kills {r["kills"]} (SIGKILL over {r["killing"]:.1f} s, '
           f'{r["spawned"]} scheduler processes started, {r["owners"]} of them fired timers)')
     print(f'   time to drain {drained}; fired per second {rate}')
+    if r['last_kill'] is not None and r['drained'] is not None:
+        print(f'   last kill at {r["last_kill"]:.1f} s with {r["left_after_kills"]:,} timers left; drained '
+              f'{r["drained"] - r["last_kill"]:.1f} s after it')
     print(f'   lost {r["lost"]} (timer rows by state: {r["states"]}); doubled {r["doubled"]} '
           f'(audit: {r["audited"]} timers fired, {r["rewritten"]} cases written more than once)')
     print(f'   SIGTERM to the last two: exit codes {r["codes"]} after {r["stop_seconds"]:.1f} s; '
