@@ -4,11 +4,13 @@ A claim (`claimed_by`, `claimed_until`) keeps other schedulers off a row while o
 lease only says the claiming process is still alive, so it is short (`JIUZHU_CLAIM_SECONDS`,
 default 10 s): a killed scheduler's claims are taken over within seconds. The sweep renews the
 claims of the rows it has not reached yet whenever half the lease is gone, between cases (firing
-one case takes milliseconds); measured against a heartbeat thread, this needs no second database
-session, and a renewal is one UPDATE every few seconds. The renewal is also the check: it only
-extends rows still claimed by this scheduler, so a row whose claim another scheduler took over
-(after a stall longer than the lease) is dropped and never fired here. Should both fire a case
-anyway, the write path's version check lets only one write through.
+one case takes milliseconds): one UPDATE every few seconds. Not a heartbeat thread: that would
+prove the process alive, not the sweep moving (a sweep stuck on one case would keep its whole
+batch forever), and it would need a second session writing beside the sweep (on SQLite, a second
+writer). The renewal is also the check: it only extends rows still claimed by this scheduler, so
+a row whose claim another scheduler took over (after a stall longer than the lease) is dropped
+and never fired here. Should both fire a case anyway, the write path's version check lets only
+one write through.
 
 Leases are judged by wall time (several hosts need synchronized clocks, well within the lease).
 """
