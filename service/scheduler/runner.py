@@ -9,15 +9,23 @@ runs, and `PUT /api/v1/clock` calls `sweep_due` itself.
 A cron job starts the monthly calendar cases at 00:00 on the 1st (Asia/Shanghai); it also runs at
 start-up to catch up a missed month. A cron trigger follows the wall clock, so with a manual clock
 the interval job starts them instead, judged by the manual clock.
+
+Stopping: APScheduler's `shutdown(wait=True)` holds its job-store lock while it waits for running
+jobs, and the sweep's pull-forward needs that lock (`get_job`): stopping it mid-sweep deadlocked.
+So a scheduler is stopped through `TimerScheduler.stop`, never `shutdown` directly: it asks the
+sweep to end after its current case (handing back the claims it did not reach), waits for the
+sweep job to let go of its own lock — after which no run touches APScheduler again — and only
+then shuts APScheduler down. `jiuzhu scheduler` does this on SIGTERM and SIGINT.
 """
 import atexit
 import logging
 import os
+import signal
 import threading
 from datetime import datetime, timedelta, timezone
 
+from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from ..calendar import SHANGHAI
@@ -32,6 +40,9 @@ DEFAULT_SWEEP_SECONDS = 30
 # A pulled-forward run never comes sooner than this after the sweep that asked for it: rows released
 # after a conflicting write are due again at once, and retrying them must not make the job spin.
 MIN_WAKE = timedelta(milliseconds=20)
+# How long `stop` waits for the running sweep to finish its current case. A case takes milliseconds;
+# past this (a database that stopped answering) APScheduler is shut down without waiting for the job.
+STOP_GRACE_SECONDS = 30
 
 
 def sweep_seconds(app):
@@ -43,9 +54,11 @@ class TimerScheduler:
         self.app = app
         self.scheduler = scheduler
         self.interval = interval or sweep_seconds(app)
-        self.sweeper = Sweeper(app)
+        self._stopping = threading.Event()
+        self.sweeper = Sweeper(app, stopping=self._stopping.is_set)
         self.manual = app.extensions['jiuzhu.clock'].manual
-        # The interval run and a pulled-forward run may overlap; they take turns.
+        # The interval run and a pulled-forward run may overlap; they take turns. Every call a run
+        # makes into APScheduler happens under this lock, after checking `_stopping` (see `stop`).
         self._lock = threading.Lock()
 
     def install(self):
@@ -67,6 +80,8 @@ class TimerScheduler:
 
     def run_sweep(self):
         with self._lock:
+            if self._stopping.is_set():
+                return
             if self.manual:
                 self.run_monthly()
             try:
@@ -78,7 +93,7 @@ class TimerScheduler:
 
     def pull_forward(self):
         """Move the next sweep to the next due time when that comes before the next interval."""
-        if self.manual:
+        if self.manual or self._stopping.is_set():
             return
         try:
             due, expiry = self.sweeper.next_wakeup()
@@ -95,20 +110,55 @@ class TimerScheduler:
             log.debug('next sweep pulled forward to %s', target.isoformat())
             job.modify(next_run_time=target)
 
+    def stop(self, wait=True):
+        """Stop sweeping and shut APScheduler down; returns once the running sweep (if any) ended.
+
+        Never holds a lock the sweep needs while waiting for it: the sweep sees `_stopping` at its
+        next case and ends; once `_lock` is ours, no run will call APScheduler any more (each checks
+        `_stopping` under `_lock` first), so `shutdown(wait=True)` has nothing to deadlock with.
+        """
+        self._stopping.set()
+        if self._lock.acquire(timeout=STOP_GRACE_SECONDS):
+            self._lock.release()
+        else:
+            # A run still holds `_lock` and may yet call APScheduler: do not wait for it under its lock.
+            log.warning('the running sweep did not end within %ss; stopping without waiting for it',
+                        STOP_GRACE_SECONDS)
+            wait = False
+        try:
+            self.scheduler.shutdown(wait=wait)
+        except SchedulerNotRunningError:
+            pass
+
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
 
 def run_blocking(app, interval=None):
-    """`jiuzhu scheduler`: sweep until interrupted."""
-    scheduler = BlockingScheduler(timezone=SHANGHAI)
-    TimerScheduler(app, scheduler, interval).install()
-    log.info('scheduler started: sweeping every %ss (clock: %s)', interval or sweep_seconds(app),
-             app.config.get('JIUZHU_CLOCK'))
+    """`jiuzhu scheduler`: sweep until SIGTERM or SIGINT, then stop cleanly; returns the signal's name.
+
+    The stop signals are blocked in every thread (the scheduler's threads inherit the mask) and the
+    main thread waits for one with sigwait: no handler runs in the middle of a sweep or of
+    APScheduler's own locking, and the stop runs in plain code afterwards.
+    """
+    scheduler = BackgroundScheduler(timezone=SHANGHAI)
+    timers = TimerScheduler(app, scheduler, interval).install()
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     try:
         scheduler.start()
-    except (KeyboardInterrupt, SystemExit):
-        pass
+        log.info('scheduler started: sweeping every %ss (clock: %s)', interval or sweep_seconds(app),
+                 app.config.get('JIUZHU_CLOCK'))
+        received = signal.sigwait(STOP_SIGNALS)
+        log.info('%s received: stopping the scheduler', received.name)
+        timers.stop()
+        log.info('scheduler stopped')
+        return received.name
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
-_embedded = None
+_embedded = None            # the APScheduler object of the embedded scheduler
+_embedded_timers = None     # ... and the TimerScheduler that stops it
 _embedded_lock = threading.Lock()
 
 
@@ -121,7 +171,7 @@ def _reloader_watcher():
 
 def start_embedded(app):
     """Start the in-process BackgroundScheduler once per process; returns it (or None if skipped)."""
-    global _embedded
+    global _embedded, _embedded_timers
     if _reloader_watcher():
         log.info('not starting the embedded scheduler in the reloader watcher process')
         return None
@@ -130,7 +180,7 @@ def start_embedded(app):
             log.warning('an embedded scheduler already runs in this process; not starting another')
             return None
         scheduler = BackgroundScheduler(timezone=SHANGHAI, daemon=True)
-        TimerScheduler(app, scheduler).install()
+        _embedded_timers = TimerScheduler(app, scheduler).install()
         scheduler.start()
         _embedded = scheduler
         atexit.register(stop_embedded)
@@ -139,8 +189,9 @@ def start_embedded(app):
 
 
 def stop_embedded(wait=False):
-    global _embedded
+    """Stop the embedded scheduler (at exit, and in tests); the running sweep ends after its case."""
+    global _embedded, _embedded_timers
     with _embedded_lock:
         if _embedded is not None:
-            _embedded.shutdown(wait=wait)
-            _embedded = None
+            _embedded_timers.stop(wait=wait)
+            _embedded = _embedded_timers = None

@@ -7,7 +7,8 @@ timers and nothing is lost when a scheduler process dies.
 
 Due-ness is judged by the app's clock (a manual clock in tests and demo mode); claim leases
 are judged by wall time, because a lease is about whether a scheduler *process* is still
-alive, and a demo clock moved by a month must not expire (or freeze) every claim.
+alive, and a demo clock moved by a month must not expire (or freeze) every claim. Leases are
+short and renewed while the sweep works (lease.py).
 """
 import logging
 import os
@@ -22,12 +23,12 @@ from ..extensions import db
 from ..models import Timer
 from ..services import runtime
 from ..services.context import clock as app_clock
+from .lease import DEFAULT_LEASE_SECONDS, Lease
 from .retries import DEFAULT_MAX_ATTEMPTS, DEFAULT_RETRY_SECONDS, record_failure
 
 log = logging.getLogger('jiuzhu.scheduler')
 
 DEFAULT_BATCH = 100
-DEFAULT_LEASE_SECONDS = 300
 
 _PROCESS_OWNER = f'{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}'
 
@@ -54,7 +55,8 @@ def _due_condition(now, wall):
 class Sweeper:
     """One scheduler's view of the timer table; several may share a database."""
 
-    def __init__(self, app, owner=None, batch=None, lease_seconds=None, wall=wall_now):
+    def __init__(self, app, owner=None, batch=None, lease_seconds=None, wall=wall_now, stopping=None):
+        """`stopping`: a callable; once it returns true the sweep ends after the case it is firing."""
         self.app = app
         self.owner = owner or _PROCESS_OWNER
         self.batch = batch or int(setting(app, 'JIUZHU_SWEEP_BATCH', DEFAULT_BATCH))
@@ -63,6 +65,7 @@ class Sweeper:
         self.wall = wall
         self.max_attempts = int(setting(app, 'JIUZHU_TIMER_MAX_ATTEMPTS', DEFAULT_MAX_ATTEMPTS))
         self.retry_seconds = float(setting(app, 'JIUZHU_TIMER_RETRY_SECONDS', DEFAULT_RETRY_SECONDS))
+        self.stopping = stopping or (lambda: False)
 
     # -- claiming ------------------------------------------------------------
 
@@ -134,28 +137,47 @@ class Sweeper:
     def sweep(self):
         """Fire every timer due by the app clock now; returns the number of timer rows fired.
 
-        Terminates: a fired row is no longer waiting, a failed or stubborn one keeps its claim, and
-        one that met a concurrent write is released only after the loop.
+        Terminates: a fired row is no longer waiting, a failed or stubborn one keeps its claim (not
+        renewed, so it comes back after one lease), one that met a concurrent write is released
+        only after the loop, and a stop request ends the loop after the current case.
         """
         with self.app.app_context():
             now = app_clock().now()
-            fired = 0
+            fired, batches = 0, 0
             retry = []
-            while True:
+            while not self.stopping():
+                claimed_at = self.wall()
                 claimed = self.claim(now)
                 if not claimed:
                     break
-                by_case = {}
-                for timer_id, instance_id in claimed:
-                    by_case.setdefault(instance_id, []).append(timer_id)
-                for instance_id, timer_ids in by_case.items():
-                    fired += self.fire_case(instance_id, timer_ids, now, retry)
-                    db.session.expunge_all()   # the session must not grow over a long sweep
+                if not batches:
+                    log.info('sweep: firing timers due before %s (%d row(s) claimed)', now.isoformat(), len(claimed))
+                batches += 1
+                lease = Lease(self.owner, self.lease, self.wall, [t for t, _ in claimed], claimed_at + self.lease)
+                fired += self.fire_batch(claimed, lease, now, retry)
             self.release(retry)
-            if fired:
+            if self.stopping():
+                log.info('sweep stopped on request after firing %d timer(s); unfired claims handed back', fired)
+            elif fired:
                 log.info('sweep fired %d timer(s) due before %s', fired, now.isoformat())
             db.session.remove()
             return fired
+
+    def fire_batch(self, claimed, lease, now, retry):
+        """Fire the cases of one claimed batch while the lease still holds their rows."""
+        by_case = {}
+        for timer_id, instance_id in claimed:
+            by_case.setdefault(instance_id, []).append(timer_id)
+        fired = 0
+        for instance_id, timer_ids in by_case.items():
+            if self.stopping():
+                lease.hand_back(self.release)
+                break
+            if lease.holds(timer_ids):
+                fired += self.fire_case(instance_id, timer_ids, now, retry)
+                db.session.expunge_all()   # the session must not grow over a long sweep
+            lease.done(timer_ids)
+        return fired
 
     # -- when to wake ----------------------------------------------------------
 

@@ -218,7 +218,7 @@ def delay_scenario(pg_url, timers, spread, waiting):
         if datetime.now(timezone.utc) > first:
             print('warning: the build took longer than the lead time; early timers are late', file=sys.stderr)
         scheduler = BackgroundScheduler()
-        TimerScheduler(app, scheduler, interval=30).install()
+        sweeping = TimerScheduler(app, scheduler, interval=30).install()
         scheduler.start()
         deadline = time.monotonic() + lead + spread + 10
         while time.monotonic() < deadline:
@@ -229,7 +229,7 @@ def delay_scenario(pg_url, timers, spread, waiting):
             if not left:
                 break
             time.sleep(0.5)          # a benchmark watching a real scheduler, not a test
-        scheduler.shutdown(wait=True)
+        sweeping.stop()         # never scheduler.shutdown(wait=True) directly: it can deadlock a sweep
         with app.app_context():
             rows = db.session.execute(select(Timer.due_at, Timer.fired_at).where(Timer.state == 'fired')).all()
             db.session.remove()
