@@ -6,7 +6,7 @@ the migration lock, on the database the app uses.
 from alembic import context
 from sqlalchemy.types import TypeDecorator
 
-from service.migrations.runner import target_metadata
+from service.migrations.readiness import target_metadata
 
 
 def render_item(kind, obj, autogen_context):

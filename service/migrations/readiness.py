@@ -3,6 +3,7 @@
 A database that is behind answers every request except /healthz with 503 (a page in Chinese, or
 JSON under /api/), so a half-upgraded deployment never serves 500s from a missing column.
 """
+import ast
 import functools
 import html
 import os
@@ -35,27 +36,62 @@ def alembic_config(connection=None):
 
 @functools.cache
 def script_directory():
+    """Alembic's view of the revisions: for migrating. create_app never imports Alembic (its import,
+    with every dialect module and Mako, costs about 200 ms of CPU per process)."""
     from alembic.script import ScriptDirectory
     return ScriptDirectory.from_config(alembic_config())
 
 
-def forget_revisions():
-    """Read the revision files again on next use (after VERSION_LOCATIONS changed)."""
-    script_directory.cache_clear()
-    head.cache_clear()
+@functools.cache
+def revisions():
+    """{revision: its down revisions}, read from the revision files' assignments with `ast`.
+
+    tests/test_migrations.py checks that this agrees with Alembic's ScriptDirectory.
+    """
+    found = {}
+    for folder in VERSION_LOCATIONS:
+        for path in sorted(Path(folder).glob('*.py')):
+            if path.name == '__init__.py':
+                continue
+            values = {}
+            for node in ast.parse(path.read_text(encoding='utf-8')).body:
+                target = node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else (
+                    node.target if isinstance(node, ast.AnnAssign) else None)
+                if isinstance(target, ast.Name) and target.id in ('revision', 'down_revision'):
+                    values[target.id] = ast.literal_eval(node.value)
+            if 'revision' not in values:
+                raise RuntimeError(f'{path}: not a revision file (no `revision = ...`)')
+            down = values.get('down_revision')
+            found[values['revision']] = tuple(down) if isinstance(down, (tuple, list)) else ((down,) if down else ())
+    return found
 
 
 @functools.cache
 def head():
     """The one revision this code needs (two heads would be two unmerged branches: refuse)."""
-    heads = script_directory().get_heads()
+    known = revisions()
+    heads = sorted(set(known) - {down for downs in known.values() for down in downs})
     if len(heads) != 1:
         raise RuntimeError(f'migrations have {len(heads)} heads {heads}: merge them (docs/migrations.md)')
     return heads[0]
 
 
+def forget_revisions():
+    """Read the revision files again on next use (after VERSION_LOCATIONS changed)."""
+    script_directory.cache_clear()
+    revisions.cache_clear()
+    head.cache_clear()
+
+
+def target_metadata():
+    """Every table of the models: what autogenerate and the drift check compare with."""
+    from .. import models  # noqa: F401  (registers the tables)
+    from ..extensions import db
+    from ..scheduler import models as _scheduler_models  # noqa: F401  (calendar_start)
+    return db.metadata
+
+
 def our_tables():
-    from .runner import target_metadata
     return set(target_metadata().tables)
 
 
@@ -93,25 +129,17 @@ def read_state(connection):
     """Two catalog queries at most: the version table, then (only without one) the table names."""
     expected = head()
     insp = inspect(connection)
-    revisions = []
+    recorded = []
     if insp.has_table(VERSION_TABLE):
-        revisions = [row[0] for row in connection.execute(text(f'SELECT version_num FROM {VERSION_TABLE}'))]
-    if not revisions:
+        recorded = [row[0] for row in connection.execute(text(f'SELECT version_num FROM {VERSION_TABLE}'))]
+    if not recorded:
         present = set(insp.get_table_names()) & our_tables()
         return SchemaState('unversioned' if present else 'empty', None, expected)
-    current = ','.join(sorted(revisions))
-    if revisions == [expected]:
+    current = ','.join(sorted(recorded))
+    if recorded == [expected]:
         return SchemaState('current', current, expected)
-    known = all(_known(rev) for rev in revisions)
+    known = all(rev in revisions() for rev in recorded)
     return SchemaState('behind' if known else 'unknown', current, expected)
-
-
-def _known(revision):
-    from alembic.util import CommandError
-    try:
-        return script_directory().get_revision(revision) is not None
-    except CommandError:
-        return False
 
 
 def check(engine):

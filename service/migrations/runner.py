@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
 from . import readiness
-from .readiness import SchemaState, alembic_config
+from .readiness import SchemaState, alembic_config, target_metadata
 
 # The revision that is today's schema of the create_all era: an un-versioned database equal to
 # it is stamped with it.
@@ -33,14 +33,6 @@ class Upgraded:
     before: SchemaState
     after: SchemaState
     stamped: bool   # an un-versioned (create_all) database was recorded as the baseline first
-
-
-def target_metadata():
-    """Every table of the models: what autogenerate and the drift check compare with."""
-    from .. import models  # noqa: F401  (registers the tables)
-    from ..extensions import db
-    from ..scheduler import models as _scheduler_models  # noqa: F401  (calendar_start)
-    return db.metadata
 
 
 def migration_engine(url):
