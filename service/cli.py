@@ -109,3 +109,6 @@ main.add_command(scheduler_command)
 
 from .users_cli import users_group  # noqa: E402
 main.add_command(users_group)
+
+from .audit_cli import audit_group  # noqa: E402
+main.add_command(audit_group)

@@ -1,13 +1,174 @@
+"""Writing and checking the hash-chained audit log (models/audit.py, docs/audit.md).
+
+`record` keeps a transaction's entries aside; when the transaction commits, they are numbered and
+chained after the last row under the chain's lock, inserted, and committed with the change. The
+lock is taken after everything else of the transaction is flushed, so its holder never waits for
+a row lock: it only reads the last row, inserts and commits (no deadlock, a short hold).
+"""
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+
 from flask import has_request_context, request
+from sqlalchemy import event, select, text
+from sqlalchemy.orm import Session
 
 from ..extensions import db
 from ..models import AuditEntry
+from ..models.audit import GENESIS, hash_of
 from .context import now
+
+_PENDING = 'jiuzhu.audit.pending'
+# pg_advisory_xact_lock key of the chain: a fixed 63-bit number derived from its name.
+CHAIN_LOCK = int.from_bytes(hashlib.sha256(b'jiuzhu.audit_log.chain').digest()[:8], 'big') >> 1
 
 
 def record(actor, action, instance_id=None, task_id=None, **detail):
     """Append one audit entry to the current transaction (it commits, or vanishes, with the change)."""
+    # Through JSON and back: what is hashed now is exactly what the JSON column gives back later.
+    detail = json.loads(json.dumps(detail, allow_nan=False))
     entry = AuditEntry(at=now(), actor=actor, action=action, instance_id=instance_id, task_id=task_id,
                        detail=detail, remote_addr=request.remote_addr if has_request_context() else None)
-    db.session.add(entry)
+    session = db.session()
+    if not session.in_transaction():
+        # Bind the entry to a transaction, so a close without commit drops it (after_transaction_end).
+        session.begin()
+    session.info.setdefault(_PENDING, []).append(entry)
     return entry
+
+
+@event.listens_for(Session, 'after_transaction_end')
+def _drop_uncommitted(session, transaction):
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)
+
+
+@event.listens_for(Session, 'before_commit')
+def _chain_pending(session):
+    entries = session.info.pop(_PENDING, None)
+    if not entries:
+        return
+    # Everything else first: its row locks are taken before the chain's lock, never while holding it.
+    session.flush()
+    last_id, last_hash = _lock_chain(session)
+    for entry in entries:
+        last_id += 1
+        entry.id, entry.prev_hash = last_id, last_hash
+        entry.row_hash = last_hash = hash_of(entry)
+    session.add_all(entries)
+    session.flush()
+
+
+def _lock_chain(session):
+    """Take the chain's lock until this transaction ends; return the last row's (id, hash)."""
+    conn = session.connection()
+    if conn.dialect.name == 'postgresql':
+        conn.execute(text('SELECT pg_advisory_xact_lock(:key)'), {'key': CHAIN_LOCK})
+    elif conn.dialect.name == 'sqlite' and not conn.connection.dbapi_connection.in_transaction:
+        # Nothing written yet, so no write lock held: without it another connection could read the
+        # same last row. (With a write already done, the transaction holds SQLite's one write lock.)
+        conn.exec_driver_sql('BEGIN IMMEDIATE')
+    last = conn.execute(select(AuditEntry.id, AuditEntry.row_hash).order_by(AuditEntry.id.desc()).limit(1)).first()
+    return (last.id, last.row_hash) if last else (0, GENESIS)
+
+
+# ------------------------------------------------------------------ verification
+
+@dataclass
+class Problem:
+    kind: str          # changed | missing | reordered | unlinked
+    id: int            # the first row where the chain breaks
+    message: str
+
+
+@dataclass
+class Verification:
+    count: int = 0
+    last_id: int = 0
+    last_hash: str = GENESIS
+    problem: Problem | None = None
+    checked_anchors: list = field(default_factory=list)
+
+    @property
+    def intact(self):
+        return self.problem is None
+
+
+_COLUMNS = [AuditEntry.id, AuditEntry.prev_hash, AuditEntry.row_hash, AuditEntry.at, AuditEntry.actor,
+            AuditEntry.action, AuditEntry.instance_id, AuditEntry.task_id, AuditEntry.detail, AuditEntry.remote_addr]
+
+
+def _rows(batch):
+    """All rows in id order, `batch` at a time (keyset pages: constant memory, no long cursor)."""
+    after = 0
+    while True:
+        rows = db.session.execute(select(*_COLUMNS).where(AuditEntry.id > after)
+                                  .order_by(AuditEntry.id).limit(batch)).all()
+        yield from rows
+        if len(rows) < batch:
+            return
+        after = rows[-1].id
+
+
+def _row_chained_to(row_hash):
+    """The id of the row whose hash is `row_hash` (only asked once the chain broke)."""
+    return db.session.scalar(select(AuditEntry.id).where(AuditEntry.row_hash == row_hash).limit(1))
+
+
+def _check_row(row, expected_id, prev_hash):
+    if row.id != expected_id:
+        missing = str(expected_id) if row.id == expected_id + 1 else f'{expected_id}–{row.id - 1}'
+        return Problem('missing', expected_id, f'第 {missing} 条记录缺失（已被删除） (row {missing} missing)')
+    if row.row_hash is None or row.row_hash != hash_of(row):
+        return Problem('changed', row.id, f'第 {row.id} 条记录内容被改动，与其哈希不符 (row {row.id} changed)')
+    if row.prev_hash != prev_hash:
+        before = _row_chained_to(row.prev_hash)
+        if before is None:
+            # It follows a hash no row carries now: rows before it were removed and the rest
+            # renumbered, or the row before it was rewritten with a recomputed hash.
+            return Problem('unlinked', row.id, f'第 {row.id} 条接不上前一条：其前的记录被删除后重新编号，'
+                                               f'或前一条被整条改写 (row {row.id} does not follow row {row.id - 1})')
+        return Problem('reordered', row.id, f'第 {row.id} 条记录位置被调换：它原本接在第 {before} 条之后 '
+                                            f'(row {row.id} reordered: it was chained after row {before})')
+    return None
+
+
+def parse_anchor(value):
+    """'ID:HASH' (as `verify` prints the last row) → (id, hash), or None when it is not that."""
+    m = re.fullmatch(r'(\d{1,10}):([0-9a-f]{64})', value.strip().lower())
+    return (int(m.group(1)), m.group(2)) if m else None
+
+
+def verify_for(user, anchors=()):
+    """`verify` as a signed-in user asks for it (administrators)."""
+    from .access import check_audit_verify  # not at the top: access → users → audit
+    check_audit_verify(user)
+    return verify(anchors)
+
+
+def verify(anchors=(), batch=2000):
+    """Walk the chain in id order; the first break, or the count and the last (id, hash).
+
+    `anchors`: (id, hash) pairs noted down earlier (e.g. a daily `verify`'s last row). The chain
+    alone cannot show a rewrite of everything after some row, or a cut-off tail; an anchor can.
+    """
+    result = Verification()
+    wanted = dict(anchors)
+    for row in _rows(batch):
+        problem = _check_row(row, result.last_id + 1, result.last_hash)
+        if problem is None and row.id in wanted and wanted[row.id] != row.row_hash:
+            problem = Problem('changed', row.id, f'第 {row.id} 条记录与记下的哈希不符：其后的链被重算 '
+                                                 f'(row {row.id} does not match its anchor)')
+        if problem is not None:
+            result.problem = problem
+            return result
+        if row.id in wanted:
+            result.checked_anchors.append(row.id)
+        result.count, result.last_id, result.last_hash = result.count + 1, row.id, row.row_hash
+    beyond = sorted(i for i in wanted if i > result.last_id)
+    if beyond:
+        result.problem = Problem('missing', result.last_id + 1,
+                                 f'记下的第 {beyond[0]} 条不在了：第 {result.last_id + 1} 条起的记录缺失 '
+                                 f'(rows from {result.last_id + 1} missing, anchor {beyond[0]} gone)')
+    return result
