@@ -233,3 +233,42 @@ def test_verify_over_the_api_is_for_admins(people):
     r = people['adm'].get('/api/v1/audit/verify')
     assert r.json['intact'] is False and r.json['count'] == 2
     assert r.json['problem']['kind'] == 'changed' and r.json['problem']['id'] == 3
+
+
+def test_entries_of_a_savepoint_commit_with_the_outer_transaction_only(test_app):
+    if db.engine.dialect.name == 'sqlite':
+        pytest.skip("pysqlite: a SAVEPOINT before any write starts SQLite's transaction, its RELEASE commits")
+    _some_history()
+    count = len(_rows())
+    with db.session.begin_nested():
+        audit.record('alice', 'read_case', instance_id=1)
+    db.session.rollback()                      # the outer transaction: the savepoint's entry goes too
+    assert len(_rows()) == count
+    with db.session.begin_nested():
+        audit.record('alice', 'read_case', instance_id=2)
+    db.session.commit()
+    assert [r.instance_id for r in _rows()[count:]] == [2]
+    assert audit.verify().intact
+
+
+def test_a_chained_commit_is_on_disk_when_commit_returns(test_app):
+    """PostgreSQL: the chained transaction commits without waiting for the WAL flush (the chain's
+    lock is released at once); commit() returns only after the flush all the same."""
+    if db.engine.dialect.name != 'postgresql':
+        pytest.skip('SQLite commits in WAL mode with synchronous=NORMAL (extensions.tune_sqlite)')
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+    seen = {}
+
+    def after_chain(session):                  # runs after the chain's hook: the entry is inserted
+        if 'lsn' not in seen:
+            seen['lsn'] = session.connection().exec_driver_sql('SELECT pg_current_wal_insert_lsn()').scalar()
+    event.listen(Session, 'before_commit', after_chain)
+    try:
+        audit.record('alice', 'read_case', instance_id=1)
+        db.session.commit()
+    finally:
+        event.remove(Session, 'before_commit', after_chain)
+    assert db.session.execute(text('SELECT pg_current_wal_flush_lsn() >= CAST(:lsn AS pg_lsn)'),
+                              {'lsn': seen['lsn']}).scalar()
+    assert db.session.execute(text('SHOW synchronous_commit')).scalar() == 'on'   # only that commit was early

@@ -3,7 +3,8 @@
 `record` keeps a transaction's entries aside; when the transaction commits, they are numbered and
 chained after the last row under the chain's lock, inserted, and committed with the change. The
 lock is taken after everything else of the transaction is flushed, so its holder never waits for
-a row lock: it only reads the last row, inserts and commits (no deadlock, a short hold).
+a row lock: it only reads the last row, inserts and commits (no deadlock, a short hold). On
+PostgreSQL that commit does not wait for the disk; commit() waits for it once the lock is free.
 """
 import hashlib
 import json
@@ -11,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from flask import has_request_context, request
-from sqlalchemy import event, select, text
+from sqlalchemy import event, insert, select, text
 from sqlalchemy.orm import Session
 
 from ..extensions import db
@@ -20,6 +21,7 @@ from ..models.audit import GENESIS, hash_of
 from .context import now
 
 _PENDING = 'jiuzhu.audit.pending'
+_DURABLE = 'jiuzhu.audit.durable'
 # pg_advisory_xact_lock key of the chain: a fixed 63-bit number derived from its name.
 CHAIN_LOCK = int.from_bytes(hashlib.sha256(b'jiuzhu.audit_log.chain').digest()[:8], 'big') >> 1
 
@@ -42,6 +44,7 @@ def record(actor, action, instance_id=None, task_id=None, **detail):
 def _drop_uncommitted(session, transaction):
     if transaction.parent is None:
         session.info.pop(_PENDING, None)
+        session.info.pop(_DURABLE, None)
 
 
 @event.listens_for(Session, 'before_commit')
@@ -51,26 +54,62 @@ def _chain_pending(session):
         return
     # Everything else first: its row locks are taken before the chain's lock, never while holding it.
     session.flush()
-    last_id, last_hash = _lock_chain(session)
+    conn = session.connection()
+    last_id, last_hash = _lock_chain(session, conn)
+    rows = []
     for entry in entries:
         last_id += 1
         entry.id, entry.prev_hash = last_id, last_hash
         entry.row_hash = last_hash = hash_of(entry)
-    session.add_all(entries)
-    session.flush()
+        rows.append({c: getattr(entry, c) for c in _INSERTED})
+    # Core, not the unit of work: less time under the lock (the entries stay transient objects).
+    conn.execute(_INSERT, rows)
 
 
-def _lock_chain(session):
+_INSERTED = ('id', 'at', 'actor', 'action', 'instance_id', 'task_id', 'detail', 'remote_addr', 'prev_hash', 'row_hash')
+# Built once: the statements run under the chain's lock.
+_INSERT = insert(AuditEntry.__table__)
+_LAST = select(AuditEntry.id, AuditEntry.row_hash).order_by(AuditEntry.id.desc()).limit(1)
+_PG_LOCK = text("SELECT pg_advisory_xact_lock(:key), set_config('synchronous_commit', :sync, true)")
+
+
+def _lock_chain(session, conn):
     """Take the chain's lock until this transaction ends; return the last row's (id, hash)."""
-    conn = session.connection()
     if conn.dialect.name == 'postgresql':
-        conn.execute(text('SELECT pg_advisory_xact_lock(:key)'), {'key': CHAIN_LOCK})
+        early = not session.in_nested_transaction()
+        # The next writer needs this commit visible, not yet on disk: commit without waiting for
+        # the WAL flush (the lock is released at once) and wait for it after the commit instead
+        # (_wait_for_wal), where concurrent commits share one flush. Not inside a savepoint:
+        # there the outer transaction is still open after "commit".
+        conn.execute(_PG_LOCK, {'key': CHAIN_LOCK, 'sync': 'off' if early else 'on'})
+        if early:
+            session.info[_DURABLE] = conn.connection.dbapi_connection
     elif conn.dialect.name == 'sqlite' and not conn.connection.dbapi_connection.in_transaction:
         # Nothing written yet, so no write lock held: without it another connection could read the
         # same last row. (With a write already done, the transaction holds SQLite's one write lock.)
         conn.exec_driver_sql('BEGIN IMMEDIATE')
-    last = conn.execute(select(AuditEntry.id, AuditEntry.row_hash).order_by(AuditEntry.id.desc()).limit(1)).first()
+    last = conn.execute(_LAST).first()
     return (last.id, last.row_hash) if last else (0, GENESIS)
+
+
+@event.listens_for(Session, 'after_commit')
+def _wait_for_wal(session):
+    """Return from commit only once the chained commit is on disk, as a synchronous commit would.
+
+    A one-statement transaction that writes WAL and takes a transaction id commits synchronously:
+    PostgreSQL flushes the WAL up to its commit record, which comes after the chained transaction's.
+    (A transaction id alone is not enough: a commit that wrote no WAL is not flushed.) The
+    message is a no-op record that logical decoding, if any, may ignore.
+    """
+    dbapi = session.info.pop(_DURABLE, None)
+    if dbapi is None:
+        return
+    dbapi.autocommit = True
+    try:
+        with dbapi.cursor() as cursor:
+            cursor.execute("SELECT pg_logical_emit_message(true, 'jiuzhu.audit', 'flush')")
+    finally:
+        dbapi.autocommit = False
 
 
 # ------------------------------------------------------------------ verification
