@@ -40,7 +40,8 @@ def create_app(config=None):
     db.init_app(app)
 
     clock = make_clock(app.config['JIUZHU_CLOCK'], app.config.get('JIUZHU_CLOCK_START'))
-    engine = Engine(clock)
+    engine = Engine(clock, max_steps=int(app.config['JIUZHU_MAX_ENGINE_STEPS']),
+                    max_case_bytes=int(app.config['JIUZHU_MAX_CASE_BYTES']))
     engine.lanes = load_lanes(Path(app.config['JIUZHU_PROCESSES_DIR']) / 'lanes.json')
     engine.forms_dir = Path(app.config['JIUZHU_FORMS_DIR'])
     app.extensions['jiuzhu.clock'] = clock

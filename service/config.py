@@ -30,4 +30,7 @@ def from_environment(instance_path):
         # How many reverse proxies (nginx) stand in front: their X-Forwarded-* headers are trusted
         # so the audit log records the client's address, not the proxy's. 0 = none (trust nothing).
         'JIUZHU_PROXIES': int(env.get('JIUZHU_PROXIES', '0')),
+        # Bounds on one change to a case: engine steps without a person, and the case's stored size.
+        'JIUZHU_MAX_ENGINE_STEPS': int(env.get('JIUZHU_MAX_ENGINE_STEPS', '1000')),
+        'JIUZHU_MAX_CASE_BYTES': int(env.get('JIUZHU_MAX_CASE_BYTES', str(4 << 20))),
     }

@@ -199,3 +199,20 @@ def test_behind_a_proxy_the_audit_log_records_the_client(make_app):
                                    headers={'X-Forwarded-For': '203.0.113.7'})
             entry = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
             assert entry.action.startswith('login') and entry.remote_addr == expected
+
+
+def test_a_process_error_at_start_is_422_with_the_element_not_500(make_app, monkeypatch):
+    """monthly_roster started by hand without its period: NameError in a timer expression at start."""
+    from .api_helpers import add_people
+    app = make_app()
+    with app.app_context():
+        from service.services import repository
+        source = (ROOT / 'processes' / 'common' / 'monthly_roster.bpmn').read_bytes()
+        repository.deploy({'common/monthly_roster.bpmn': source}, 'tester')
+        people = add_people(app, monkeypatch)
+        r = people['cw1'].post('/api/v1/instances', json={'process_key': 'monthly_roster', 'township': 't01',
+                                                          'data': {}})
+        assert r.status_code == 422, r.json
+        assert r.json['error'] == 'process_error'
+        assert r.json['details']['element'] and 'period_start' in r.json['details']['error']
+        assert people['cw1'].get('/api/v1/instances?process_key=monthly_roster').json['total'] == 0

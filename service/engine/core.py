@@ -4,8 +4,10 @@ from datetime import timedelta, timezone
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
+from SpiffWorkflow.util.task import TaskState
 
 from .. import calendar
+from .failures import CaseTooLarge, StepLimitExceeded
 from .sandbox import make_script_engine
 from .serializer import CaseSerializer
 from .tasks import ready_user_task
@@ -22,11 +24,18 @@ class TaskNotReady(Exception):
     pass
 
 
+# Bounds on one write, whatever the diagram does (configurable: JIUZHU_MAX_ENGINE_STEPS, JIUZHU_MAX_CASE_BYTES).
+DEFAULT_MAX_STEPS = 1000          # tasks the engine completes by itself in one change
+DEFAULT_MAX_CASE_BYTES = 4 << 20  # a case's serialized state (today's cases: 7-220 KB)
+
+
 class Engine:
-    def __init__(self, clock):
+    def __init__(self, clock, max_steps=DEFAULT_MAX_STEPS, max_case_bytes=DEFAULT_MAX_CASE_BYTES):
         self.clock = clock
         self.serializer = CaseSerializer()
         self.script_engine = make_script_engine(self.functions())
+        self.max_steps = max_steps
+        self.max_case_bytes = max_case_bytes
         self._specs = {}
 
     def functions(self):
@@ -47,12 +56,12 @@ class Engine:
             cached = self._specs[definition_id] = self.serializer.load_spec(spec_json())
         return cached
 
-    def create(self, definition, data):
+    def new(self, definition, data):
+        """A workflow of `definition` that has not run a step yet."""
         spec, subs = self.specs(definition.id, lambda: definition.spec_json)
         workflow = BpmnWorkflow(spec, subs, script_engine=self.script_engine)
         # The root's data is inherited by the start event and flows on from there.
         workflow.task_tree.data.update(data)
-        self.advance(workflow)
         return workflow
 
     def load(self, instance):
@@ -63,13 +72,52 @@ class Engine:
         return workflow
 
     def dump(self, workflow):
-        return self.serializer.dump_case(workflow)
+        """The case's state; refused when it would pass the size bound (a diagram filling it up)."""
+        text = self.serializer.dump_case(workflow)
+        if len(text) > self.max_case_bytes:   # characters; a bound, not an exact byte count
+            raise CaseTooLarge(len(text), self.max_case_bytes)
+        return text
 
     def advance(self, workflow):
-        """Fire due timers, then run every engine step that needs no person."""
+        """Fire due timers, then run every engine step that needs no person, at most `max_steps`."""
+        steps = 0
+
+        def count(task):
+            nonlocal steps
+            steps += 1
+            if steps > self.max_steps:
+                raise StepLimitExceeded(task, self.max_steps)
         with engine_clock(self.clock):
             workflow.refresh_timers()
-            workflow.do_engine_steps()
+            workflow.do_engine_steps(did_complete_task=count)
+
+    def retry(self, workflow, data=None):
+        """Re-arm the tasks that failed, correct their data, then step on: an incident's retry.
+
+        A failed task goes back to FUTURE and is updated as if reached again (it re-inherits its
+        parent's data, so the correction is applied after): a script or gateway runs again, a user
+        task is offered again, an event re-evaluates its definition (a timer its expression).
+        """
+        with engine_clock(self.clock):
+            for task in workflow.get_tasks(state=TaskState.ERROR):
+                task._set_state(TaskState.FUTURE)
+                task.task_spec._update(task)
+                if data:
+                    task.data.update(data)
+        self.advance(workflow)
+
+    def migrate(self, workflow, definition):
+        """Move a loaded case onto `definition` (another version of its process); see migrate.py."""
+        from .migrate import migrate
+        spec, subs = self.specs(definition.id, lambda: definition.spec_json)
+        migrate(self.serializer.registry, workflow, spec, subs)
+
+    def failed_tasks(self, workflow):
+        return workflow.get_tasks(state=TaskState.ERROR)
+
+    def terminate(self, workflow):
+        """End the case where it stands: every open task and waiting event is cancelled."""
+        workflow.cancel()
 
     def complete(self, workflow, task_id, data):
         task = ready_user_task(workflow, task_id)

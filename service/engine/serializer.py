@@ -41,6 +41,7 @@ class CaseSerializer:
         config[BpmnWorkflow] = CaseConverter
         self._serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config, DefaultRegistry()))
         self._registry = self._serializer.registry
+        self.registry = self._registry   # the spec diff of a migration compares through it
         self.format_version = self._serializer.VERSION
 
     def dump_case(self, workflow):

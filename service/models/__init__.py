@@ -1,11 +1,12 @@
 from .audit import AuditEntry, AuditLogIsAppendOnly
 from . import audit_guard  # noqa: F401  (database triggers for the append-only audit log)
 from .definitions import ProcessDefinition
+from .incidents import Incident
 from .instances import ProcessInstance
 from .relatives import CaseExclusion, CloseRelative
 from .tasks import Task
 from .timers import Timer
 from .users import COUNTY, ROLES, User
 
-__all__ = ['AuditEntry', 'AuditLogIsAppendOnly', 'CaseExclusion', 'CloseRelative', 'ProcessDefinition', 'ProcessInstance', 'Task',
+__all__ = ['AuditEntry', 'AuditLogIsAppendOnly', 'CaseExclusion', 'CloseRelative', 'Incident', 'ProcessDefinition', 'ProcessInstance', 'Task',
            'Timer', 'User', 'ROLES', 'COUNTY']

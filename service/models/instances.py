@@ -15,6 +15,7 @@ class ProcessInstance(db.Model):
     process_key: Mapped[str] = mapped_column(String(100), index=True)
     business_key: Mapped[str | None] = mapped_column(String(100), index=True)
     township: Mapped[str] = mapped_column(String(50), index=True)
+    # running | incident (a step failed: held until someone acts) | suspended | completed | terminated
     status: Mapped[str] = mapped_column(String(20), default='running', index=True)
     overdue: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     overdue_since = mapped_column(UTCDateTime)
@@ -23,7 +24,8 @@ class ProcessInstance(db.Model):
     waiting_for: Mapped[str] = mapped_column(String(300), default='')
     summary: Mapped[dict] = mapped_column(JSON, default=dict)
     state: Mapped[str] = mapped_column(Text)
-    error: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)   # the open incident's message, for lists
+    terminated_at = mapped_column(UTCDateTime)
     started_by: Mapped[str] = mapped_column(String(100))
     created_at = mapped_column(UTCDateTime)
     updated_at = mapped_column(UTCDateTime)
@@ -40,7 +42,7 @@ class ProcessInstance(db.Model):
         'Timer', primaryjoin="and_(Timer.instance_id == ProcessInstance.id, Timer.state != 'cancelled')",
         viewonly=True, lazy='raise')
     open_tasks = relationship(
-        'Task', primaryjoin="and_(Task.instance_id == ProcessInstance.id, Task.state == 'ready')",
+        'Task', primaryjoin="and_(Task.instance_id == ProcessInstance.id, Task.state.in_(('ready', 'suspended')))",
         viewonly=True, lazy='raise')
 
     # Optimistic locking: a concurrent writer's UPDATE matches no row and raises StaleDataError.

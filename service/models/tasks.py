@@ -24,7 +24,7 @@ class Task(db.Model):
     form: Mapped[str | None] = mapped_column(String(200))
     ui_form: Mapped[str | None] = mapped_column(String(200))
     properties: Mapped[dict] = mapped_column(JSON, default=dict)
-    state: Mapped[str] = mapped_column(String(20), default='ready')  # ready | completed | cancelled
+    state: Mapped[str] = mapped_column(String(20), default='ready')  # ready | suspended (case held) | completed | cancelled
     assignee: Mapped[str | None] = mapped_column(String(100), index=True)
     priority: Mapped[int] = mapped_column(Integer, default=0)
     created_at = mapped_column(UTCDateTime)

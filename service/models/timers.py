@@ -25,8 +25,11 @@ class Timer(db.Model):
     township: Mapped[str] = mapped_column(String(50), index=True)
     due_at = mapped_column(UTCDateTime)
     estimated: Mapped[bool] = mapped_column(Boolean, default=False)
-    state: Mapped[str] = mapped_column(String(20), default='waiting')  # waiting | fired | cancelled
+    state: Mapped[str] = mapped_column(String(20), default='waiting')  # waiting | suspended (case held) | fired | cancelled
     created_at = mapped_column(UTCDateTime)
     fired_at = mapped_column(UTCDateTime)
+    # Unexpected failures while firing (not the diagram's: those hold the case at once): after a
+    # few attempts with growing pauses the case is held in an incident instead of retried forever.
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default='0', nullable=False)
     claimed_by: Mapped[str | None] = mapped_column(String(100))
     claimed_until = mapped_column(UTCDateTime)

@@ -22,6 +22,7 @@ from ..extensions import db
 from ..models import Timer
 from ..services import runtime
 from ..services.context import clock as app_clock
+from .retries import DEFAULT_MAX_ATTEMPTS, DEFAULT_RETRY_SECONDS, record_failure
 
 log = logging.getLogger('jiuzhu.scheduler')
 
@@ -60,6 +61,8 @@ class Sweeper:
         self.lease = timedelta(seconds=lease_seconds if lease_seconds is not None
                                else float(setting(app, 'JIUZHU_CLAIM_SECONDS', DEFAULT_LEASE_SECONDS)))
         self.wall = wall
+        self.max_attempts = int(setting(app, 'JIUZHU_TIMER_MAX_ATTEMPTS', DEFAULT_MAX_ATTEMPTS))
+        self.retry_seconds = float(setting(app, 'JIUZHU_TIMER_RETRY_SECONDS', DEFAULT_RETRY_SECONDS))
 
     # -- claiming ------------------------------------------------------------
 
@@ -115,10 +118,10 @@ class Sweeper:
             db.session.rollback()
             retry.extend(timer_ids)
             return 0
-        except Exception:
-            # Keep the claim: the case is retried when the lease runs out, not in a tight loop.
-            log.exception('firing the timers of case %s failed; retrying after the claim lease', instance_id)
-            db.session.rollback()
+        except Exception as exc:
+            # Not the diagram's doing (that holds the case in the write path): a pause, then again,
+            # and an incident when the attempts are used up (retries.py).
+            record_failure(self, instance_id, timer_ids, exc)
             return 0
         rows = db.session.execute(select(Timer.id, Timer.state, Timer.due_at).where(Timer.id.in_(timer_ids))).all()
         db.session.rollback()     # ends the read transaction; nothing to write

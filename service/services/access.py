@@ -31,6 +31,8 @@ AUDIT_VERIFIERS = frozenset({'admin'})
 SUPERVISORS = frozenset({'county_supervisor', 'admin'})
 USER_READERS = frozenset({'township_leader', 'county_supervisor', 'admin'})
 RELATIVE_REGISTRARS = frozenset({'township_leader', 'county_supervisor', 'admin'})
+# Incidents and the operator's actions on a case (retry, suspend, resume, terminate).
+OPERATORS = frozenset({'county_supervisor', 'admin'})
 # Extending a case's time limit (DOMAIN §3.3) is the confirming authority's decision.
 DEADLINE_EXTENDERS = frozenset({'township_leader', 'county_supervisor'})
 
@@ -250,6 +252,10 @@ def check_clock_set(user, clock):
 
 def check_supervision(user):
     _require(user, SUPERVISORS, '查看全区监管数据')
+
+
+def check_operate(user):
+    _require(user, OPERATORS, '处理故障或挂起、恢复、终止案件')
 
 
 def check_audit_read(user):

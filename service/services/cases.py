@@ -182,41 +182,42 @@ def task_detail(user, task_id):
 
 def claim(user, task_id):
     row = _task(user, task_id)
-    access.check_claim(user, row)
-    return tasks.claim(row.id, user.username)
+    return tasks.claim(row.id, user.username, check=lambda r: access.check_claim(user, r))
 
 
 def unclaim(user, task_id):
     row = _task(user, task_id)
-    access.check_unclaim(user, row)
-    return tasks.unclaim(row.id, user.username)
+    return tasks.unclaim(row.id, user.username, check=lambda r: access.check_unclaim(user, r))
 
 
 def assign(user, task_id, username):
     row = _task(user, task_id)
     target = find_user(username)
-    access.check_assign(user, row, target)
-    return tasks.assign(row.id, target.username, user.username)
+    return tasks.assign(row.id, target.username if target else username, user.username,
+                        check=lambda r: access.check_assign(user, r, target))
 
 
 def set_priority(user, task_id, priority):
     row = _task(user, task_id)
-    access.check_set_priority(user, row)
-    return tasks.set_priority(row.id, priority, user.username)
+    return tasks.set_priority(row.id, priority, user.username, check=lambda r: access.check_set_priority(user, r))
 
 
 def complete(user, task_id, data):
-    """Complete as the caller — never on anyone's behalf — after validating the form."""
+    """Complete as the caller — never on anyone's behalf — after validating the form.
+
+    Who may complete (lane role, township, the claim) is checked on the task row read with the case
+    inside the write, so a reassignment committed a moment earlier is seen.
+    """
     row = _task(user, task_id)
     if row.state != 'ready':
-        raise tasks._not_ready(row)
-    access.check_complete(user, row)
+        raise tasks.not_ready(row)
+    access.check_complete(user, row)     # early, for a clear answer before validating the form
     form = forms.task_form(row)
     if form is not None:
         forms.validate(form['schema'], data)
     elif not isinstance(data, dict):
         raise Invalid('表单数据应为对象 (data must be an object)', details={'$': '应为对象'}, code='validation_error')
-    tasks.complete_task(row.id, data, user.username)
+    tasks.complete_task(row.id, data, user.username, check=lambda r: access.check_complete(user, r))
     db.session.refresh(row)
     return row
 

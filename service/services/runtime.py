@@ -1,13 +1,15 @@
 """Runtime service: start cases, deliver messages, fire timers, read cases."""
 from ..engine.core import NotWaiting
+from ..engine.failures import EngineFailure, describe
 from ..engine.tasks import current_data
-from ..errors import Conflict, NotFound
+from ..errors import Conflict, Invalid, JiuzhuError, NotFound
 from ..extensions import db
 from ..models import ProcessInstance
-from . import repository
+from . import repository, write
 from .context import engine, now
 from .masking import mask_id_number
-from .write import CaseRows, _load, save, write_case
+from .sync import CaseRows, save
+from .write import _load, write_case
 
 
 def _summary(data):
@@ -23,8 +25,18 @@ def start_instance(process_key, township, data, actor, business_key=None, prepar
     moment = now()
     data = dict(data or {}, township=township)
     try:
-        workflow = engine().create(definition, data)
-        state = engine().dump(workflow)
+        workflow = engine().new(definition, data)
+        try:
+            engine().advance(workflow)
+            state = engine().dump(workflow)
+        except (JiuzhuError, EngineFailure):
+            raise
+        except Exception as exc:
+            # Nothing exists yet to hold in an incident: the start is refused and nothing is created.
+            failure = describe(exc, workflow)
+            where = f'「{failure.element_name or failure.element}」' if failure.element else ''
+            raise Invalid(f'流程在{where}出错，案件未创建：{failure.message} (process error at start, nothing was created)',
+                          failure.as_details(), code='process_error') from None
         instance = ProcessInstance(
             definition_id=definition.id, definition=definition, process_key=definition.key,
             business_key=business_key, township=township, status='running', summary=_summary(data),
@@ -56,8 +68,7 @@ def deliver_message(instance_id, name, payload, actor):
 
 def fire_due_timers(instance_id):
     """Fire whatever is due on one case (the scheduler calls this for each due timer row)."""
-    instance, _ = write_case(instance_id, None, 'timers', None)
-    return instance
+    return write.fire_due_timers(instance_id)
 
 
 def get_instance(instance_id):

@@ -1,11 +1,14 @@
-"""Task service: claim, unclaim and complete user tasks."""
-from sqlalchemy import update
+"""Task service: claim, unclaim, assign, prioritise and complete user tasks.
 
+Every one of these is a versioned write of the case (services/write.py): the task row is read
+with the case and checked there (still ready; `check(row)`: who may do it, who holds it), and the
+commit's version check guarantees nothing changed in between — a reassignment and a completion
+of the same task cannot both succeed.
+"""
 from ..engine.core import TaskNotReady
 from ..errors import Conflict, NotFound
 from ..extensions import db
 from ..models import Task
-from . import audit
 from .context import engine
 from .write import write_case
 
@@ -17,73 +20,82 @@ def get_task(task_id):
     return row
 
 
-def _not_ready(row):
+_STATE_ZH = {'completed': '已办结', 'cancelled': '已取消', 'suspended': '已随案件暂停'}
+
+
+def not_ready(row):
     return Conflict(f'任务「{row.name}」已不在待办状态（{_STATE_ZH.get(row.state, row.state)}）(task is no longer ready)',
                     details={'state': row.state, 'completed_by': row.completed_by}, code='task_not_ready')
 
 
-_STATE_ZH = {'completed': '已办结', 'cancelled': '已取消'}
+def _ready_row(case, task_id, check=None):
+    """The task row as read with the case; refused unless still ready, then `check(row)`."""
+    row = case.rows.task(task_id)
+    if row is None or row.state != 'ready':
+        raise not_ready(row if row is not None else get_task(task_id))
+    if check is not None:
+        check(row)
+    return row
 
 
-def complete_task(task_id, data, actor):
+def _instance_of(task_id):
     row = get_task(task_id)
     if row.state != 'ready':
-        raise _not_ready(row)
+        raise not_ready(row)
+    return row
+
+
+def complete_task(task_id, data, actor, check=None):
+    """Complete a ready task; `check(row)` runs on the row read with the case (who may complete it)."""
+    first = _instance_of(task_id)
 
     def act(workflow):
         try:
             engine().complete(workflow, task_id, data)
         except TaskNotReady:
-            raise _not_ready(row) from None
-    # A due timer that cancels the task fires first in the write path, and then `act` refuses.
-    instance, _ = write_case(row.instance_id, actor, 'complete', act, task_id=task_id, data=data,
-                             task=row.bpmn_id)
+            raise not_ready(get_task(task_id)) from None
+
+    instance, _ = write_case(first.instance_id, actor, 'complete', act, task_id=task_id,
+                             check=lambda case: _ready_row(case, task_id, check), data=data, task=first.bpmn_id)
     return instance
 
 
-def claim(task_id, actor):
-    row = get_task(task_id)
-    if row.state != 'ready':
-        raise _not_ready(row)
-    # One conditional UPDATE: of two people claiming at once, exactly one wins.
-    taken = db.session.execute(update(Task).where(Task.id == task_id, Task.state == 'ready',
-                                                  (Task.assignee.is_(None)) | (Task.assignee == actor))
-                               .values(assignee=actor)).rowcount
-    if not taken:
-        db.session.rollback()
-        raise Conflict(f'任务已被 {row.assignee} 认领 (already claimed)', code='already_claimed')
-    audit.record(actor, 'claim', instance_id=row.instance_id, task_id=task_id)
-    db.session.commit()
-    return get_task(task_id)
+def _touch(task_id, actor, action, change, check=None):
+    first = _instance_of(task_id)
 
-
-def unclaim(task_id, actor):
-    row = get_task(task_id)
-    if row.state != 'ready':
-        raise _not_ready(row)
-    row.assignee = None
-    audit.record(actor, 'unclaim', instance_id=row.instance_id, task_id=task_id)
-    db.session.commit()
+    def touch(case):
+        row = _ready_row(case, task_id, check)
+        return row, change(row) or {}
+    _, row = write_case(first.instance_id, actor, action, task_id=task_id, touch=touch)
     return row
 
 
-def assign(task_id, assignee, actor):
-    """Give a ready task to `assignee` (the caller has checked who may assign to whom)."""
-    row = get_task(task_id)
-    if row.state != 'ready':
-        raise _not_ready(row)
-    previous = row.assignee
-    row.assignee = assignee
-    audit.record(actor, 'assign', instance_id=row.instance_id, task_id=task_id, assignee=assignee, previous=previous)
-    db.session.commit()
-    return row
+def claim(task_id, actor, check=None):
+    def change(row):
+        if row.assignee not in (None, actor):
+            raise Conflict(f'任务已被他人认领 (already claimed)', details={'assignee': row.assignee},
+                           code='already_claimed')
+        row.assignee = actor
+    return _touch(task_id, actor, 'claim', change, check)
 
 
-def set_priority(task_id, priority, actor):
-    row = get_task(task_id)
-    if row.state != 'ready':
-        raise _not_ready(row)
-    row.priority = priority
-    audit.record(actor, 'priority', instance_id=row.instance_id, task_id=task_id, priority=priority)
-    db.session.commit()
-    return row
+def unclaim(task_id, actor, check=None):
+    def change(row):
+        previous, row.assignee = row.assignee, None
+        return {'previous': previous}
+    return _touch(task_id, actor, 'unclaim', change, check)
+
+
+def assign(task_id, assignee, actor, check=None):
+    """Give a ready task to `assignee`; the previous assignee in the audit log is the one read under the version."""
+    def change(row):
+        previous, row.assignee = row.assignee, assignee
+        return {'assignee': assignee, 'previous': previous}
+    return _touch(task_id, actor, 'assign', change, check)
+
+
+def set_priority(task_id, priority, actor, check=None):
+    def change(row):
+        row.priority = priority
+        return {'priority': priority}
+    return _touch(task_id, actor, 'priority', change, check)

@@ -1,126 +1,56 @@
 """The one write path: every change to a case goes through `write_case` (DESIGN.md, "One write path").
 
-Load the case, fire the timers that are due, act, run the engine steps, then in one transaction:
-the case row (optimistic version check), its task rows, its timer rows and the audit log.
+Load the case row (version V) with its live timer and open task rows, fire the timers that are
+due, act, run the engine steps, then write the case row, its task rows, its timer rows and the
+audit log — all in ONE transaction under ONE version check: a concurrent writer's UPDATE of the
+case row matches no row and gets 409, and nothing of its change is kept. Timers fired on the way
+are part of that transaction; a request refused after they fired still records them in a write
+of their own, so a late request cannot undo a deadline.
+
+A step that raises does not roll the case back into a retry loop: the case is held in an
+incident (services/incidents.py) with the element, line and message, visible and acted on by
+the county.
 """
 import logging
 
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
-from SpiffWorkflow.exceptions import WorkflowException
 
-from .. import calendar
-from ..errors import Conflict, Invalid, NotFound
+from ..engine.failures import EngineFailure, describe
+from ..errors import Conflict, Invalid, JiuzhuError, NotFound
 from ..extensions import db
-from ..models import ProcessInstance, Task, Timer
-from ..engine.tasks import open_tasks, ready_user_tasks
-from ..engine.timers import timer_fired, waiting_timers
+from ..models import Incident, ProcessInstance
 from . import audit
 from .context import engine, now
+from .sync import CaseRows, save
 
 log = logging.getLogger('jiuzhu.write')
 
 SYSTEM_TIMER = 'system:timer'
+HELD = ('incident', 'suspended')
+_HELD_ZH = {'incident': '流程故障，已暂停办理，等待区民政局处理', 'suspended': '已挂起',
+            'terminated': '已终止', 'completed': '已办结'}
 
 
-class CaseRows:
-    """The live timer rows and open task rows of one case, read with it."""
+class CaseWrite:
+    """One case opened for writing: its row as read (version V), its rows, and its workflow,
+    deserialized only when an action needs it (claims and assignments do not)."""
 
-    def __init__(self, timers=(), open_tasks=()):
-        self.timers = list(timers)
-        self.open_tasks = list(open_tasks)
+    def __init__(self, instance):
+        self.instance = instance
+        self.rows = CaseRows.of(instance)
+        self._workflow = None
 
-    @classmethod
-    def of(cls, instance):
-        return cls(instance.live_timers, instance.open_tasks)
-
-    def anything_due(self, moment):
-        # Strictly before: SpiffWorkflow fires a timer only once its time is past.
-        return any(t.state == 'waiting' and t.due_at < moment for t in self.timers)
-
-
-def _sync_timers(instance, workflow, moment, rows, walked):
-    """Mirror the workflow's waiting timers into timer rows; return the rows that fired now."""
-    current = {t.task_id: t for t in waiting_timers(workflow, walked)}
-    fired = []
-    for row in rows.timers:
-        if row.state != 'waiting':
-            continue
-        waiting = current.pop(row.task_id, None)
-        if waiting is not None:
-            if waiting.due != row.due_at:  # a cycle moved on, or a deadline was extended
-                row.due_at = waiting.due
-                row.estimated = calendar.is_estimated(moment, waiting.due)
-            continue
-        if timer_fired(workflow, row.task_id):
-            row.state, row.fired_at = 'fired', moment
-            fired.append(row)
-        else:
-            row.state = 'cancelled'
-    for t in current.values():
-        row = Timer(
-            instance_id=instance.id, task_id=t.task_id, bpmn_id=t.bpmn_id, name=t.name, kind=t.kind,
-            attached_to=t.attached_to, scope_task_id=t.scope_task_id, township=instance.township,
-            due_at=t.due, estimated=calendar.is_estimated(moment, t.due), state='waiting', created_at=moment)
-        db.session.add(row)
-        rows.timers.append(row)
-    if any(row.kind == 'deadline' for row in fired) and not instance.overdue:
-        instance.overdue, instance.overdue_since = True, moment
-    return fired
+    @property
+    def workflow(self):
+        if self._workflow is None:
+            self._workflow = engine().load(self.instance)
+        return self._workflow
 
 
-def _sync_tasks(instance, workflow, moment, lanes, rows, walked, completed=None):
-    """Mirror the ready user tasks into task rows; finished ones stay as the accountability record."""
-    ready = {t.task_id: t for t in ready_user_tasks(workflow, walked)}
-    still_open = []
-    for row in rows.open_tasks:
-        if row.id in ready:
-            still_open.append((row, ready.pop(row.id)))
-        elif completed and row.id == completed[0]:
-            row.state, row.completed_at, row.completed_by, row.data = 'completed', moment, completed[1], completed[2]
-        else:
-            # Interrupted by a timer or a message, or its subprocess ended.
-            row.state, row.completed_at = 'cancelled', moment
-    for t in ready.values():
-        row = Task(id=t.task_id, instance_id=instance.id, bpmn_id=t.bpmn_id, name=t.name, lane=t.lane,
-                   role=lanes.get(t.lane), township=instance.township, form=t.form, ui_form=t.ui_form,
-                   properties=t.properties, state='ready', created_at=moment)
-        db.session.add(row)
-        still_open.append((row, t))
-    rows.open_tasks = [row for row, _ in still_open]
-    guards = [tm for tm in rows.timers if tm.state != 'cancelled' and tm.scope_task_id is not None]
-    for row, t in still_open:
-        guarding = [tm for tm in guards if tm.scope_task_id in t.scope_task_ids]
-        row.due_at = min((tm.due_at for tm in guarding), default=None)
-        row.overdue = any(tm.kind == 'deadline' and tm.state == 'fired' for tm in guarding)
-
-
-def save(instance, workflow, actor, action, rows, task_id=None, completed=None, state=None, **detail):
-    """Write the case and everything derived from it into the current transaction.
-
-    `state`: the workflow's serialization when the caller already made it (a new case).
-    """
-    moment = now()
-    eng = engine()
-    with db.session.no_autoflush:
-        instance.state = state if state is not None else eng.dump(workflow)
-        instance.updated_at = moment
-        if workflow.is_completed() and instance.status == 'running':
-            instance.status, instance.completed_at = 'completed', moment
-        waiting = eng.waiting_messages(workflow)
-        instance.waiting_for = f",{','.join(waiting)}," if waiting else ''
-        walked = open_tasks(workflow)
-        fired = _sync_timers(instance, workflow, moment, rows, walked)
-        _sync_tasks(instance, workflow, moment, eng.lanes, rows, walked, completed)
-        if fired:
-            detail['timers_fired'] = [f'{row.bpmn_id}@{row.due_at.isoformat()}' for row in fired]
-        audit.record(actor, action, instance_id=instance.id, task_id=task_id, **detail)
-    db.session.flush()
-    return fired
-
-
-def _load(instance_id):
+def open_case(instance_id):
     # One query: the case with its live timers and open tasks (a small cartesian product).
     instance = db.session.scalars(
         select(ProcessInstance).where(ProcessInstance.id == instance_id)
@@ -128,46 +58,180 @@ def _load(instance_id):
         .execution_options(populate_existing=True)).unique().first()
     if instance is None:
         raise NotFound(f'没有编号为 {instance_id} 的案件 (no such case)', code='instance_not_found')
-    return instance, engine().load(instance)
+    return CaseWrite(instance)
 
 
-def _engine_error(exc):
-    details = {'task': getattr(getattr(exc, 'task', None), 'task_spec', None) and exc.task.task_spec.bpmn_id,
-               'line': getattr(exc, 'line_number', None), 'error': str(exc)}
-    return Invalid(f'流程执行出错，未作任何更改：{exc} (process error, nothing was changed)', details,
-                   code='process_error')
+def _load(instance_id):
+    case = open_case(instance_id)
+    return case.instance, case.workflow
 
 
-def write_case(instance_id, actor, action, act=None, task_id=None, **detail):
-    """Run `act(workflow)` on a case through the write path; returns (instance, act's result).
+def not_running(instance):
+    zh = _HELD_ZH.get(instance.status, instance.status)
+    return Conflict(f'案件{zh}，不能办理 (case is {instance.status})',
+                    details={'status': instance.status, 'error': instance.error}, code=f'case_{instance.status}')
 
-    Timers that are already due fire first and are committed on their own, so a late request
-    sees (and cannot undo) the deadline: completing a task its interrupting timer cancelled is refused.
+
+def run_engine(case, fn):
+    """Run fn(workflow) and serialize the result; whatever the engine raises becomes an EngineFailure.
+
+    The act's own refusals (JiuzhuError: task not ready, not waiting…) pass through untouched.
     """
     try:
-        instance, workflow = _load(instance_id)
-        rows = CaseRows.of(instance)
-        # The timer rows mirror the waiting timers, so they tell without walking the task tree.
-        if rows.anything_due(now()):
-            engine().advance(workflow)
-            save(instance, workflow, SYSTEM_TIMER, 'timers_fired', rows)
-            db.session.commit()
-        if act is None:
-            return instance, None
-        result = act(workflow)
-        save(instance, workflow, actor, action, rows, task_id=task_id,
-             completed=(task_id, actor, detail.pop('data', None)) if action == 'complete' else None, **detail)
+        result = fn(case.workflow)
+        return result, engine().dump(case.workflow)
+    except (JiuzhuError, EngineFailure):
+        raise
+    except Exception as exc:   # diagram code, timer expressions, DMN, bounds: all the diagram's doing
+        raise describe(exc, case._workflow) from exc
+
+
+def hold(case, failure, actor, action, completed=None, task_id=None):
+    """Put the case into an incident: keep how far it got, hold its tasks and timers, record it.
+
+    The state the engine reached (the failed task marked ERROR) is kept, so a retry continues
+    from there; when even that cannot be stored (too large), the case stays as it was read.
+    """
+    instance = case.instance
+    state = None
+    if case._workflow is not None and failure.kind != 'case_too_large':
+        try:
+            state = engine().dump(case.workflow)
+        except Exception:
+            state = None
+    if state is not None:
+        save(instance, case.workflow, actor, action, case.rows, task_id=task_id, completed=completed, state=state)
+    instance.status, instance.error = 'incident', failure.message[:1000]
+    instance.updated_at = now()
+    case.rows.hold()
+    incident = Incident(instance_id=instance.id, township=instance.township, kind=failure.kind,
+                        element=failure.element, element_name=failure.element_name, line=failure.line,
+                        message=failure.message, trigger=action, actor=actor,
+                        definition_id=instance.definition_id, state='open', created_at=now())
+    db.session.add(incident)
+    audit.record(actor or SYSTEM_TIMER, 'incident', instance_id=instance.id, task_id=task_id,
+                 trigger=action, **failure.as_details())
+    db.session.flush()
+    log.warning('case %s held in an incident (%s at %s, line %s): %s', instance.id, failure.kind,
+                failure.element, failure.line, failure.message)
+    return incident
+
+
+def hold_after_failures(instance_id, message):
+    """Hold a case whose timers kept failing for reasons outside the diagram (the scheduler gave up)."""
+    try:
+        case = open_case(instance_id)
+        if case.instance.status != 'running':
+            return case.instance
+        hold(case, EngineFailure('timer_failed', message[:4000]), SYSTEM_TIMER, 'timers')
         db.session.commit()
-        return instance, result
-    except StaleDataError:
-        db.session.rollback()
-        raise Conflict('案件已被他人同时修改，请刷新后重试 (the case was changed by someone else)',
-                       code='concurrent_update') from None
-    except WorkflowException as exc:
-        db.session.rollback()
-        log.warning('process error on case %s (%s): %s', instance_id, action, exc)
-        raise _engine_error(exc) from None
+        return case.instance
     except BaseException:
         db.session.rollback()
         raise
 
+
+def _fire_due(case):
+    """Fire the case's due timers into the open transaction; False when that put it into an incident."""
+    try:
+        _, state = run_engine(case, engine().advance)
+    except EngineFailure as failure:
+        hold(case, failure, SYSTEM_TIMER, 'timers')
+        return False
+    save(case.instance, case.workflow, SYSTEM_TIMER, 'timers_fired', case.rows, state=state)
+    return True
+
+
+def fire_due_timers(instance_id):
+    """Fire whatever is due on one case in its own transaction (the scheduler, a refused request)."""
+    try:
+        case = open_case(instance_id)
+        if case.instance.status == 'running' and case.rows.anything_due(now()):
+            _fire_due(case)
+            db.session.commit()
+        return case.instance
+    except StaleDataError:
+        db.session.rollback()
+        raise _concurrent() from None
+    except BaseException:
+        db.session.rollback()
+        raise
+
+
+def touched(instance):
+    """Make the commit UPDATE the case row (and so check and bump its version) even when nothing
+    on it changed: a claim changes only a task row, and the same clock reading is no change."""
+    instance.updated_at = now()
+    flag_modified(instance, 'updated_at')
+
+
+def _concurrent():
+    return Conflict('案件已被他人同时修改，请刷新后重试 (the case was changed by someone else)', code='concurrent_update')
+
+
+def write_case(instance_id, actor, action, act=None, task_id=None, touch=None, check=None, release=False,
+               fire=True, **detail):
+    """Change a case through the write path; returns (instance, result).
+
+    check(case):   runs on the case as read (after due timers fired), before anything changes: the
+                   rules on task rows (still ready, who may act). The version check at commit keeps
+                   what it checked true.
+    act(workflow): an engine action (complete, deliver, extend, retry…); its result is returned.
+    touch(case):   a change to the case's rows only (claim, assign, priority); returns
+                   (result, more audit detail).
+    release:       the action may act on a held case and releases it first (retry, resume, terminate).
+    fire:          fire due timers before acting (False: the act steps the engine itself, or ends the case).
+    An engine failure during act holds the case in an incident: the result is then None and
+    `instance.status == 'incident'`.
+    """
+    due = False
+    try:
+        case = open_case(instance_id)
+        instance = case.instance
+        if release and instance.status in HELD:
+            case.rows.release()
+            instance.status, instance.error = 'running', None
+        elif instance.status != 'running':
+            raise not_running(instance)
+        due = fire and case.rows.anything_due(now())
+        if due and not _fire_due(case):
+            db.session.commit()
+            raise not_running(instance)
+        if check is not None:
+            check(case)
+        completed = (task_id, actor, detail.pop('data', None)) if action == 'complete' else None
+        if act is not None:
+            try:
+                result, state = run_engine(case, act)
+            except EngineFailure as failure:
+                if failure.kind == 'case_too_large':
+                    raise Invalid(f'案件数据超过上限，未作任何更改 (nothing was changed): {failure.message}',
+                                  failure.as_details(), code='case_too_large') from None
+                hold(case, failure, actor, action, completed=completed, task_id=task_id)
+                db.session.commit()
+                return instance, None
+            touched(instance)
+            save(instance, case.workflow, actor, action, case.rows, task_id=task_id, completed=completed,
+                 state=state, **detail)
+        else:
+            result, more = touch(case) if touch is not None else (None, {})
+            touched(instance)
+            audit.record(actor, action, instance_id=instance.id, task_id=task_id, **detail, **more)
+            db.session.flush()
+        db.session.commit()
+        return instance, result
+    except StaleDataError:
+        db.session.rollback()
+        raise _concurrent() from None
+    except JiuzhuError:
+        db.session.rollback()
+        if due:
+            # The deadline passed before this request: record it even though the request is refused.
+            try:
+                fire_due_timers(instance_id)
+            except JiuzhuError:
+                pass
+        raise
+    except BaseException:
+        db.session.rollback()
+        raise
