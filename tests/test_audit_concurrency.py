@@ -11,6 +11,7 @@ import pytest
 
 from sqlalchemy import func, select, text
 
+from service.errors import Conflict
 from service.extensions import db
 from service.models import AuditEntry, Task
 from service.services import audit, repository, runtime, tasks
@@ -22,7 +23,7 @@ THREADS = 6
 ROUNDS = 8
 
 
-def _worker(app, name, shared_task, barrier, errors):
+def _worker(app, name, shared_task, barrier, errors, written):
     with app.app_context():
         try:
             barrier.wait()
@@ -40,7 +41,14 @@ def _worker(app, name, shared_task, barrier, errors):
                 db.session.flush()
                 audit.record(name, 'priority', task_id=shared_task, priority=i)
                 db.session.commit()
-                tasks.set_priority(shared_task, i, name)
+                # Through the write path, the shared case's version is checked: a concurrent
+                # change is a 409 (and its entry vanishes with it), never a broken chain.
+                try:
+                    tasks.set_priority(shared_task, i, name)
+                    written[name] = written.get(name, 0) + 1
+                except Conflict:
+                    pass
+                written[name] = written.get(name, 0) + 4
         except Exception as exc:  # noqa: BLE001  (every failure is reported by the test)
             errors.append(f'{name}: {exc!r}')
         finally:
@@ -57,8 +65,8 @@ def test_concurrent_writers_keep_one_valid_chain(make_app):
         db.session.remove()
     apps = [make_app(JIUZHU_FORMS_DIR=str(TEST_PROCESSES / 'forms')) for _ in range(THREADS)]
     barrier = threading.Barrier(THREADS, timeout=30)
-    errors = []
-    threads = [threading.Thread(target=_worker, args=(app, f'w{n}', shared_task, barrier, errors))
+    errors, written = [], {}
+    threads = [threading.Thread(target=_worker, args=(app, f'w{n}', shared_task, barrier, errors, written))
                for n, app in enumerate(apps)]
     for t in threads:
         t.start()
@@ -69,10 +77,11 @@ def test_concurrent_writers_keep_one_valid_chain(make_app):
     with setup.app_context():
         result = audit.verify()
         assert result.intact, result.problem
-        assert result.count == result.last_id == before + THREADS * ROUNDS * 5
-        # Every thread's entries are all there.
+        assert result.count == result.last_id == before + sum(written.values())
+        # Every thread's committed entries are all there, and nothing of its refused ones.
         per_actor = dict(db.session.execute(select(AuditEntry.actor, func.count()).group_by(AuditEntry.actor)).all())
-        assert all(per_actor[f'w{n}'] == ROUNDS * 5 for n in range(THREADS)), per_actor
+        assert per_actor == dict(per_actor, **written)
+        assert min(written.values()) >= ROUNDS * 4
 
 
 def test_waiting_for_a_row_lock_never_happens_while_holding_the_chain(make_app):
@@ -112,7 +121,9 @@ def test_waiting_for_a_row_lock_never_happens_while_holding_the_chain(make_app):
             try:
                 b_pid.append(db.session.scalar(text('SELECT pg_backend_pid()')))
                 a_flushed.wait(30)
-                tasks.set_priority(task_id, 2, 'b')       # unflushed change, flushed by the commit
+                db.session.get(Task, task_id).priority = 2
+                audit.record('b', 'priority', task_id=task_id, priority=2)
+                db.session.commit()                       # the change is flushed by the commit
             except Exception as exc:  # noqa: BLE001
                 errors.append(f'b: {exc!r}')
             finally:
