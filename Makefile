@@ -2,20 +2,36 @@
 PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
+# Every Python package at one exact version (`make lock` writes it): the same install everywhere.
+CONSTRAINTS := constraints.txt
 
-.PHONY: run test install bench clean
+.PHONY: run test install lock bench clean
 
-$(STAMP): pyproject.toml package-lock.json
+# pip and setuptools come from the constraints too; the package is built with that setuptools
+# (no build isolation), so nothing unpinned is fetched.
+$(STAMP): pyproject.toml $(CONSTRAINTS) package-lock.json
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -e '.[test]'
+	$(VENV)/bin/pip install --quiet -c $(CONSTRAINTS) pip setuptools
+	$(VENV)/bin/pip install --quiet -c $(CONSTRAINTS) --no-build-isolation -e '.[test]'
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $(STAMP)
 
 install: $(STAMP)
 
-# Start the service with demo data on the embedded SQLite default.
+# Resolve pyproject.toml's pins afresh in a throw-away venv and freeze the whole result.
+lock:
+	rm -rf .lock-venv
+	$(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/pip install --quiet --upgrade pip setuptools
+	.lock-venv/bin/pip install --quiet --no-build-isolation '.[test]'
+	{ echo '# Every Python package of jiuzhu at one version: written by `make lock`, used by `make install`.'; \
+	  echo '# Direct dependencies are pinned in pyproject.toml; change them there, then run `make lock`.'; \
+	  .lock-venv/bin/pip freeze --all --exclude jiuzhu; } > $(CONSTRAINTS)
+	rm -rf .lock-venv build
+
+# Start the service with demo data on the embedded SQLite default: schema first, then processes.
 run: install
+	$(VENV)/bin/jiuzhu db upgrade
 	$(VENV)/bin/jiuzhu deploy
 	$(VENV)/bin/jiuzhu serve --demo
 

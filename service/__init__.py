@@ -49,9 +49,18 @@ def create_app(config=None):
 
     from . import models  # noqa: F401  (registers the tables)
     from .scheduler import models as _scheduler_models  # noqa: F401  (calendar_start)
+    from .migrations import readiness
     with app.app_context():
         tune_sqlite(db.engine)
-        db.create_all()
+        # The schema comes from the migrations (docs/migrations.md). An empty database (the embedded
+        # SQLite on first start, a fresh test database) is brought to the head here; one that is
+        # behind is not touched: every request but /healthz answers 503 until `jiuzhu db upgrade`.
+        schema = readiness.check(db.engine)
+        if schema.state == 'empty':
+            from .migrations import runner
+            schema = runner.upgrade(app.config['SQLALCHEMY_DATABASE_URI']).after
+    app.extensions['jiuzhu.schema'] = schema
+    readiness.install_guard(app)
 
     from .web.health import bp as health_bp
     app.register_blueprint(health_bp)
@@ -61,7 +70,8 @@ def create_app(config=None):
     app.register_blueprint(documents_bp)
     from .api import init_api
     init_api(app)
-    if app.config.get('JIUZHU_EMBEDDED_SCHEDULER') and (not app.testing or (config or {}).get('JIUZHU_EMBEDDED_SCHEDULER')):
+    if schema.ready and app.config.get('JIUZHU_EMBEDDED_SCHEDULER') and (
+            not app.testing or (config or {}).get('JIUZHU_EMBEDDED_SCHEDULER')):
         # Tests get no background thread unless their own config asks for one.
         from .scheduler.runner import start_embedded
         start_embedded(app)

@@ -1,4 +1,5 @@
-"""The `jiuzhu` command: validate, deploy, serve, scheduler, users."""
+"""The `jiuzhu` command: validate, deploy, serve, scheduler, users, db."""
+import functools
 import logging
 import sys
 from pathlib import Path
@@ -19,6 +20,23 @@ def main(verbose):
     """jiuzhu (救助) — 社会救助审核确认流程服务"""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format='%(asctime)s %(levelname)s %(name)s: %(message)s')
+
+
+def needs_current_schema(command):
+    """A command (or its function) that reads or writes cases refuses a database whose schema is
+    behind this code: a missing column would otherwise surface as a 500 on every case page."""
+    callback = command.callback if isinstance(command, click.Command) else command
+
+    @functools.wraps(callback)
+    def checked(*args, **kwargs):
+        from .migrations.cli import require_current_schema
+        require_current_schema()
+        return callback(*args, **kwargs)
+
+    if isinstance(command, click.Command):
+        command.callback = checked
+        return command
+    return checked
 
 
 def _shown(path):
@@ -62,6 +80,7 @@ def validate(paths):
 
 
 @main.command()
+@needs_current_schema
 @click.argument('paths', nargs=-1, type=click.Path())
 @click.option('--actor', default='cli', help='Recorded as the deployer in the audit log.')
 def deploy(paths, actor):
@@ -87,6 +106,7 @@ def deploy(paths, actor):
 
 
 @main.command()
+@needs_current_schema
 @click.option('--host', default='127.0.0.1')
 @click.option('--port', default=5000, type=int)
 @click.option('--demo', is_flag=True, help='Manual clock, processes deployed, demo users and cases.')
@@ -105,10 +125,17 @@ def serve(host, port, demo):
 
 
 from .scheduler.cli import scheduler_command  # noqa: E402  (the scheduler package owns its command)
-main.add_command(scheduler_command)
+main.add_command(needs_current_schema(scheduler_command))
 
 from .users_cli import users_group  # noqa: E402
+for _command in users_group.commands.values():
+    needs_current_schema(_command)
 main.add_command(users_group)
 
+from .migrations.cli import db_group  # noqa: E402
+main.add_command(db_group)
+
 from .audit_cli import audit_group  # noqa: E402
+for _command in audit_group.commands.values():
+    needs_current_schema(_command)
 main.add_command(audit_group)

@@ -2,6 +2,11 @@
 
 Set JIUZHU_TEST_DATABASE_URL=postgresql://user:pw@host/db to run every database test on
 PostgreSQL as well; each test gets its own schema there, dropped afterwards.
+
+The apps of `make_app` start on a database made by `create_all` and stamped at the head: a
+fraction of the real `upgrade head` per test database (tests/bench/bench_migrations.py), and
+tests/test_migrations.py proves both make the same schema, triggers included. The migrations
+themselves run in tests/test_migrations*.py and wherever a test hands create_app an empty database.
 """
 import os
 import uuid
@@ -10,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from service import create_app
+from service.config import database_uri
 from service.extensions import db
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,12 +50,29 @@ def database_url(request, tmp_path):
     admin.dispose()
 
 
+def schema_at_head(url):
+    """The models' tables (audit triggers included) and the head revision recorded, if the database is empty."""
+    from alembic.migration import MigrationContext
+    from service.migrations import readiness, runner
+    engine = runner.migration_engine(database_uri(url, '.'))
+    try:
+        with engine.begin() as connection:
+            if readiness.read_state(connection).state == 'empty':
+                runner.target_metadata().create_all(connection)
+                MigrationContext.configure(connection).stamp(readiness.script_directory(), 'head')
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture
 def make_app(database_url, tmp_path):
     """Build apps on the test's database; several apps may share it (restart, concurrency)."""
     apps = []
 
     def factory(**overrides):
+        if not apps:
+            # At the first app, not before the test: a migration test may build its database first.
+            schema_at_head(database_url)
         config = {
             'TESTING': True,
             'DATABASE_URL': database_url,
