@@ -104,7 +104,8 @@ def test_the_app_role_may_only_append_to_the_audit_log_and_still_does_its_work(t
                         "UPDATE audit_log SET actor = 'mallory' WHERE id = 1",
                         'DELETE FROM audit_log WHERE id = 1',
                         'CREATE OR REPLACE FUNCTION jiuzhu_audit_log_append_only() RETURNS trigger AS '
-                        '$$ BEGIN RETURN NEW; END $$ LANGUAGE plpgsql'):
+                        '$$ BEGIN RETURN NEW; END $$ LANGUAGE plpgsql',
+                        "UPDATE alembic_version SET version_num = '0001'"):
                 message = _fails_as_app(raw, sql)
                 assert 'permission denied' in message or 'must be owner' in message, (sql, message)
             with raw.connect() as conn:

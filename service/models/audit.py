@@ -35,8 +35,11 @@ class AuditEntry(db.Model):
     task_id: Mapped[str | None] = mapped_column(String(36))
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
     remote_addr: Mapped[str | None] = mapped_column(String(64))
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    row_hash: Mapped[str] = mapped_column(String(64))
+    # Nullable only so that migration 0003 could add them to a table with rows (SQLite adds no
+    # NOT NULL column without a default); every row has both, and `verify` calls a row without a
+    # hash changed.
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    row_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 # The fields a row's hash covers, in this order. The id is not among them: the chain itself
