@@ -272,3 +272,36 @@ def test_a_chained_commit_is_on_disk_when_commit_returns(test_app):
     assert db.session.execute(text('SELECT pg_current_wal_flush_lsn() >= CAST(:lsn AS pg_lsn)'),
                               {'lsn': seen['lsn']}).scalar()
     assert db.session.execute(text('SHOW synchronous_commit')).scalar() == 'on'   # only that commit was early
+
+
+def test_since_walks_only_the_rows_after_a_checked_one(test_app, database_url, monkeypatch):
+    _some_history()
+    first = audit.verify()
+    audit.record('bob', 'read_case', instance_id=1)
+    audit.record('bob', 'read_case', instance_id=2)
+    db.session.commit()
+    since = f'{first.last_id}:{first.last_hash}'
+    cli = _verify_cli(database_url, monkeypatch, '--since', since)
+    assert cli.exit_code == 0, cli.output
+    assert f'第 {first.last_id} 条之后 (after row {first.last_id}) 2 条记录' in cli.output
+
+    _as_owner(f'UPDATE audit_log SET actor = \'mallory\' WHERE id = {first.last_id + 2}')
+    result = audit.verify(since=(first.last_id, first.last_hash))
+    assert (result.problem.kind, result.problem.id, result.count) == ('changed', first.last_id + 2, 1)
+    # A row before the starting point is not walked: that is what the full walk is for.
+    _as_owner("UPDATE audit_log SET actor = 'mallory' WHERE id = 2")
+    assert audit.verify(since=(first.last_id, first.last_hash)).problem.id == first.last_id + 2
+    assert audit.verify().problem.id == 2
+    # The starting row itself must still be what was noted.
+    assert audit.verify(since=(2, first.last_hash)).problem.kind == 'changed'
+    assert audit.verify(since=(9999, first.last_hash)).problem.kind == 'missing'
+
+
+def test_since_over_the_api(people):
+    first = people['adm'].get('/api/v1/audit/verify').json
+    audit.record('bob', 'read_case', instance_id=1)
+    db.session.commit()
+    r = people['adm'].get(f"/api/v1/audit/verify?since={first['last_id']}:{first['last_hash']}")
+    assert r.status_code == 200 and r.json['intact'] and r.json['count'] == 1, r.json
+    assert r.json['checked_anchors'] == [first['last_id']]
+    assert people['adm'].get('/api/v1/audit/verify?since=12').status_code == 422

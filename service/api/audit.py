@@ -22,6 +22,7 @@ def list_audit(args):
 @errors(blp, 401, 403, 422)
 def verify(args):
     """Walk the hash chain: intact, or the first changed, missing or reordered row (admin) 核验审计日志"""
-    result = audit.verify_for(me(), [audit.parse_anchor(a) for a in args['anchor']])
+    since = audit.parse_anchor(args['since']) if args.get('since') else None
+    result = audit.verify_for(me(), [audit.parse_anchor(a) for a in args['anchor']], since)
     return {'intact': result.intact, 'count': result.count, 'last_id': result.last_id, 'last_hash': result.last_hash,
             'checked_anchors': result.checked_anchors, 'problem': result.problem}

@@ -30,10 +30,14 @@ class AuditProblemSchema(Schema):
     message = fields.String()
 
 
+_ANCHOR = validate.Regexp(r'^\d{1,10}:[0-9a-f]{64}$', error='应为 编号:哈希（64 位十六进制） (expected ID:SHA256)')
+
+
 class AuditVerifyArgs(Schema):
-    anchor = fields.List(fields.String(validate=validate.Regexp(
-        r'^\d{1,10}:[0-9a-f]{64}$', error='应为 编号:哈希（64 位十六进制） (expected ID:SHA256)')),
-        load_default=list, metadata={'description': 'ID:HASH of a row noted down earlier; repeatable'})
+    anchor = fields.List(fields.String(validate=_ANCHOR), load_default=list,
+                         metadata={'description': 'ID:HASH of a row noted down earlier; repeatable'})
+    since = fields.String(validate=_ANCHOR, metadata={
+        'description': 'ID:HASH of a row checked earlier: walk only the rows after it (a large log)'})
 
 
 class AuditVerifySchema(Schema):

@@ -138,9 +138,8 @@ _COLUMNS = [AuditEntry.id, AuditEntry.prev_hash, AuditEntry.row_hash, AuditEntry
             AuditEntry.action, AuditEntry.instance_id, AuditEntry.task_id, AuditEntry.detail, AuditEntry.remote_addr]
 
 
-def _rows(batch):
-    """All rows in id order, `batch` at a time (keyset pages: constant memory, no long cursor)."""
-    after = 0
+def _rows(batch, after=0):
+    """The rows after id `after` in id order, `batch` at a time (keyset pages: constant memory)."""
     while True:
         rows = db.session.execute(select(*_COLUMNS).where(AuditEntry.id > after)
                                   .order_by(AuditEntry.id).limit(batch)).all()
@@ -179,22 +178,42 @@ def parse_anchor(value):
     return (int(m.group(1)), m.group(2)) if m else None
 
 
-def verify_for(user, anchors=()):
+def verify_for(user, anchors=(), since=None):
     """`verify` as a signed-in user asks for it (administrators)."""
     from .access import check_audit_verify  # not at the top: access → users → audit
     check_audit_verify(user)
-    return verify(anchors)
+    return verify(anchors, since)
 
 
-def verify(anchors=(), batch=2000):
+def _start_at(result, since):
+    """Continue from a row checked earlier: it must still carry the hash noted for it."""
+    since_id, since_hash = since
+    found = db.session.scalar(select(AuditEntry.row_hash).where(AuditEntry.id == since_id))
+    if found is None:
+        result.problem = Problem('missing', since_id, f'记下的第 {since_id} 条不在了 (row {since_id} missing)')
+    elif found != since_hash:
+        result.problem = Problem('changed', since_id, f'第 {since_id} 条记录与记下的哈希不符 '
+                                                      f'(row {since_id} does not match its anchor)')
+    else:
+        result.last_id, result.last_hash = since_id, since_hash
+        result.checked_anchors.append(since_id)
+
+
+def verify(anchors=(), since=None, batch=2000):
     """Walk the chain in id order; the first break, or the count and the last (id, hash).
 
     `anchors`: (id, hash) pairs noted down earlier (e.g. a daily `verify`'s last row). The chain
     alone cannot show a rewrite of everything after some row, or a cut-off tail; an anchor can.
+    `since`: one such pair to start from — only the rows after it are walked (a daily check of
+    the day's rows); the rows before it are taken as checked before.
     """
     result = Verification()
+    if since is not None:
+        _start_at(result, since)
+        if result.problem is not None:
+            return result
     wanted = dict(anchors)
-    for row in _rows(batch):
+    for row in _rows(batch, result.last_id):
         problem = _check_row(row, result.last_id + 1, result.last_hash)
         if problem is None and row.id in wanted and wanted[row.id] != row.row_hash:
             problem = Problem('changed', row.id, f'第 {row.id} 条记录与记下的哈希不符：其后的链被重算 '
