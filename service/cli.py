@@ -134,3 +134,8 @@ main.add_command(users_group)
 
 from .migrations.cli import db_group  # noqa: E402
 main.add_command(db_group)
+
+from .audit_cli import audit_group  # noqa: E402
+for _command in audit_group.commands.values():
+    needs_current_schema(_command)
+main.add_command(audit_group)

@@ -1,8 +1,24 @@
+"""The audit log: append-only, and every row chained to the one before it by a SHA-256 hash.
+
+`row_hash` = sha256 over a canonical encoding of the row's fields and `prev_hash` (the hash of
+the row with the next lower id). Ids are contiguous: they are handed out under the chain's lock
+(services/audit.py), so a deleted row leaves a gap, a changed row no longer matches its hash,
+and a row moved to another place no longer follows the hash it was chained to (docs/audit.md).
+"""
+import hashlib
+import json
+from datetime import timezone
+
 from sqlalchemy import JSON, Integer, String, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
 from .types import UTCDateTime
+
+# The hash the first row is chained to.
+GENESIS = '0' * 64
+# Names the encoding below: a later change of it can chain on from rows hashed with this one.
+SCHEME = 'jiuzhu-audit/1'
 
 
 class AuditEntry(db.Model):
@@ -10,7 +26,8 @@ class AuditEntry(db.Model):
 
     __tablename__ = 'audit_log'
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Assigned by the chain (last id + 1), never by a sequence: a gap means a row was removed.
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     at = mapped_column(UTCDateTime, index=True)
     actor: Mapped[str] = mapped_column(String(100), index=True)
     action: Mapped[str] = mapped_column(String(50))
@@ -18,6 +35,34 @@ class AuditEntry(db.Model):
     task_id: Mapped[str | None] = mapped_column(String(36))
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
     remote_addr: Mapped[str | None] = mapped_column(String(64))
+    # Nullable only so that migration 0003 could add them to a table with rows (SQLite adds no
+    # NOT NULL column without a default); every row has both, and `verify` calls a row without a
+    # hash changed.
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    row_hash: Mapped[str | None] = mapped_column(String(64))
+
+
+# The fields a row's hash covers, in this order. The id is not among them: the chain itself
+# fixes the order (prev_hash), and the contiguous ids show removals.
+HASHED = ('at', 'actor', 'action', 'instance_id', 'task_id', 'detail', 'remote_addr')
+
+
+def _at_text(at):
+    # Stored as naive UTC with microseconds on both databases; aware UTC when read back.
+    return None if at is None else at.astimezone(timezone.utc).strftime('%Y-%m-%dT%H:%M:%S.%fZ')
+
+
+def entry_hash(prev_hash, at, actor, action, instance_id, task_id, detail, remote_addr):
+    """The row's hash: canonical JSON (sorted keys, no spaces, UTF-8) of the scheme, prev_hash and fields."""
+    encoded = json.dumps([SCHEME, prev_hash, _at_text(at), actor, action, instance_id, task_id, detail, remote_addr],
+                         sort_keys=True, ensure_ascii=False, separators=(',', ':'), allow_nan=False)
+    return hashlib.sha256(encoded.encode()).hexdigest()
+
+
+def hash_of(row, prev_hash=None):
+    """The hash a row (an AuditEntry or a result row with the same names) should carry."""
+    return entry_hash(row.prev_hash if prev_hash is None else prev_hash,
+                      *(getattr(row, name) for name in HASHED))
 
 
 class AuditLogIsAppendOnly(Exception):
@@ -28,3 +73,10 @@ class AuditLogIsAppendOnly(Exception):
 @event.listens_for(AuditEntry, 'before_delete')
 def _refuse_change(mapper, connection, target):
     raise AuditLogIsAppendOnly('the audit log is append-only')
+
+
+@event.listens_for(AuditEntry, 'before_insert')
+def _refuse_unchained(mapper, connection, target):
+    # Only the chain (services/audit.py) inserts: a row added to the session by hand would break it.
+    if target.row_hash is None or target.row_hash != hash_of(target):
+        raise AuditLogIsAppendOnly('audit entries are written through services.audit.record, chained')

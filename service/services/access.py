@@ -25,6 +25,8 @@ STARTERS = frozenset({'township_caseworker', 'village_assistant'})
 DEPLOYERS = frozenset({'designer', 'admin'})
 CLOCK_SETTERS = frozenset({'admin', 'county_supervisor'})
 AUDIT_READERS = frozenset({'county_supervisor', 'admin'})
+# Verifying walks the whole audit log (millions of rows): the administrator's check, not a page view.
+AUDIT_VERIFIERS = frozenset({'admin'})
 # The county's cross-township supervision pages (deadlines, per-township figures).
 SUPERVISORS = frozenset({'county_supervisor', 'admin'})
 USER_READERS = frozenset({'township_leader', 'county_supervisor', 'admin'})
@@ -258,6 +260,10 @@ def check_operate(user):
 
 def check_audit_read(user):
     _require(user, AUDIT_READERS, '查看审计日志')
+
+
+def check_audit_verify(user):
+    _require(user, AUDIT_VERIFIERS, '核验审计日志')
 
 
 def check_register_relative(user, staff):

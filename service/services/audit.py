@@ -1,13 +1,232 @@
+"""Writing and checking the hash-chained audit log (models/audit.py, docs/audit.md).
+
+`record` keeps a transaction's entries aside; when the transaction commits, they are numbered and
+chained after the last row under the chain's lock, inserted, and committed with the change. The
+lock is taken after everything else of the transaction is flushed, so its holder never waits for
+a row lock: it only reads the last row, inserts and commits (no deadlock, a short hold). On
+PostgreSQL that commit does not wait for the disk; commit() waits for it once the lock is free.
+"""
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+
 from flask import has_request_context, request
+from sqlalchemy import event, insert, select, text
+from sqlalchemy.orm import Session
 
 from ..extensions import db
 from ..models import AuditEntry
+from ..models.audit import GENESIS, hash_of
 from .context import now
+
+_PENDING = 'jiuzhu.audit.pending'
+_DURABLE = 'jiuzhu.audit.durable'
+# pg_advisory_xact_lock key of the chain: a fixed 63-bit number derived from its name.
+CHAIN_LOCK = int.from_bytes(hashlib.sha256(b'jiuzhu.audit_log.chain').digest()[:8], 'big') >> 1
 
 
 def record(actor, action, instance_id=None, task_id=None, **detail):
     """Append one audit entry to the current transaction (it commits, or vanishes, with the change)."""
+    # Through JSON and back: what is hashed now is exactly what the JSON column gives back later.
+    detail = json.loads(json.dumps(detail, allow_nan=False))
     entry = AuditEntry(at=now(), actor=actor, action=action, instance_id=instance_id, task_id=task_id,
                        detail=detail, remote_addr=request.remote_addr if has_request_context() else None)
-    db.session.add(entry)
+    session = db.session()
+    if not session.in_transaction():
+        # Bind the entry to a transaction, so a close without commit drops it (after_transaction_end).
+        session.begin()
+    session.info.setdefault(_PENDING, []).append(entry)
     return entry
+
+
+@event.listens_for(Session, 'after_transaction_end')
+def _drop_uncommitted(session, transaction):
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)
+        session.info.pop(_DURABLE, None)
+
+
+@event.listens_for(Session, 'before_commit')
+def _chain_pending(session):
+    entries = session.info.pop(_PENDING, None)
+    if not entries:
+        return
+    # Everything else first: its row locks are taken before the chain's lock, never while holding it.
+    session.flush()
+    conn = session.connection()
+    last_id, last_hash = _lock_chain(session, conn)
+    rows = []
+    for entry in entries:
+        last_id += 1
+        entry.id, entry.prev_hash = last_id, last_hash
+        entry.row_hash = last_hash = hash_of(entry)
+        rows.append({c: getattr(entry, c) for c in _INSERTED})
+    # Core, not the unit of work: less time under the lock (the entries stay transient objects).
+    conn.execute(_INSERT, rows)
+
+
+_INSERTED = ('id', 'at', 'actor', 'action', 'instance_id', 'task_id', 'detail', 'remote_addr', 'prev_hash', 'row_hash')
+# Built once: the statements run under the chain's lock.
+_INSERT = insert(AuditEntry.__table__)
+_LAST = select(AuditEntry.id, AuditEntry.row_hash).order_by(AuditEntry.id.desc()).limit(1)
+_PG_LOCK = text("SELECT pg_advisory_xact_lock(:key), set_config('synchronous_commit', :sync, true)")
+
+
+def _lock_chain(session, conn):
+    """Take the chain's lock until this transaction ends; return the last row's (id, hash)."""
+    if conn.dialect.name == 'postgresql':
+        early = not session.in_nested_transaction()
+        # The next writer needs this commit visible, not yet on disk: commit without waiting for
+        # the WAL flush (the lock is released at once) and wait for it after the commit instead
+        # (_wait_for_wal), where concurrent commits share one flush. Not inside a savepoint:
+        # there the outer transaction is still open after "commit".
+        conn.execute(_PG_LOCK, {'key': CHAIN_LOCK, 'sync': 'off' if early else 'on'})
+        if early:
+            session.info[_DURABLE] = conn.connection.dbapi_connection
+    elif conn.dialect.name == 'sqlite' and not conn.connection.dbapi_connection.in_transaction:
+        # Nothing written yet, so no write lock held: without it another connection could read the
+        # same last row. (With a write already done, the transaction holds SQLite's one write lock.)
+        conn.exec_driver_sql('BEGIN IMMEDIATE')
+    last = conn.execute(_LAST).first()
+    return (last.id, last.row_hash) if last else (0, GENESIS)
+
+
+@event.listens_for(Session, 'after_commit')
+def _wait_for_wal(session):
+    """Return from commit only once the chained commit is on disk, as a synchronous commit would.
+
+    A one-statement transaction that writes WAL and takes a transaction id commits synchronously:
+    PostgreSQL flushes the WAL up to its commit record, which comes after the chained transaction's.
+    (A transaction id alone is not enough: a commit that wrote no WAL is not flushed.) The
+    message is a no-op record that logical decoding, if any, may ignore.
+    """
+    dbapi = session.info.pop(_DURABLE, None)
+    if dbapi is None:
+        return
+    dbapi.autocommit = True
+    try:
+        with dbapi.cursor() as cursor:
+            cursor.execute("SELECT pg_logical_emit_message(true, 'jiuzhu.audit', 'flush')")
+    finally:
+        dbapi.autocommit = False
+
+
+# ------------------------------------------------------------------ verification
+
+@dataclass
+class Problem:
+    kind: str          # changed | missing | reordered | unlinked
+    id: int            # the first row where the chain breaks
+    message: str
+
+
+@dataclass
+class Verification:
+    count: int = 0
+    last_id: int = 0
+    last_hash: str = GENESIS
+    problem: Problem | None = None
+    checked_anchors: list = field(default_factory=list)
+
+    @property
+    def intact(self):
+        return self.problem is None
+
+
+_COLUMNS = [AuditEntry.id, AuditEntry.prev_hash, AuditEntry.row_hash, AuditEntry.at, AuditEntry.actor,
+            AuditEntry.action, AuditEntry.instance_id, AuditEntry.task_id, AuditEntry.detail, AuditEntry.remote_addr]
+
+
+def _rows(batch, after=0):
+    """The rows after id `after` in id order, `batch` at a time (keyset pages: constant memory)."""
+    while True:
+        rows = db.session.execute(select(*_COLUMNS).where(AuditEntry.id > after)
+                                  .order_by(AuditEntry.id).limit(batch)).all()
+        yield from rows
+        if len(rows) < batch:
+            return
+        after = rows[-1].id
+
+
+def _row_chained_to(row_hash):
+    """The id of the row whose hash is `row_hash` (only asked once the chain broke)."""
+    return db.session.scalar(select(AuditEntry.id).where(AuditEntry.row_hash == row_hash).limit(1))
+
+
+def _check_row(row, expected_id, prev_hash):
+    if row.id != expected_id:
+        missing = str(expected_id) if row.id == expected_id + 1 else f'{expected_id}–{row.id - 1}'
+        return Problem('missing', expected_id, f'第 {missing} 条记录缺失（已被删除） (row {missing} missing)')
+    if row.row_hash is None or row.row_hash != hash_of(row):
+        return Problem('changed', row.id, f'第 {row.id} 条记录内容被改动，与其哈希不符 (row {row.id} changed)')
+    if row.prev_hash != prev_hash:
+        before = _row_chained_to(row.prev_hash)
+        if before is None:
+            # It follows a hash no row carries now: rows before it were removed and the rest
+            # renumbered, or the row before it was rewritten with a recomputed hash.
+            return Problem('unlinked', row.id, f'第 {row.id} 条接不上前一条：其前的记录被删除后重新编号，'
+                                               f'或前一条被整条改写 (row {row.id} does not follow row {row.id - 1})')
+        return Problem('reordered', row.id, f'第 {row.id} 条记录位置被调换：它原本接在第 {before} 条之后 '
+                                            f'(row {row.id} reordered: it was chained after row {before})')
+    return None
+
+
+def parse_anchor(value):
+    """'ID:HASH' (as `verify` prints the last row) → (id, hash), or None when it is not that."""
+    m = re.fullmatch(r'(\d{1,10}):([0-9a-f]{64})', value.strip().lower())
+    return (int(m.group(1)), m.group(2)) if m else None
+
+
+def verify_for(user, anchors=(), since=None):
+    """`verify` as a signed-in user asks for it (administrators)."""
+    from .access import check_audit_verify  # not at the top: access → users → audit
+    check_audit_verify(user)
+    return verify(anchors, since)
+
+
+def _start_at(result, since):
+    """Continue from a row checked earlier: it must still carry the hash noted for it."""
+    since_id, since_hash = since
+    found = db.session.scalar(select(AuditEntry.row_hash).where(AuditEntry.id == since_id))
+    if found is None:
+        result.problem = Problem('missing', since_id, f'记下的第 {since_id} 条不在了 (row {since_id} missing)')
+    elif found != since_hash:
+        result.problem = Problem('changed', since_id, f'第 {since_id} 条记录与记下的哈希不符 '
+                                                      f'(row {since_id} does not match its anchor)')
+    else:
+        result.last_id, result.last_hash = since_id, since_hash
+        result.checked_anchors.append(since_id)
+
+
+def verify(anchors=(), since=None, batch=2000):
+    """Walk the chain in id order; the first break, or the count and the last (id, hash).
+
+    `anchors`: (id, hash) pairs noted down earlier (e.g. a daily `verify`'s last row). The chain
+    alone cannot show a rewrite of everything after some row, or a cut-off tail; an anchor can.
+    `since`: one such pair to start from — only the rows after it are walked (a daily check of
+    the day's rows); the rows before it are taken as checked before.
+    """
+    result = Verification()
+    if since is not None:
+        _start_at(result, since)
+        if result.problem is not None:
+            return result
+    wanted = dict(anchors)
+    for row in _rows(batch, result.last_id):
+        problem = _check_row(row, result.last_id + 1, result.last_hash)
+        if problem is None and row.id in wanted and wanted[row.id] != row.row_hash:
+            problem = Problem('changed', row.id, f'第 {row.id} 条记录与记下的哈希不符：其后的链被重算 '
+                                                 f'(row {row.id} does not match its anchor)')
+        if problem is not None:
+            result.problem = problem
+            return result
+        if row.id in wanted:
+            result.checked_anchors.append(row.id)
+        result.count, result.last_id, result.last_hash = result.count + 1, row.id, row.row_hash
+    beyond = sorted(i for i in wanted if i > result.last_id)
+    if beyond:
+        result.problem = Problem('missing', result.last_id + 1,
+                                 f'记下的第 {beyond[0]} 条不在了：第 {result.last_id + 1} 条起的记录缺失 '
+                                 f'(rows from {result.last_id + 1} missing, anchor {beyond[0]} gone)')
+    return result
