@@ -122,7 +122,8 @@ def test_changing_ones_own_password_on_the_page_keeps_this_browser_signed_in(web
     assert elsewhere.get('/cases').status_code == 302
 
 
-def test_idle_timeout_ends_tokens_and_cookies_by_the_wall_clock(web_app, clock):
+def test_idle_timeout_ends_tokens_and_cookies_by_the_wall_clock(web_app):
+    clock = web_app.extensions['jiuzhu.clock']
     wall = wall_clock(web_app)
     api = web_app.test_client()
     token = api_token(api, 't01_jingban')

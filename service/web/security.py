@@ -3,10 +3,13 @@
 - The session cookie: HttpOnly, SameSite=Lax, Secure when the request came over HTTPS (directly,
   or per X-Forwarded-Proto from the JIUZHU_PROXIES trusted proxies) or always with
   JIUZHU_SECURE_COOKIES=1.
-- Content-Security-Policy: scripts only from this server's files (no inline script, no eval, no
-  `on…=` handlers; JSON data blocks are not scripts). Styles allow 'unsafe-inline': bpmn-js
-  writes <style> and style attributes into the diagram's SVG at run time, and the printable
-  notices carry their A4 layout inline so a saved page prints the same; a style cannot run code.
+- Content-Security-Policy: scripts and styles only from this server's files: no inline script,
+  no eval, no `on…=` handlers, no javascript: links (JSON data blocks `type="application/json"`
+  are data, not scripts), no <style> blocks or style attributes either (the notices' A4 layout
+  and the diagram's height live in static CSS). bpmn-js's viewer needs nothing more: it styles
+  through CSS classes and the DOM's style properties, which the policy does not restrict, and
+  tests/browser/test_browser_security.py watches the browser console for refusals.
+  img-src allows data: for the SVG icons inside bpmn-js.css.
 - No framing (frame-ancestors + X-Frame-Options), nosniff, same-origin referrers.
 - Cache-Control: no-store on everything but the static files: pages and API answers carry
   personal data, and a shared office computer's browser cache must not keep them.
@@ -19,9 +22,9 @@ from ..services import throttle
 CSP = '; '.join([
     "default-src 'self'",
     "script-src 'self'",
-    "style-src 'self' 'unsafe-inline'",
+    "style-src 'self'",
     "img-src 'self' data:",
-    "font-src 'self' data:",
+    "font-src 'self'",
     "connect-src 'self'",
     "object-src 'none'",
     "base-uri 'none'",
