@@ -237,3 +237,19 @@ def test_a_demo_password_on_a_real_clock_must_be_changed_first_web(make_app, mon
         # Signed out and in again with the new password: no detour.
         other = app.test_client()
         assert '/password' not in web_login(other, 'jianguan', 'Herbst-Laub-2026').headers['Location']
+
+
+def test_when_the_shared_store_fails_this_process_keeps_counting(web_app):
+    from limits.strategies import MovingWindowRateLimiter
+
+    class Down(MovingWindowRateLimiter):
+        def _fail(self, *args, **kwargs):
+            raise ConnectionError('redis down')
+        test = hit = get_window_stats = clear = _fail
+
+    web_app.extensions['jiuzhu.limiter']._limiter = Down(web_app.extensions['jiuzhu.limiter'].storage)
+    api = web_app.test_client()
+    assert api_token(api, 'admin')                      # sign-in stays open
+    for _ in range(5):
+        api.post('/api/v1/auth/token', json={'username': 'admin', 'password': 'wrong-guess-1'})
+    assert api.post('/api/v1/auth/token', json={'username': 'admin', 'password': RIGHT}).status_code == 429

@@ -15,7 +15,7 @@ import secrets
 from datetime import datetime, timedelta, timezone
 
 from flask import current_app, g, has_request_context, request, session
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..errors import Forbidden, Invalid, Unauthorized
@@ -129,13 +129,16 @@ def _end(row, user, why):
     db.session.commit()
 
 
+# Built once: SQLAlchemy caches its compiled form, a request only binds the two values.
+_LOOKUP = (select(UserSession, User).join(User, User.id == UserSession.user_id)
+           .where(UserSession.id == bindparam('sid'), UserSession.kind == bindparam('kind')))
+
+
 def _lookup(secret, kind):
     """(session row, user) for a live secret of this kind; Unauthorized with the reason otherwise.
 
     One indexed read (primary key, joined with the user); a write at most once a minute."""
-    found = db.session.execute(
-        select(UserSession, User).join(User, User.id == UserSession.user_id)
-        .where(UserSession.id == _digest(secret), UserSession.kind == kind)).first() if secret else None
+    found = db.session.execute(_LOOKUP, {'sid': _digest(secret), 'kind': kind}).first() if secret else None
     if found is None:
         raise Unauthorized('无效的访问令牌 (invalid token)', code='token_invalid')
     row, user = found

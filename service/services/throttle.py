@@ -9,18 +9,22 @@ Storage: `memory://` by default, i.e. per process. Several gunicorn workers each
 counters, so an attacker gets the limit once per worker: set JIUZHU_RATELIMIT_STORAGE_URI to a
 shared store (redis://…) in production (README, "Security").
 """
+import logging
 import math
 import time
 
 from flask import current_app, g, has_request_context, request
 from flask_limiter import Limiter
 from limits import parse
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
 
 from ..errors import JiuzhuError
 from ..extensions import db
 from . import audit
 
 NAMESPACE = 'jiuzhu-login'
+log = logging.getLogger('jiuzhu.throttle')
 
 
 class Throttled(JiuzhuError):
@@ -42,11 +46,16 @@ def init_app(app):
     config.setdefault('RATELIMIT_STORAGE_URI', config.get('JIUZHU_RATELIMIT_STORAGE_URI') or 'memory://')
     # A moving window: five failures are five failures, whatever the clock's minute says.
     config.setdefault('RATELIMIT_STRATEGY', 'moving-window')
+    for key in ('JIUZHU_LOGIN_LIMIT_ACCOUNT', 'JIUZHU_LOGIN_LIMIT_ADDRESS'):
+        parse(config[key])   # a typing slip in the limits stops the start, not every later login
     limiter = Limiter(key_func=_client_address, app=app)
     # No route is limited through Flask-Limiter's hooks: the checks below are the only users, so
     # its per-request hook returns at once.
     limiter.request_filter(lambda: True)
     app.extensions['jiuzhu.limiter'] = limiter
+    # When the shared store is down, this process keeps counting on its own: sign-in stays open
+    # and guessing stays bounded (per worker) instead of either failing.
+    app.extensions['jiuzhu.limiter_fallback'] = MovingWindowRateLimiter(MemoryStorage())
     return limiter
 
 
@@ -60,17 +69,21 @@ def _keys(username):
     return {'account': (username or '').strip().lower()[:100], 'address': _client_address()}
 
 
-def _strategy():
-    return current_app.extensions['jiuzhu.limiter'].limiter
+def _call(method, item, *identifiers):
+    try:
+        return getattr(current_app.extensions['jiuzhu.limiter'].limiter, method)(item, NAMESPACE, *identifiers)
+    except Exception:   # noqa: BLE001  (any storage error: redis down, timeout, refused)
+        log.exception('login throttle storage failed; counting in this process meanwhile')
+        return getattr(current_app.extensions['jiuzhu.limiter_fallback'], method)(item, NAMESPACE, *identifiers)
 
 
 def check(username):
     """Refuse (429) before any password is looked at when the account or the address is over its limit."""
-    strategy, keys = _strategy(), _keys(username)
+    keys = _keys(username)
     for scope, item in _limits():
-        if strategy.test(item, NAMESPACE, scope, keys[scope]):
+        if _call('test', item, scope, keys[scope]):
             continue
-        reset_at, _ = strategy.get_window_stats(item, NAMESPACE, scope, keys[scope])
+        reset_at, _ = _call('get_window_stats', item, scope, keys[scope])
         retry_after = max(1, math.ceil(reset_at - time.time()))
         minutes = max(1, math.ceil(retry_after / 60))
         if has_request_context():
@@ -83,14 +96,14 @@ def check(username):
 
 def failed(username):
     """Count one wrong password for the account and for the client's address."""
-    strategy, keys = _strategy(), _keys(username)
+    keys = _keys(username)
     for scope, item in _limits():
-        strategy.hit(item, NAMESPACE, scope, keys[scope])
+        _call('hit', item, scope, keys[scope])
 
 
 def succeeded(username):
     """A correct password clears the account's count (the address keeps its own)."""
-    strategy, keys = _strategy(), _keys(username)
+    keys = _keys(username)
     for scope, item in _limits():
         if scope == 'account':
-            strategy.clear(item, NAMESPACE, scope, keys[scope])
+            _call('clear', item, scope, keys[scope])

@@ -19,6 +19,7 @@ bp = Blueprint('web', __name__, template_folder='templates', static_folder='stat
 
 # Reachable without signing in.
 PUBLIC_ENDPOINTS = {'web.login', 'web.static', 'web.vendor'}
+STATIC_ENDPOINTS = {'web.static', 'web.vendor'}
 # What a user who must first replace a demo or temporary password may open.
 PASSWORD_CHANGE_ENDPOINTS = {'web.password_change', 'web.logout'}
 
@@ -71,6 +72,8 @@ def error_page(status, message=None, title=None):
 
 @bp.before_request
 def _before():
+    if request.endpoint in STATIC_ENDPOINTS:
+        return None   # files, no personal data: no session read
     user = auth.user_from_session(allow_pending=True)
     public = request.endpoint in PUBLIC_ENDPOINTS
     if user is None and not public:
