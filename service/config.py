@@ -20,6 +20,10 @@ def _number(env, key, kind):
     return kind(value) if value not in (None, '') else None
 
 
+def _flag(value):
+    return str(value).strip().lower() in ('1', 'true', 'yes', 'on')
+
+
 def from_environment(instance_path):
     env = os.environ
     return {
@@ -30,8 +34,18 @@ def from_environment(instance_path):
         'JIUZHU_PROCESSES_DIR': env.get('JIUZHU_PROCESSES_DIR', str(ROOT / 'processes')),
         'JIUZHU_FORMS_DIR': env.get('JIUZHU_FORMS_DIR', str(ROOT / 'forms')),
         # The embedded default runs the timer sweep inside the web process.
-        'JIUZHU_EMBEDDED_SCHEDULER': env.get('JIUZHU_EMBEDDED_SCHEDULER', '0').strip().lower() in ('1', 'true', 'yes', 'on'),
-        'JIUZHU_TOKEN_HOURS': int(env.get('JIUZHU_TOKEN_HOURS', '8')),
+        'JIUZHU_EMBEDDED_SCHEDULER': _flag(env.get('JIUZHU_EMBEDDED_SCHEDULER', '0')),
+        # Sessions and tokens (services/auth.py, wall clock): end after this long without a request,
+        # and this long after sign-in whatever happens. JIUZHU_TOKEN_HOURS is the older name.
+        'JIUZHU_SESSION_IDLE_MINUTES': int(env.get('JIUZHU_SESSION_IDLE_MINUTES', '30')),
+        'JIUZHU_SESSION_MAX_HOURS': float(env.get('JIUZHU_SESSION_MAX_HOURS', env.get('JIUZHU_TOKEN_HOURS', '8'))),
+        # Wrong passwords allowed per account and per client address (services/throttle.py), and where
+        # the counters live: memory:// is per process — several gunicorn workers need a shared store.
+        'JIUZHU_LOGIN_LIMIT_ACCOUNT': env.get('JIUZHU_LOGIN_LIMIT_ACCOUNT', '5 per 15 minutes'),
+        'JIUZHU_LOGIN_LIMIT_ADDRESS': env.get('JIUZHU_LOGIN_LIMIT_ADDRESS', '20 per 15 minutes'),
+        'JIUZHU_RATELIMIT_STORAGE_URI': env.get('JIUZHU_RATELIMIT_STORAGE_URI', 'memory://'),
+        # Mark the session cookie Secure on every response (also set per request when it came over HTTPS).
+        'JIUZHU_SECURE_COOKIES': _flag(env.get('JIUZHU_SECURE_COOKIES', '0')),
         # How many reverse proxies (nginx) stand in front: their X-Forwarded-* headers are trusted
         # so the audit log records the client's address, not the proxy's. 0 = none (trust nothing).
         'JIUZHU_PROXIES': int(env.get('JIUZHU_PROXIES', '0')),

@@ -61,9 +61,12 @@ def load_demo():
 
 
 def load_users():
+    # The demo password is on the common-password list on purpose: outside demo mode (a real clock)
+    # signing in with it sets must_change_password (services/auth.authenticate), so a database
+    # that started as a demo cannot go to production with these accounts open.
     for username, name, role, township in DEMO_USERS:
         if find_user(username) is None:
-            users.add_user(username, name, role, township, DEMO_PASSWORD, 'demo')
+            users.add_user(username, name, role, township, DEMO_PASSWORD, 'demo', policy=False)
 
 
 def demo_id_number(seq):

@@ -27,17 +27,20 @@ def users_group():
 @click.option('--township', default='', help='Township code (township roles); county roles ignore it.')
 @click.option('--name', 'display_name', default=None, help='Display name (中文姓名).')
 @click.option('--password', prompt=True, hide_input=True, confirmation_prompt=True,
-              help='At least 8 characters; prompted when omitted.')
-def add(username, role, township, display_name, password):
+              help='At least 10 characters, two kinds, not a common password, not the username; prompted when omitted.')
+@click.option('--temporary/--permanent', default=True, show_default=True,
+              help='Temporary: the user must choose a new password at first sign-in.')
+def add(username, role, township, display_name, password, temporary):
     """Add a user."""
     from .errors import JiuzhuError
     from .services import users
     with _app().app_context():
         try:
-            user = users.add_user(username, display_name, role, township, password, 'cli')
+            user = users.add_user(username, display_name, role, township, password, 'cli', must_change=temporary)
         except JiuzhuError as exc:
             _fail(exc)
-        click.echo(f'已添加 {user.username} ({user.role}, {user.township})')
+        click.echo(f'已添加 {user.username} ({user.role}, {user.township})'
+                   + ('，首次登录须修改密码' if temporary else ''))
 
 
 @users_group.command('list')
@@ -66,7 +69,7 @@ def _set_active(username, active):
 @users_group.command('disable')
 @click.argument('username')
 def disable(username):
-    """Disable a user: login refused, issued tokens stop working."""
+    """Disable a user: login refused, every session and token ends at once."""
     _set_active(username, False)
 
 
@@ -80,16 +83,18 @@ def enable(username):
 @users_group.command('password')
 @click.argument('username')
 @click.option('--password', prompt=True, hide_input=True, confirmation_prompt=True)
-def password(username, password):
-    """Set a new password (tokens issued before stop working)."""
+@click.option('--temporary/--permanent', default=True, show_default=True,
+              help='Temporary: the user must choose a new password at the next sign-in.')
+def password(username, password, temporary):
+    """Set a new password: every session and token of the user ends at once."""
     from .errors import JiuzhuError
     from .services import users
     with _app().app_context():
         try:
-            users.set_password(username, password, 'cli')
+            users.set_password(username, password, 'cli', must_change=temporary)
         except JiuzhuError as exc:
             _fail(exc)
-        click.echo(f'已修改 {username} 的密码')
+        click.echo(f'已修改 {username} 的密码，其登录已全部退出' + ('；下次登录须修改密码' if temporary else ''))
 
 
 @users_group.command('relative')

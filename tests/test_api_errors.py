@@ -101,16 +101,18 @@ def test_tokens_expired_forged_disabled(people, monkeypatch):
     good = cw.token
     for header in ('Bearer ' + good[:-2] + 'xx', 'Bearer nonsense', 'Basic abc', 'Bearer'):
         _error(cw.c.get('/api/v1/tasks', headers={'Authorization': header}), 401)
-    # Signed with another key: forged.
-    from itsdangerous import URLSafeTimedSerializer
-    forged = URLSafeTimedSerializer('other-secret', salt=auth.TOKEN_SALT).dumps({'u': 1, 'f': 'x'})
+    # A token no session row was made for: forged.
+    import secrets
+    forged = secrets.token_urlsafe(32)
     _error(cw.c.get('/api/v1/tasks', headers={'Authorization': f'Bearer {forged}'}), 401, 'token_invalid')
-    # Expired: JIUZHU_TOKEN_HOURS later (wall time; the case clock does not extend tokens).
-    import time
-    real = time.time
-    monkeypatch.setattr(time, 'time', lambda: real() + 8 * 3600 + 5)
+    # Expired: JIUZHU_SESSION_MAX_HOURS later (wall time; the case clock does not extend tokens).
+    from service.clock import ManualClock
+    wall = people.app.extensions['jiuzhu.wall_clock'] = ManualClock()
+    wall.advance(hours=8, seconds=5)
     _error(cw.get('/api/v1/tasks'), 401, 'token_expired')
-    monkeypatch.setattr(time, 'time', real)
+    # An ended session stays ended; a new token works.
+    _error(cw.get('/api/v1/tasks'), 401, 'session_ended')
+    cw.token, _ = auth.issue_token(auth.find_user('cw1'))
     assert cw.get('/api/v1/tasks').status_code == 200
     users.set_active('cw1', False, 'tester')
     _error(cw.get('/api/v1/tasks'), 401, 'user_disabled')

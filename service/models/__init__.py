@@ -4,9 +4,10 @@ from .definitions import ProcessDefinition
 from .incidents import Incident
 from .instances import ProcessInstance
 from .relatives import CaseExclusion, CloseRelative
+from .sessions import UserSession
 from .tasks import Task
 from .timers import Timer
 from .users import COUNTY, ROLES, User
 
 __all__ = ['AuditEntry', 'AuditLogIsAppendOnly', 'CaseExclusion', 'CloseRelative', 'Incident', 'ProcessDefinition', 'ProcessInstance', 'Task',
-           'Timer', 'User', 'ROLES', 'COUNTY']
+           'Timer', 'User', 'UserSession', 'ROLES', 'COUNTY']

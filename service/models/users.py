@@ -1,4 +1,4 @@
-from sqlalchemy import Boolean, Integer, String
+from sqlalchemy import Boolean, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -20,6 +20,9 @@ class User(db.Model):
     township: Mapped[str] = mapped_column(String(50))  # a township code, or 'county'
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at = mapped_column(UTCDateTime)
+    # Set when the password must be replaced before anything else (a demo or temporary password);
+    # the pages send the user to /password, the API answers 403 password_change_required.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     @property
     def is_county(self):

@@ -4,6 +4,10 @@ from ..services.masking import mask_data
 
 # Row ids are 32-bit integers in PostgreSQL; a larger number can name no row.
 MAX_ID = 2**31 - 1
+# Paging bounds for every list, API and pages (web/core.py): past these the offset means nothing
+# and a huge number would overflow the database's integers (a 500 instead of a clear 422).
+MAX_PAGE = 100000
+MAX_PER_PAGE = 100
 
 
 class ErrorSchema(Schema):
@@ -13,8 +17,8 @@ class ErrorSchema(Schema):
 
 
 class PageArgs(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))
-    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=MAX_PER_PAGE))
 
 
 def page_schema(item_schema, name):

@@ -1,25 +1,33 @@
-"""Who is calling: passwords, API bearer tokens, web sessions with CSRF — one implementation for API and web.
+"""Who is calling: passwords, sessions, API bearer tokens, web cookies with CSRF — one implementation.
 
-Token and session expiry use the wall clock, not the case clock: a demo clock moved a
-month ahead must not log everybody out, and a test clock must not keep a stolen token alive.
+Every sign-in is a row in `user_session` (models/sessions.py). A web cookie carries the secret of
+its row, an API bearer token is the secret of its row; the row says whether it still holds. So
+logging out, disabling the account and changing the password end every cookie and token at once,
+and a copy made before that is worth nothing.
+
+Session times use the wall clock, not the case clock: a demo clock moved a month ahead must not
+log everybody out, and a test clock must not keep a stolen token alive. Tests move the wall clock
+through `app.extensions['jiuzhu.wall_clock']` (any object with `now()`).
 """
 import hashlib
 import hmac
 import secrets
 from datetime import datetime, timedelta, timezone
 
-from flask import current_app, g, session
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import select
+from flask import current_app, g, has_request_context, request, session
+from sqlalchemy import bindparam, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..errors import Forbidden, Unauthorized
+from ..errors import Forbidden, Invalid, Unauthorized
 from ..extensions import db
-from ..models import User
-from . import audit
+from ..models import User, UserSession
+from . import audit, passwords, throttle
 
-TOKEN_SALT = 'jiuzhu.api-token'
 _DUMMY_HASH = generate_password_hash('not a password', method='scrypt')
+# last_seen_at is written at most this often: one indexed read per request, a write per minute.
+TOUCH_EVERY = timedelta(minutes=1)
+# What a user who must change the password may still do (API endpoints; the pages: web/core.py).
+PASSWORD_CHANGE_ENDPOINTS = frozenset({'auth.whoami', 'auth.change_password', 'auth.logout'})
 
 
 def hash_password(password):
@@ -30,55 +38,140 @@ def find_user(username):
     return db.session.scalar(select(User).where(User.username == username))
 
 
-def _fingerprint(user):
-    # Changing the password (or disabling and re-enabling with a new one) invalidates old tokens.
-    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+def wall_now():
+    wall = current_app.extensions.get('jiuzhu.wall_clock')
+    return wall.now() if wall is not None else datetime.now(timezone.utc)
 
 
-def authenticate(username, password):
-    """The user for these credentials, or Unauthorized; every attempt lands in the audit log."""
+def idle_limit():
+    return timedelta(minutes=int(current_app.config.get('JIUZHU_SESSION_IDLE_MINUTES', 30)))
+
+
+def max_age():
+    return timedelta(hours=float(current_app.config.get('JIUZHU_SESSION_MAX_HOURS', 8)))
+
+
+def demo_mode():
+    """A manual clock (`serve --demo`, tests): the demo passwords stay usable there."""
+    return bool(current_app.extensions['jiuzhu.clock'].manual)
+
+
+def _client():
+    return request.remote_addr if has_request_context() else None
+
+
+# ------------------------------------------------------------------ passwords
+
+def authenticate(username, password, kind='api'):
+    """The user for these credentials, or Unauthorized (429 when throttled); every attempt is audited."""
     username = (username or '')[:100]
+    throttle.check(username)
     user = find_user(username)
     ok = user is not None and check_password_hash(user.password_hash, password or '')
     if user is None:
         check_password_hash(_DUMMY_HASH, password or '')  # same cost whether or not the user exists
     if not ok or not user.active:
-        audit.record(username, 'login_failed', reason='disabled' if ok else 'bad_credentials')
+        if not ok:
+            throttle.failed(username)
+        audit.record(username, 'login_failed', reason='disabled' if ok else 'bad_credentials', kind=kind)
         db.session.commit()
         raise Unauthorized('用户名或密码错误，或账号已停用 (invalid credentials or disabled account)',
                            code='invalid_credentials')
-    audit.record(username, 'login')
+    throttle.succeeded(username)
+    if not demo_mode() and not user.must_change_password and passwords.problems(password, username):
+        # A demo password (or one set before the policy) outside demo mode: replace it first.
+        user.must_change_password = True
+        audit.record(username, 'password_change_required', reason='policy')
+    audit.record(username, 'login', kind=kind)
     db.session.commit()
     return user
 
 
-def _serializer():
-    return URLSafeTimedSerializer(current_app.config['SECRET_KEY'], salt=TOKEN_SALT)
+def verify_password(user, password):
+    """Check the signed-in user's current password (before changing it); throttled like a login."""
+    throttle.check(user.username)
+    if not check_password_hash(user.password_hash, password or ''):
+        throttle.failed(user.username)
+        audit.record(user.username, 'login_failed', reason='bad_current_password')
+        db.session.commit()
+        raise Invalid('当前密码不正确 (wrong current password)', code='wrong_password',
+                      details={'current_password': '当前密码不正确'})
+    throttle.succeeded(user.username)
 
 
-def token_lifetime():
-    return timedelta(hours=current_app.config.get('JIUZHU_TOKEN_HOURS', 8))
+# ------------------------------------------------------------------ session rows
 
+def _digest(secret):
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def start_session(user, kind):
+    """A new session row for `user`; returns the secret the client keeps (cookie or bearer token)."""
+    secret = secrets.token_urlsafe(32)
+    now = wall_now()
+    db.session.add(UserSession(id=_digest(secret), user_id=user.id, kind=kind, created_at=now,
+                               last_seen_at=now, remote_addr=_client()))
+    db.session.commit()
+    return secret
+
+
+def end_sessions(user_id, why, except_id=None):
+    """End every open session of a user (logout elsewhere, disabled, new password). Caller commits."""
+    stmt = update(UserSession).where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
+    if except_id is not None:
+        stmt = stmt.where(UserSession.id != except_id)
+    return db.session.execute(stmt.values(ended_at=wall_now(), ended_why=why)).rowcount
+
+
+def _end(row, user, why):
+    row.ended_at, row.ended_why = wall_now(), why
+    audit.record(user.username, 'session_end', why=why, kind=row.kind)
+    db.session.commit()
+
+
+# Built once: SQLAlchemy caches its compiled form, a request only binds the two values.
+_LOOKUP = (select(UserSession, User).join(User, User.id == UserSession.user_id)
+           .where(UserSession.id == bindparam('sid'), UserSession.kind == bindparam('kind')))
+
+
+def _lookup(secret, kind):
+    """(session row, user) for a live secret of this kind; Unauthorized with the reason otherwise.
+
+    One indexed read (primary key, joined with the user); a write at most once a minute."""
+    found = db.session.execute(_LOOKUP, {'sid': _digest(secret), 'kind': kind}).first() if secret else None
+    if found is None:
+        raise Unauthorized('无效的访问令牌 (invalid token)', code='token_invalid')
+    row, user = found
+    if row.ended_at is not None:
+        if row.ended_why == 'user_disabled':
+            raise Unauthorized('账号已停用 (account disabled)', code='user_disabled')
+        raise Unauthorized('已退出登录或登录已失效，请重新登录 (signed out, sign in again)', code='session_ended')
+    if not user.active:
+        _end(row, user, 'user_disabled')
+        raise Unauthorized('账号已停用 (account disabled)', code='user_disabled')
+    now = wall_now()
+    if now - row.created_at > max_age():
+        _end(row, user, 'expired')
+        raise Unauthorized('登录已过期，请重新登录 (session expired)', code='token_expired')
+    if now - row.last_seen_at > idle_limit():
+        _end(row, user, 'idle')
+        raise Unauthorized('长时间未操作，登录已超时，请重新登录 (idle timeout)', code='token_expired')
+    if now - row.last_seen_at >= TOUCH_EVERY:
+        row.last_seen_at = now
+        db.session.commit()
+    g.jiuzhu_session_id = row.id
+    return row, user
+
+
+def session_expires_at(row_created_at=None):
+    return (row_created_at or wall_now()) + max_age()
+
+
+# ------------------------------------------------------------------ API bearer tokens
 
 def issue_token(user):
-    """A signed bearer token for `user` and when it expires."""
-    token = _serializer().dumps({'u': user.id, 'f': _fingerprint(user)})
-    return token, datetime.now(timezone.utc) + token_lifetime()
-
-
-def verify_token(token):
-    try:
-        payload = _serializer().loads(token, max_age=int(token_lifetime().total_seconds()))
-    except SignatureExpired:
-        raise Unauthorized('登录已过期，请重新登录 (token expired)', code='token_expired') from None
-    except BadSignature:
-        raise Unauthorized('无效的访问令牌 (invalid token)', code='token_invalid') from None
-    user = db.session.get(User, payload.get('u')) if isinstance(payload, dict) else None
-    if user is None or not hmac.compare_digest(_fingerprint(user), str(payload.get('f', ''))):
-        raise Unauthorized('无效的访问令牌 (invalid token)', code='token_invalid')
-    if not user.active:
-        raise Unauthorized('账号已停用 (account disabled)', code='user_disabled')
-    return user
+    """A bearer token (the secret of a new API session) and when it expires at the latest."""
+    return start_session(user, 'api'), session_expires_at()
 
 
 def user_from_bearer(header):
@@ -88,39 +181,59 @@ def user_from_bearer(header):
     scheme, _, token = header.partition(' ')
     if scheme.lower() != 'bearer' or not token.strip():
         raise Unauthorized('请使用 Bearer 令牌 (use a Bearer token)', code='authentication_required')
-    user = verify_token(token.strip())
+    _, user = _lookup(token.strip()[:200], 'api')
     g.jiuzhu_user = user
+    if user.must_change_password and request.endpoint not in PASSWORD_CHANGE_ENDPOINTS:
+        raise Forbidden('请先修改密码（初始或演示密码不能继续使用）：POST /api/v1/users/me/password '
+                        '(password change required)', code='password_change_required')
     return user
+
+
+def end_current_session(why='logout'):
+    """Log out the session of this request (cookie or token); audited."""
+    sid = g.get('jiuzhu_session_id')
+    user = current_user()
+    if sid is None or user is None:
+        return False
+    db.session.execute(update(UserSession).where(UserSession.id == sid, UserSession.ended_at.is_(None))
+                       .values(ended_at=wall_now(), ended_why=why))
+    audit.record(user.username, 'logout')
+    db.session.commit()
+    return True
 
 
 # ------------------------------------------------------------------ web sessions
 
 def login_session(user):
-    """Start a cookie session for the web pages (call after `authenticate`)."""
+    """Start a cookie session for the web pages (call after `authenticate`): new id, new CSRF token."""
     session.clear()
-    session['uid'] = user.id
-    session['fp'] = _fingerprint(user)
+    session['sid'] = start_session(user, 'web')
     session['csrf'] = secrets.token_urlsafe(32)
-    session['exp'] = (datetime.now(timezone.utc) + token_lifetime()).timestamp()
     g.jiuzhu_user = user
+    g.jiuzhu_session_id = _digest(session['sid'])
 
 
 def logout_session():
+    end_current_session('logout')
     session.clear()
     g.pop('jiuzhu_user', None)
+    g.pop('jiuzhu_session_id', None)
 
 
-def user_from_session():
-    """The session's user, or None when there is no (valid) session."""
-    uid = session.get('uid')
-    if uid is None:
+def user_from_session(allow_pending=False):
+    """The session's user, or None when there is no live session.
+
+    A user who must change the password counts only where `allow_pending` (web/core.py sends
+    them to the change page; other pages, the notices included, treat them as signed out)."""
+    secret = session.get('sid')
+    if not secret:
         return None
-    if session.get('exp', 0) < datetime.now(timezone.utc).timestamp():
+    try:
+        _, user = _lookup(str(secret), 'web')
+    except Unauthorized:
         session.clear()
         return None
-    user = db.session.get(User, uid)
-    if user is None or not user.active or not hmac.compare_digest(_fingerprint(user), str(session.get('fp', ''))):
-        session.clear()
+    if user.must_change_password and not allow_pending:
         return None
     g.jiuzhu_user = user
     return user

@@ -5,7 +5,7 @@ from stdnum.cn import ric
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..models import COUNTY, ROLES, CloseRelative, User
-from . import audit
+from . import audit, auth, passwords
 from .auth import find_user, hash_password
 from .context import now
 from .masking import mask_id_number
@@ -24,7 +24,9 @@ ROLE_NAMES = {
 }
 
 
-def add_user(username, display_name, role, township, password, actor):
+def add_user(username, display_name, role, township, password, actor, must_change=False, policy=True):
+    """A new account. `must_change`: the password is temporary (asked to change it at first sign-in).
+    `policy=False` only for the demo accounts (demo.py), whose known password works in demo mode only."""
     if role not in ROLES:
         raise Invalid(f'未知角色 {role} (unknown role)', details={'role': f'应为以下之一：{", ".join(ROLES)}'})
     township = (township or '').strip()
@@ -35,12 +37,15 @@ def add_user(username, display_name, role, township, password, actor):
         township = COUNTY
     if not username or len(username) > 100:
         raise Invalid('用户名无效 (invalid username)', details={'username': '1 到 100 个字符'})
-    if not password or len(password) < 8:
-        raise Invalid('密码至少 8 位 (password too short)', details={'password': '至少 8 位'})
+    if policy:
+        passwords.check(password, username)
+    elif not password:
+        raise Invalid('密码不能为空 (password required)', details={'password': '必填'})
     if find_user(username) is not None:
         raise Conflict(f'用户 {username} 已存在 (user exists)', code='user_exists')
     user = User(username=username, display_name=display_name or username, role=role, township=township,
-                password_hash=hash_password(password), active=True, created_at=now())
+                password_hash=hash_password(password), active=True, created_at=now(),
+                must_change_password=bool(must_change))
     db.session.add(user)
     audit.record(actor, 'user_add', username=username, role=role, township=township)
     db.session.commit()
@@ -61,21 +66,43 @@ def set_active(username, active, actor):
     if user is None:
         raise NotFound(f'没有用户 {username} (no such user)', code='user_not_found')
     user.active = active
-    audit.record(actor, 'user_enable' if active else 'user_disable', username=username)
+    ended = 0 if active else auth.end_sessions(user.id, 'user_disabled')
+    audit.record(actor, 'user_enable' if active else 'user_disable', username=username,
+                 **({} if active else {'sessions_ended': ended}))
     db.session.commit()
     return user
 
 
-def set_password(username, password, actor):
+def set_password(username, password, actor, must_change=False):
+    """An administrator sets a password (`must_change`: temporary). Every session of the user ends."""
     user = find_user(username)
     if user is None:
         raise NotFound(f'没有用户 {username} (no such user)', code='user_not_found')
-    if not password or len(password) < 8:
-        raise Invalid('密码至少 8 位 (password too short)', details={'password': '至少 8 位'})
-    user.password_hash = hash_password(password)
-    audit.record(actor, 'user_password', username=username)
+    passwords.check(password, username)
+    _replace_password(user, password, must_change)
+    audit.record(actor, 'user_password', username=username, must_change=bool(must_change))
     db.session.commit()
     return user
+
+
+def change_own_password(user, current, new):
+    """A signed-in user replaces their password: the current one first (throttled like a login),
+    then the policy, and not the same again. Every session ends; the caller starts a new one."""
+    auth.verify_password(user, current)
+    passwords.check(new, user.username, field='new_password')
+    if current == new:
+        raise Invalid('新密码不能与当前密码相同 (the new password must differ)',
+                      details={'new_password': '新密码不能与当前密码相同'}, code='weak_password')
+    _replace_password(user, new, False)
+    audit.record(user.username, 'password_change')
+    db.session.commit()
+    return user
+
+
+def _replace_password(user, password, must_change):
+    user.password_hash = hash_password(password)
+    user.must_change_password = bool(must_change)
+    auth.end_sessions(user.id, 'password_changed')
 
 
 def register_close_relative(staff_username, name, id_number, relation, actor):

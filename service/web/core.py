@@ -7,8 +7,10 @@ from werkzeug.exceptions import HTTPException
 
 from ..errors import Forbidden, JiuzhuError
 from ..extensions import db
+from ..schemas.common import MAX_PAGE, MAX_PER_PAGE
 from ..services import access, auth, clockctl
 from ..services.context import clock
+from . import security
 
 log = logging.getLogger('jiuzhu.web')
 
@@ -17,6 +19,9 @@ bp = Blueprint('web', __name__, template_folder='templates', static_folder='stat
 
 # Reachable without signing in.
 PUBLIC_ENDPOINTS = {'web.login', 'web.static', 'web.vendor'}
+STATIC_ENDPOINTS = {'web.static', 'web.vendor'}
+# What a user who must first replace a demo or temporary password may open.
+PASSWORD_CHANGE_ENDPOINTS = {'web.password_change', 'web.logout'}
 
 HTTP_TITLES = {
     400: ('请求无效', '请求无效或页面已过期，请返回上一页刷新后重试。'),
@@ -26,6 +31,7 @@ HTTP_TITLES = {
     409: ('操作冲突', '数据已被他人更改，请刷新后重试。'),
     413: ('上传文件过大', '上传的文件过大。'),
     422: ('填写有误', '提交的内容有误，请检查后重试。'),
+    429: ('操作过于频繁', '操作过于频繁，请稍后再试。'),
     500: ('系统出错', '服务器内部错误，请稍后重试或联系管理员。'),
 }
 
@@ -66,17 +72,35 @@ def error_page(status, message=None, title=None):
 
 @bp.before_request
 def _before():
-    user = auth.user_from_session()
+    if request.endpoint in STATIC_ENDPOINTS:
+        return None   # files, no personal data: no session read
+    user = auth.user_from_session(allow_pending=True)
+    public = request.endpoint in PUBLIC_ENDPOINTS
+    if user is None and not public:
+        # Also a POST with a cookie replayed after logout: back to the login page, nothing done.
+        target = request.full_path.rstrip('?') if request.method == 'GET' else None
+        return redirect(url_for('web.login', next=target) if target else url_for('web.login'))
     if request.method == 'POST':
         try:
             auth.check_csrf(request.form.get('csrf_token'))
         except Forbidden:
             return error_page(400, '页面已过期或请求来源无效（安全校验失败），请返回上一页刷新后重试。')
-    if request.endpoint in PUBLIC_ENDPOINTS:
+    if public:
         return None
-    if user is None:
+    if user.must_change_password and request.endpoint not in PASSWORD_CHANGE_ENDPOINTS:
         target = request.full_path.rstrip('?') if request.method == 'GET' else None
-        return redirect(url_for('web.login', next=target) if target else url_for('web.login'))
+        return redirect(url_for('web.password_change', next=target) if target else url_for('web.password_change'))
+    return _check_paging()
+
+
+def _check_paging():
+    """Page numbers and sizes of every list page: integers in range, else 422 (never a 500 from the database)."""
+    for name, top in (('page', MAX_PAGE), ('per_page', MAX_PER_PAGE)):
+        raw = request.args.get(name, '').strip()
+        if not raw:
+            continue
+        if not (raw.isascii() and raw.isdigit() and len(raw) <= 9 and 1 <= int(raw) <= top):
+            return error_page(422, f'页码参数 {name} 应为 1 到 {top} 之间的整数。')
     return None
 
 
@@ -139,8 +163,7 @@ def _not_found(exc):
 
 def install(app):
     app.register_error_handler(404, _not_found)
-    app.config.setdefault('SESSION_COOKIE_SAMESITE', 'Lax')
-    app.config.setdefault('SESSION_COOKIE_HTTPONLY', True)
+    security.install(app)
     current = app.config.get('MAX_CONTENT_LENGTH')
     if current is None:
         # Diagram uploads are the largest form posts; nothing legitimate comes near this.

@@ -23,7 +23,8 @@ def _target(action, current, typed):
         return local.replace(year=day.year, month=day.month, day=day.day)
     if action == 'set':
         try:
-            return datetime.fromisoformat(typed).replace(tzinfo=fmt.SHANGHAI)
+            # The field is Beijing time; clockctl refuses the past and more than five years ahead.
+            return datetime.fromisoformat((typed or '').strip()[:40]).replace(tzinfo=fmt.SHANGHAI)
         except (TypeError, ValueError):
             raise Invalid('请填写有效的日期和时间 (invalid time)') from None
     raise Invalid('未知的时钟操作 (unknown clock action)')
