@@ -99,7 +99,7 @@ def test_waiting_for_a_row_lock_never_happens_while_holding_the_chain(make_app):
         task_id = ready(case.id)['accept'].id
         db.session.remove()
     a_app, b_app = make_app(), make_app()
-    a_flushed, b_waiting = threading.Event(), threading.Event()
+    a_flushed, b_connected, b_waiting = threading.Event(), threading.Event(), threading.Event()
     errors, b_pid = [], []
 
     def a():
@@ -120,6 +120,7 @@ def test_waiting_for_a_row_lock_never_happens_while_holding_the_chain(make_app):
         with b_app.app_context():
             try:
                 b_pid.append(db.session.scalar(text('SELECT pg_backend_pid()')))
+                b_connected.set()
                 a_flushed.wait(30)
                 db.session.get(Task, task_id).priority = 2
                 audit.record('b', 'priority', task_id=task_id, priority=2)
@@ -133,7 +134,7 @@ def test_waiting_for_a_row_lock_never_happens_while_holding_the_chain(make_app):
     for t in threads:
         t.start()
     with setup.app_context():
-        a_flushed.wait(30)
+        assert a_flushed.wait(30) and b_connected.wait(30)
         # B's commit is under way once its backend waits for a lock (the row's, or wrongly the chain's).
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and not db.session.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid "
