@@ -179,6 +179,9 @@ def test_users_cli_refuses_a_weak_password_and_marks_new_ones_temporary(database
     assert r.exit_code == 1 and '过于常见' in r.output
     r = runner.invoke(main, ['users', 'password', 'newcw', '--password', 'Winter-Schnee-7', '--permanent'])
     assert r.exit_code == 0, r.output
+    r = runner.invoke(main, ['users', 'logout', 'newcw'])
+    assert r.exit_code == 0 and '已退出 newcw 的全部登录' in r.output, r.output
+    assert runner.invoke(main, ['users', 'logout', 'nobody']).exit_code == 1
     from service import create_app
     app = create_app({'TESTING': True})
     with app.app_context():
