@@ -7,12 +7,13 @@ from datetime import timedelta, timezone
 
 from sqlalchemy import select
 from stdnum.cn import ric
+from werkzeug.security import check_password_hash
 
 from .config import ROOT
 from .errors import JiuzhuError
 from .extensions import db
-from .models import ProcessInstance, User
-from .services import cases, forms, repository, users
+from .models import AuditEntry, ProcessInstance, User
+from .services import audit, cases, forms, repository, users
 from .services.auth import find_user
 from .services.context import now
 
@@ -67,6 +68,34 @@ def load_users():
     for username, name, role, township in DEMO_USERS:
         if find_user(username) is None:
             users.add_user(username, name, role, township, DEMO_PASSWORD, 'demo', policy=False)
+
+
+def flag_demo_passwords():
+    """On a real clock: demo accounts still on the demo password must choose a new one at sign-in.
+
+    Runs at every start of a real-clock app (web/core.py), cheaply: accounts already flagged, and
+    accounts whose password was ever set again (audit log), are skipped without hashing; the rest
+    (at most the eleven demo names) are checked against the demo password once. Returns the names flagged.
+    """
+    names = [username for username, *_ in DEMO_USERS]
+    candidates = db.session.scalars(select(User).where(User.username.in_(names),
+                                                       User.must_change_password.is_(False))).all()
+    if not candidates:
+        return []
+    changed = set()
+    for entry in db.session.scalars(select(AuditEntry).where(
+            AuditEntry.action.in_(('user_password', 'password_change')))):
+        changed.add(entry.actor if entry.action == 'password_change' else (entry.detail or {}).get('username'))
+    flagged = []
+    for user in candidates:
+        if user.username not in changed and check_password_hash(user.password_hash, DEMO_PASSWORD):
+            user.must_change_password = True
+            audit.record('system', 'password_change_required', username=user.username, reason='demo_password')
+            flagged.append(user.username)
+    db.session.commit()
+    if flagged:
+        log.warning('demo accounts must change their password at next sign-in: %s', ', '.join(flagged))
+    return flagged
 
 
 def demo_id_number(seq):

@@ -80,6 +80,20 @@ def enable(username):
     _set_active(username, True)
 
 
+@users_group.command('logout')
+@click.argument('username')
+def logout(username):
+    """End every session and token of a user now (a lost computer, a leaked token)."""
+    from .errors import JiuzhuError
+    from .services import users
+    with _app().app_context():
+        try:
+            ended = users.end_sessions(username, 'cli')
+        except JiuzhuError as exc:
+            _fail(exc)
+        click.echo(f'已退出 {username} 的全部登录（{ended} 个）')
+
+
 @users_group.command('password')
 @click.argument('username')
 @click.option('--password', prompt=True, hide_input=True, confirmation_prompt=True)

@@ -8,7 +8,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from service.extensions import db
-from service.models import AuditEntry
+from service.models import AuditEntry, User
 from service.services import passwords, users
 from service.services.auth import find_user
 
@@ -179,6 +179,9 @@ def test_users_cli_refuses_a_weak_password_and_marks_new_ones_temporary(database
     assert r.exit_code == 1 and '过于常见' in r.output
     r = runner.invoke(main, ['users', 'password', 'newcw', '--password', 'Winter-Schnee-7', '--permanent'])
     assert r.exit_code == 0, r.output
+    r = runner.invoke(main, ['users', 'logout', 'newcw'])
+    assert r.exit_code == 0 and '已退出 newcw 的全部登录' in r.output, r.output
+    assert runner.invoke(main, ['users', 'logout', 'nobody']).exit_code == 1
     from service import create_app
     app = create_app({'TESTING': True})
     with app.app_context():
@@ -253,3 +256,23 @@ def test_when_the_shared_store_fails_this_process_keeps_counting(web_app):
     for _ in range(5):
         api.post('/api/v1/auth/token', json={'username': 'admin', 'password': 'wrong-guess-1'})
     assert api.post('/api/v1/auth/token', json={'username': 'admin', 'password': RIGHT}).status_code == 429
+
+
+def test_a_real_clock_start_flags_the_demo_accounts_still_on_the_demo_password(make_app, monkeypatch):
+    demo_db = demo_app(make_app, monkeypatch)             # the demo ran on this database (manual clock)
+    with demo_db.app_context():
+        api = demo_db.test_client()
+        old_token = api_token(api, 'admin')
+        users.set_password('jianguan', 'Herbst-Laub-2026', 'admin', must_change=False)
+    production = make_app(JIUZHU_CLOCK='real')            # then production starts on it
+    with production.app_context():
+        flagged = {u.username for u in db.session.scalars(select(User).where(User.must_change_password.is_(True)))}
+        assert 'admin' in flagged and 't01_jingban' in flagged and 'jianguan' not in flagged
+        assert len(flagged) == 10
+        rows = db.session.scalars(select(AuditEntry).where(AuditEntry.action == 'password_change_required')).all()
+        assert {r.detail['username'] for r in rows} == flagged
+        # A token from the demo days cannot act before the password is changed.
+        r = production.test_client().get('/api/v1/tasks', headers=bearer(old_token))
+        assert r.status_code == 403 and r.json['error'] == 'password_change_required'
+        from service.demo import flag_demo_passwords
+        assert flag_demo_passwords() == []                # the next start has nothing to do

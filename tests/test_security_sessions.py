@@ -207,3 +207,12 @@ def test_the_table_holds_no_working_secret(web_app):
     # The row id (the secret's hash) does not work as a token.
     r = api.get('/api/v1/users/me', headers={'Authorization': f'Bearer {row.id}'})
     assert r.status_code == 401 and r.json['error'] == 'token_invalid'
+
+
+def test_an_administrator_signs_a_person_out_everywhere(web_app):
+    api = web_app.test_client()
+    token = api_token(api, 'hedui')
+    browser = signed_in(web_app, 'hedui')
+    assert users.end_sessions('hedui', 'admin') == 2
+    assert api.get('/api/v1/users/me', headers=bearer(token)).status_code == 401
+    assert browser.get('/tasks').status_code == 302

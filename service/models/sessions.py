@@ -23,9 +23,9 @@ class UserSession(db.Model):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)   # sha256 hex of the client's secret
     user_id: Mapped[int] = mapped_column(ForeignKey('app_user.id'))
     kind: Mapped[str] = mapped_column(String(10))                   # web | api
-    created_at = mapped_column(UTCDateTime)
-    last_seen_at = mapped_column(UTCDateTime)
+    created_at = mapped_column(UTCDateTime, nullable=False)
+    last_seen_at = mapped_column(UTCDateTime, nullable=False)
     ended_at = mapped_column(UTCDateTime, nullable=True)
-    # logout | idle | expired | user_disabled | password_changed | password_change_required
+    # logout | idle | expired | user_disabled | password_changed
     ended_why: Mapped[str | None] = mapped_column(String(30))
     remote_addr: Mapped[str | None] = mapped_column(String(64))

@@ -73,6 +73,17 @@ def set_active(username, active, actor):
     return user
 
 
+def end_sessions(username, actor):
+    """Sign a person out everywhere (a lost laptop, a leaked token): every session and token ends."""
+    user = find_user(username)
+    if user is None:
+        raise NotFound(f'没有用户 {username} (no such user)', code='user_not_found')
+    ended = auth.end_sessions(user.id, 'logout')
+    audit.record(actor, 'user_logout_everywhere', username=username, sessions_ended=ended)
+    db.session.commit()
+    return ended
+
+
 def set_password(username, password, actor, must_change=False):
     """An administrator sets a password (`must_change`: temporary). Every session of the user ends."""
     user = find_user(username)

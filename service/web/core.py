@@ -164,6 +164,11 @@ def _not_found(exc):
 def install(app):
     app.register_error_handler(404, _not_found)
     security.install(app)
+    if app.config.get('JIUZHU_CLOCK') != 'manual':
+        # A production start on a database that began as a demo: its accounts must not stay open.
+        from ..demo import flag_demo_passwords
+        with app.app_context():
+            flag_demo_passwords()
     current = app.config.get('MAX_CONTENT_LENGTH')
     if current is None:
         # Diagram uploads are the largest form posts; nothing legitimate comes near this.
