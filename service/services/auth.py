@@ -81,7 +81,7 @@ def authenticate(username, password, kind='api'):
     if not demo_mode() and not user.must_change_password and passwords.problems(password, username):
         # A demo password (or one set before the policy) outside demo mode: replace it first.
         user.must_change_password = True
-        audit.record(username, 'password_change_required', reason='policy')
+        audit.record(username, 'password_change_required', username=username, reason='policy')
     audit.record(username, 'login', kind=kind)
     db.session.commit()
     return user
