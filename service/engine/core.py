@@ -118,9 +118,6 @@ class Engine:
         spec, subs = self.specs(definition.id, lambda: definition.spec_json)
         migrate(self.serializer.registry, workflow, spec, subs)
 
-    def failed_tasks(self, workflow):
-        return workflow.get_tasks(state=TaskState.ERROR)
-
     def terminate(self, workflow):
         """End the case where it stands: every open task and waiting event is cancelled."""
         workflow.cancel()

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from ..engine.migrate import MigrationRefused
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
-from ..models import Incident, ProcessDefinition, ProcessInstance
+from ..models import Incident, ProcessInstance
 from . import access, repository
 from .cases import paginate
 from .context import engine, now
@@ -148,8 +148,3 @@ def terminate(user, instance_id, reason):
     write_case(instance_id, user.username, 'terminate', engine().terminate, check=check, release=True,
                fire=False, reason=reason)
     return db.session.get(ProcessInstance, instance_id)
-
-
-def definition_label(definition_id):
-    row = db.session.get(ProcessDefinition, definition_id)
-    return f'{row.name}（第 {row.version} 版）' if row is not None else ''

@@ -38,7 +38,7 @@ def _ready_row(case, task_id, check=None):
     return row
 
 
-def _instance_of(task_id):
+def _ready_task(task_id):
     row = get_task(task_id)
     if row.state != 'ready':
         raise not_ready(row)
@@ -47,7 +47,7 @@ def _instance_of(task_id):
 
 def complete_task(task_id, data, actor, check=None):
     """Complete a ready task; `check(row)` runs on the row read with the case (who may complete it)."""
-    first = _instance_of(task_id)
+    first = _ready_task(task_id)
 
     def act(workflow):
         try:
@@ -61,7 +61,7 @@ def complete_task(task_id, data, actor, check=None):
 
 
 def _touch(task_id, actor, action, change, check=None):
-    first = _instance_of(task_id)
+    first = _ready_task(task_id)
 
     def touch(case):
         row = _ready_row(case, task_id, check)
