@@ -118,7 +118,32 @@ def handle_unexpected(exc):
 
 
 class JiuzhuApi(Api):
+    """flask-smorest's Api with the OpenAPI document built when first read.
+
+    Documenting the views deep-copies every operation: about three quarters of create_app's
+    time. Most apps never read the document (a gunicorn worker that never serves openapi.json,
+    each test's app), so the blueprints are routed at once and documented on first use of `spec`.
+    """
     ERROR_SCHEMA = ErrorSchema
+
+    @property
+    def spec(self):
+        pending = self.__dict__.get('_undocumented') or []
+        self._undocumented = []
+        for blp, name, parameters in pending:
+            blp.register_views_in_doc(self, self._app, self._spec, name=name, parameters=parameters)
+            self._spec.tag({'name': name, 'description': blp.description})
+        return self._spec
+
+    @spec.setter
+    def spec(self, value):
+        self._spec = value
+
+    def register_blueprint(self, blp, *, parameters=None, **options):
+        name = options.get('name', blp.name)
+        self._app.extensions['flask-smorest']['blp_name_to_api'][name] = self
+        self._app.register_blueprint(blp, **options)
+        self.__dict__.setdefault('_undocumented', []).append((blp, name, parameters))
 
     def _register_error_handlers(self):
         # Registered by init_api, limited to /api/ paths so the web pages keep HTML errors.
