@@ -3,7 +3,7 @@
 Idempotent: a second run finds every user and case by name and adds nothing.
 """
 import logging
-from datetime import timedelta, timezone
+from datetime import date, timedelta, timezone
 
 from sqlalchemy import select
 from stdnum.cn import ric
@@ -58,6 +58,7 @@ def load_demo():
         db.session.rollback()
         log.warning('demo: processes/ not deployed: %s', exc)
     load_users()
+    load_entrustments()
     load_cases()
 
 
@@ -102,6 +103,35 @@ def demo_id_number(seq):
     """A valid (checksummed) resident ID number for demo applicant `seq`."""
     body = f'11010519{60 + seq % 30:02d}0{1 + seq % 9}1{seq % 10}{seq % 1000:03d}'
     return body + ric.calc_check_digit(body + '0')  # stdnum ignores the last character
+
+
+# (township, category, phase, variant, letter number): both townships confirm dibao themselves;
+# 河西街道 is still in the transition phase for temporary aid (the county guides its decisions).
+DEMO_ENTRUSTMENTS = [
+    ('t01', 'dibao', 'full', 'delegated_a', '区民委〔2026〕1号'),
+    ('t01', 'temporary_aid', 'full', 'delegated_a', '区民委〔2026〕1号'),
+    ('t02', 'dibao', 'full', 'delegated_a', '区民委〔2026〕2号'),
+    ('t02', 'temporary_aid', 'transition', 'delegated_a', '区民委〔2026〕2号'),
+]
+
+
+def load_entrustments():
+    from .models import Entrustment
+    from .services import entrustments
+    admin = find_user('admin')
+    for township, category, phase, variant, letter in DEMO_ENTRUSTMENTS:
+        if db.session.scalar(select(Entrustment.id).where(Entrustment.township == township,
+                                                          Entrustment.category == category)):
+            continue
+        try:
+            entrustments.create(admin, township, category, phase=phase, variant=variant, letter_no=letter,
+                                matters='社会救助审核确认', signed_by='区民政局局长', signed_on=date(2025, 12, 20),
+                                valid_from=date(2026, 1, 1), valid_to=date(2026, 12, 31),
+                                scope_text='临时救助金额不超过当年5个月低保标准' if category == 'temporary_aid' else '',
+                                responsibility='受委托单位对审核确认行为的后果承担责任，接受委托单位监督')
+        except JiuzhuError as exc:
+            db.session.rollback()
+            log.warning('demo entrustment %s %s skipped: %s', township, category, exc)
 
 
 def _process_key():

@@ -66,7 +66,23 @@ def add_people(app, monkeypatch):
         user = users.add_user(name, name, role, township, PASSWORD, 'tester')
         token, _ = auth.issue_token(user)
         people[name] = Client(app.test_client(), token, name)
+    entrust(auth.find_user('adm'))
     return people
+
+
+def entrust(admin, variant='delegated_a', townships=('t01', 't02'), categories=None, **fields):
+    """Both test townships entrusted for every category deployed on `variant` (the tests' default world)."""
+    from datetime import date
+    from sqlalchemy import select
+    from service.extensions import db
+    from service.models import ProcessDefinition
+    from service.services import entrustments
+    deployed = set(db.session.scalars(select(ProcessDefinition.category).where(ProcessDefinition.variant == variant)))
+    for township in townships:
+        for category in sorted(deployed):
+            if categories is None or category in categories:
+                entrustments.create(admin, township, category, phase=fields.get('phase', 'full'), variant=variant,
+                                    valid_from=fields.get('valid_from', date(2026, 1, 1)), letter_no='测委〔2026〕1号')
 
 
 @pytest.fixture

@@ -35,6 +35,7 @@ def demo_app(make_app, monkeypatch, **config):
         tree = repository.read_tree(ROOT / 'processes')
         repository.deploy({name: tree[name] for name in DIAGRAMS}, 'tester')
         demo.load_users()
+        demo.load_entrustments()
     return app
 
 

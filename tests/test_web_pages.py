@@ -29,6 +29,7 @@ def app(make_app, monkeypatch):
         tree = repository.read_tree(ROOT / 'processes')
         repository.deploy({name: tree[name] for name in DIAGRAMS}, 'tester')
         demo.load_users()
+        demo.load_entrustments()
         yield app
 
 

@@ -20,7 +20,8 @@ def _with(instance, **extra):
 @errors(blp, 400, 401, 403, 404, 422)
 def start(body):
     """Start a case in the caller's township 发起申请 (data validated against the process's startForm)"""
-    instance = cases.start_case(me(), body['process_key'], body['township'], body['data'], body.get('business_key'))
+    instance = cases.start_case(me(), body.get('process_key'), body['township'], body['data'], body.get('business_key'),
+                                category=body.get('category'))
     return _with(instance, ready_tasks=cases.ready_tasks(instance.id))
 
 

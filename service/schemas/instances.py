@@ -1,4 +1,4 @@
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from ..services.incidents import open_incident
 from .common import MAX_ID, MaskedDict, PageArgs, page_schema
@@ -78,10 +78,18 @@ InstancePage = page_schema(InstanceSchema, 'InstancePage')
 
 
 class StartRequest(Schema):
-    process_key = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    process_key = fields.String(validate=validate.Length(min=1, max=100),
+                                metadata={'description': 'the process; or give `category` instead'})
+    category = fields.String(validate=validate.Length(min=1, max=50), metadata={
+        'description': 'e.g. dibao: the flow is the one the township\'s entrustment in force picks'})
     township = fields.String(required=True, validate=validate.Length(min=1, max=50))
     business_key = fields.String(allow_none=True, validate=validate.Length(max=100))
     data = fields.Dict(load_default=dict)
+
+    @validates_schema(skip_on_field_errors=False)
+    def _process_or_category(self, data, **kwargs):
+        if not data.get('process_key') and not data.get('category'):
+            raise ValidationError({'process_key': ['Missing data for required field.']})
 
 
 class StartedSchema(InstanceSchema):

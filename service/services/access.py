@@ -35,6 +35,10 @@ RELATIVE_REGISTRARS = frozenset({'township_leader', 'county_supervisor', 'admin'
 OPERATORS = frozenset({'county_supervisor', 'admin'})
 # Extending a case's time limit (DOMAIN §3.3) is the confirming authority's decision.
 DEADLINE_EXTENDERS = frozenset({'township_leader', 'county_supervisor'})
+# The county bureau signs the 委托书 (seed 002): its supervisors and the administrator keep the registry.
+ENTRUSTERS = frozenset({'county_supervisor', 'admin'})
+# The township leader answers for what the township was entrusted with; caseworkers need not read it.
+ENTRUSTMENT_READERS = ENTRUSTERS | frozenset({'township_leader', 'county_verifier'})
 
 # Who delivers each message: mirrors the "Messages" table of processes/README.md.
 MESSAGE_SENDERS = {
@@ -252,6 +256,14 @@ def check_clock_set(user, clock):
 
 def check_supervision(user):
     _require(user, SUPERVISORS, '查看全区监管数据')
+
+
+def check_entrust(user):
+    _require(user, ENTRUSTERS, '登记或修改委托书')
+
+
+def check_entrustment_read(user):
+    _require(user, ENTRUSTMENT_READERS, '查看委托书')
 
 
 def check_operate(user):

@@ -7,7 +7,7 @@ from sqlalchemy import func, or_, select
 from ..errors import Invalid
 from ..extensions import db
 from ..models import AuditEntry, ProcessInstance, Task, Timer
-from . import access, audit, forms, repository, runtime, tasks
+from . import access, audit, entrustments, forms, repository, runtime, tasks
 from .auth import find_user
 from .masking import mask_data
 
@@ -23,16 +23,21 @@ def paginate(stmt, page, per_page):
 
 # ------------------------------------------------------------------ cases
 
-def start_case(user, process_key, township, data, business_key=None):
+def start_case(user, process_key, township, data, business_key=None, category=None):
+    """Start a case on `process_key`, or on the flow the township's entrustment picks for `category`."""
     access.check_start(user, township)
-    definition = repository.latest(process_key)
+    if category and not process_key:
+        definition = entrustments.definition_for(category, township)
+    else:
+        definition = repository.latest(process_key)
+    facts = entrustments.check_start(definition, township)
     data = dict(data or {})
     form_name = forms.start_form_name(definition)
     if form_name:
         declared = {k: v for k, v in data.items() if k not in START_EXTRA_FIELDS}
         forms.validate(forms.load(form_name), declared, what='申请')
-    return runtime.start_instance(process_key, township, data, user.username, business_key=business_key,
-                                  prepare=access.apply_exclusions)
+    return runtime.start_instance(definition.key, township, dict(data, **facts), user.username,
+                                  business_key=business_key, prepare=access.apply_exclusions)
 
 
 def ready_tasks(instance_id):

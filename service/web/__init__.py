@@ -7,8 +7,8 @@ from .core import bp, install
 
 
 def init_web(app):
-    from . import (views_auth, views_cases, views_clock, views_designer, views_incidents, views_supervision,  # noqa: F401
-                   views_tasks, vendor)
+    from . import (views_auth, views_cases, views_clock, views_designer, views_entrustments, views_incidents,  # noqa: F401
+                   views_supervision, views_tasks, vendor)
     fmt.install(app)
     install(app)
     app.register_blueprint(bp)

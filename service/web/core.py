@@ -112,6 +112,8 @@ def nav_items(user):
         items.append(('web.case_new', '新申请'))
     if allowed(access.check_supervision, user):
         items.append(('web.supervision', '监管'))
+    if allowed(access.check_entrustment_read, user):
+        items.append(('web.entrustment_list', '委托书'))
     if allowed(access.check_deploy, user):
         items.append(('web.designer', '流程设计'))
     return items

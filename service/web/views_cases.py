@@ -2,7 +2,7 @@
 from flask import current_app, flash, redirect, render_template, request, url_for
 
 from ..errors import Conflict, Invalid, NotFound
-from ..services import access, cases, forms, progress, repository, runtime
+from ..services import access, cases, entrustments, forms, progress, repository, runtime
 from . import formrender
 from .core import allowed, bp, me
 from .messages import MESSAGE_FORMS, MESSAGE_UI, label_schemas
@@ -27,12 +27,12 @@ def case_list():
 
 # ------------------------------------------------------------------ new application
 
-def _startable():
-    """The latest definitions that have a start form, as [(definition, form name)]."""
+def _startable(township=None):
+    """The latest definitions that have a start form and the township's entrustment allows, as [(definition, form name)]."""
     out = []
     for definition in repository.list_definitions(latest_only=True):
         name = forms.start_form_name(definition)
-        if name:
+        if name and (township is None or allowed(entrustments.check_start, definition, township)):
             out.append((definition, name))
     return sorted(out, key=lambda pair: (pair[0].category or '', pair[0].variant != 'legacy', pair[0].key))
 
@@ -67,7 +67,7 @@ def _chosen(startable, key):
 def case_new():
     user = me()
     access.check_start(user, user.township)
-    startable = _startable()
+    startable = _startable(user.township)
     if not startable:
         raise NotFound('还没有部署可以发起申请的流程 (nothing startable is deployed)')
     return _render_new(user, startable, _chosen(startable, request.args.get('process')))
@@ -77,7 +77,7 @@ def case_new():
 def case_create():
     user = me()
     access.check_start(user, user.township)
-    startable = _startable()
+    startable = _startable(user.township)
     chosen = _chosen(startable, request.form.get('process_key'))
     definition, form_name = chosen
     data = formrender.parse(forms.load(form_name), request.form, _ui_of(form_name))

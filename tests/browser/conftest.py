@@ -50,6 +50,7 @@ def server(make_app):
         tree = repository.read_tree(ROOT / 'processes')
         repository.deploy({name: tree[name] for name in DIAGRAMS}, 'tester')
         demo.load_users()
+        demo.load_entrustments()
     http = make_server('127.0.0.1', 0, app, threaded=True)
     thread = threading.Thread(target=http.serve_forever, name='web-test-server', daemon=True)
     thread.start()
