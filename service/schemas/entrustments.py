@@ -1,9 +1,12 @@
 """The entrustment registry (委托书) and the phase report."""
+from datetime import date
+
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from ..services.entrustments import PHASES
 
 _TEXT = validate.Length(max=2000)
+_DAYS = validate.Range(min=date(2000, 1, 1), max=date(2100, 12, 31), error='应在 2000 年到 2100 年之间')
 
 
 class EntrustmentFields(Schema):
@@ -17,9 +20,9 @@ class EntrustmentFields(Schema):
     responsibility = fields.String(validate=_TEXT, metadata={'description': '责任边界'})
     letter_no = fields.String(validate=validate.Length(max=100), metadata={'description': '委托书文号'})
     signed_by = fields.String(validate=validate.Length(max=100), metadata={'description': '签发人'})
-    signed_on = fields.Date(allow_none=True)
-    valid_from = fields.Date()
-    valid_to = fields.Date(allow_none=True, metadata={'description': 'inclusive; empty: until revoked'})
+    signed_on = fields.Date(allow_none=True, validate=_DAYS)
+    valid_from = fields.Date(validate=_DAYS)
+    valid_to = fields.Date(allow_none=True, validate=_DAYS, metadata={'description': 'inclusive; empty: until revoked'})
 
 
 class EntrustmentCreate(EntrustmentFields):
@@ -65,7 +68,8 @@ class EntrustmentList(Schema):
 
 class PhaseReportArgs(Schema):
     township = fields.String(validate=validate.Length(max=50))
-    since = fields.Date(metadata={'description': 'count cases started from this month on'})
+    since = fields.Date(validate=validate.Range(min=date(2000, 1, 1), max=date(2100, 12, 31)),
+                        metadata={'description': 'count cases started from this month on'})
 
 
 class PhaseReportRow(Schema):

@@ -9,11 +9,11 @@ and a case never changes flow afterwards (it keeps its definition version).
 """
 from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Interval, and_, func, literal, or_, select
 
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
-from ..models import Entrustment, ProcessDefinition, ProcessInstance
+from ..models import COUNTY, Entrustment, ProcessDefinition, ProcessInstance, User
 from . import access, audit
 from .context import now
 
@@ -152,6 +152,10 @@ def revoke(user, entrustment_id, expected_version, reason):
     return row
 
 
+def staffed_townships():
+    return {t for t in db.session.scalars(select(User.township).distinct()) if t and t != COUNTY}
+
+
 def _refuse_stale(row, expected_version):
     if expected_version is not None and expected_version != row.version:
         raise Conflict(f'委托书已被他人修改（第 {row.version} 版），请刷新后重试 (stale version)',
@@ -183,8 +187,8 @@ def _check(row):
         errors['valid_from'] = '必填'
     elif row.valid_to is not None and row.valid_to < row.valid_from:
         errors['valid_to'] = '截止日期不能早于起始日期'
-    if not row.township or row.township == 'county':
-        errors['township'] = '应为镇街代码'
+    if row.township not in staffed_townships():
+        errors['township'] = '没有这个镇街（须先有该镇街的工作人员账号）'
     if errors:
         raise Invalid('委托书内容有误，请检查标出的字段 (invalid entrustment)', details={'fields': errors})
     overlap = db.session.scalars(select(Entrustment).where(
@@ -224,7 +228,7 @@ def phase_report(user, township=None, since=None):
     if township:
         stmt = stmt.where(ProcessInstance.township == township)
     if since:
-        start = datetime(since.year, since.month, 1, tzinfo=SHANGHAI).astimezone(timezone.utc).replace(tzinfo=None)
+        start = datetime(since.year, since.month, 1, tzinfo=SHANGHAI).astimezone(timezone.utc)
         stmt = stmt.where(and_(ProcessInstance.created_at >= start))
     return [dict(row._mapping) for row in db.session.execute(stmt)]
 
@@ -232,4 +236,4 @@ def phase_report(user, township=None, since=None):
 def _month_of(column):
     if db.engine.dialect.name == 'sqlite':
         return func.strftime('%Y-%m', column, '+8 hours')
-    return func.to_char(column + timedelta(hours=8), 'YYYY-MM')
+    return func.to_char(column + literal(timedelta(hours=8), Interval()), 'YYYY-MM')

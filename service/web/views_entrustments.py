@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from ..errors import Conflict, Invalid
 from ..extensions import db
-from ..models import ProcessDefinition, User
+from ..models import ProcessDefinition
 from ..services import access, entrustments
 from .core import allowed, bp, me, zh
 from .fmt import CATEGORY_NAMES
@@ -21,7 +21,7 @@ FIELDS = ('township', 'category', 'phase', 'variant', 'letter_no', 'signed_by', 
 
 def _choices():
     """Townships with staff, and the categories and flows that are deployed."""
-    townships = sorted(t for t in db.session.scalars(select(User.township).distinct()) if t and t != 'county')
+    townships = sorted(entrustments.staffed_townships())
     flows = db.session.execute(select(ProcessDefinition.category, ProcessDefinition.variant).where(
         ProcessDefinition.variant.is_not(None)).distinct()).all()
     categories = sorted({c for c, _ in flows if c})
@@ -51,10 +51,13 @@ def _parse_day(raw, name, errors):
     if not raw:
         return None
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         errors[name] = '日期格式应为 年-月-日'
         return None
+    if not date(2000, 1, 1) <= day <= date(2100, 12, 31):
+        errors[name] = '应在 2000 年到 2100 年之间'
+    return day
 
 
 @bp.post('/entrustments')
