@@ -117,7 +117,7 @@ def minor_application():
     return dict(APPLICATION, applicant=dict(APPLICATION['applicant'], name='小军', id_number=MINOR_ID),
                 application=dict(APPLICATION['application'], applied_by='village', agent_name='幸福社区居委会',
                                  power_of_attorney=True),
-                legal_supporters=[{'name': '王某', 'relation': '祖母', 'authorization_signed': True}])
+                legal_supporters=['王某（祖母）'], supporters_authorization_signed=True)
 
 
 def accept(case):
@@ -166,12 +166,12 @@ def cross(clock, case, timer_id):
 
 # ------------------------------------------------------------------ the application
 
-def test_application_needs_the_commitment_and_every_supporter_s_authorization(app):
+def test_application_needs_the_commitment_and_the_supporters_authorization(app):
     for bad, field in ((dict(APPLICATION, commitment_signed=False), 'commitment_signed'),
                        (dict(APPLICATION, authorization_signed=False), 'authorization_signed'),
-                       (dict(APPLICATION, legal_supporters=[{'name': '张某', 'relation': '儿子',
-                                                             'authorization_signed': False}]),
-                        'legal_supporters.0.authorization_signed'),
+                       (dict(APPLICATION, legal_supporters=['张某（儿子）']), 'supporters_authorization_signed'),
+                       (dict(APPLICATION, legal_supporters=['张某（儿子）'], supporters_authorization_signed=False),
+                        'supporters_authorization_signed'),
                        (dict(APPLICATION, application=dict(APPLICATION['application'], applied_by='agent')),
                         'application.agent_name')):
         with pytest.raises(Invalid) as caught:
