@@ -23,6 +23,7 @@ __all__ = [
     'add_days',
     'add_hours',
     'add_working_days',
+    'age_on',
     'configure',
     'default_calendar',
     'is_estimated',
@@ -363,6 +364,30 @@ def add_days(start, n):
 
 def add_hours(start, n):
     return default_calendar.add_hours(start, n)
+
+
+_RESIDENT_ID = re.compile(r'^\d{17}[\dXx]$')
+
+
+def age_on(birth, on):
+    """Full years of age (周岁) on the Shanghai day of `on`.
+
+    `birth` is a date (2010-05-01) or an 18-digit resident ID number, whose 7th-14th digits are
+    the birth date: a gateway can read either from the application. The age goes up on the
+    birthday (民法典 art. 17: 年满十八周岁); a 29 February birthday counts from 1 March.
+    """
+    text = str(birth or '').strip()
+    if _RESIDENT_ID.match(text):
+        text = f'{text[6:10]}-{text[10:12]}-{text[12:14]}'
+    try:
+        born = date.fromisoformat(text) if len(text) == 10 else None
+    except ValueError:
+        born = None
+    if born is None:
+        raise ValueError(f'age_on: birth must be a date such as 2010-05-01 or an 18-digit resident ID number, '
+                         f'got {birth!r}')
+    day = _day(on, 'on')
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
 for _func in (is_working_day, next_working_day, working_days_between, is_estimated,

@@ -329,8 +329,17 @@ def _shipped_code():
             yield path.name, el.text.strip()
         for el in root.xpath('//dmn:inputEntry/dmn:text', namespaces=ns):
             text = el.text.strip()
-            if text and text != '-':   # as SpiffWorkflow's DMN engine completes a cell
-                yield path.name, f'dmninputexpr {text}' if text[0] in '<>=!' else f'dmninputexpr == {text}'
+            if text and text != '-':   # as SpiffWorkflow's DMN engine completes a cell (DMNEngine.needs_eq)
+                yield path.name, f'dmninputexpr {text}' if not _parses(text) else f'dmninputexpr == {text}'
+
+
+def _parses(text):
+    import ast
+    try:
+        ast.parse(text)
+    except SyntaxError:   # "> 5", "in (1, 2, 3)": an operator waiting for the input on its left
+        return False
+    return True
 
 
 def test_every_shipped_expression_runs_in_the_service_process():

@@ -20,11 +20,15 @@ Decisions recorded here because a printed notice cannot be taken back:
 - A decision notice is issued in the name of whoever decided: the county when a county lane
   recorded the decision (every legacy approval; a delegated temporary aid above the township's
   ceiling), the township otherwise. Without a recorded decision the variant says.
+- 特困 has notices of its own too (`tekun.py`): the care level, the support mode and the
+  certificate; the county and the township both *confirm* (确认) there (民发〔2021〕43号).
 - Temporary aid (临时救助) has notices of its own: its case data (intake, opinion, one-off amount)
   is not the 低保 procedure's, so no 低保 notice is derived from it.
 """
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+
+from . import tekun
 
 SHANGHAI = timezone(timedelta(hours=8))
 
@@ -50,6 +54,8 @@ KINDS = {k.key: k for k in (
          category='temporary_aid', record='approval_notice'),
     Kind('temporary_aid_rejection_notice', '不予临时救助告知书', '不临', decision=True,
          category='temporary_aid', record='rejection_notice'),
+    Kind('tekun_approval_notice', '特困人员救助供养确认通知书', '特', decision=True, category='tekun'),
+    Kind('tekun_rejection_notice', '特困人员救助供养不予确认通知书', '不特', decision=True, category='tekun'),
 )}
 
 CATEGORY_NAMES = {
@@ -361,6 +367,9 @@ def build(kind, case, data, task_rows, status, *, township, district, county_ree
         ctx.update(_temporary_aid_facts(data), **refusal)
         ctx['reasons'] = _reasons(ctx['reasons'], recorded.get('reason'))
         ctx['remedies'] = remedies(district)
+    elif spec.category == 'tekun':
+        decided = decision.get('decided_on') or _completed_day(_decision_task(task_rows))
+        ctx.update(tekun.facts(kind, data, recorded, decided), remedies=remedies(district))
     return ctx
 
 

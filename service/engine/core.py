@@ -41,7 +41,7 @@ class Engine:
         self._specs = {}
 
     def functions(self):
-        """What diagram expressions may call, beyond plain Python: the calendar and the clock."""
+        """What diagram expressions may call, beyond plain Python: the calendar, ages and the clock."""
         def now():
             return self.clock.now().astimezone(SHANGHAI).isoformat()
         return {
@@ -49,6 +49,7 @@ class Engine:
             'add_working_days': calendar.add_working_days,
             'add_days': calendar.add_days,
             'add_hours': calendar.add_hours,
+            'age_on': calendar.age_on,
         }
 
     def specs(self, definition_id, spec_json):
