@@ -106,12 +106,15 @@ def demo_id_number(seq):
 
 
 # (township, category, phase, variant, letter number): both townships confirm dibao themselves;
-# 河西街道 is still in the transition phase for temporary aid (the county guides its decisions).
+# 河西街道 is still in the transition phase for temporary aid (the county guides its decisions) and
+# preparing for 特困 (the county still confirms those).
 DEMO_ENTRUSTMENTS = [
     ('t01', 'dibao', 'full', 'delegated_a', '区民委〔2026〕1号'),
     ('t01', 'temporary_aid', 'full', 'delegated_a', '区民委〔2026〕1号'),
     ('t02', 'dibao', 'full', 'delegated_a', '区民委〔2026〕2号'),
     ('t02', 'temporary_aid', 'transition', 'delegated_a', '区民委〔2026〕2号'),
+    ('t01', 'tekun', 'full', 'delegated_b', '区民委〔2026〕1号'),
+    ('t02', 'tekun', 'preparation', None, '区民委〔2026〕2号'),
 ]
 
 
