@@ -5,12 +5,14 @@ PostgreSQL goes through pg_dump/pg_restore (postgres.py), SQLite through its onl
 schema or a non-empty target (unless forced), restores, upgrades to this program's schema,
 checks the audit log's chain up to the row the backup ended with, and records the restore in it.
 """
+import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from . import archive, postgres, sqlite
 from .errors import BackupError
@@ -33,7 +35,6 @@ def default_name(kind, moment):
 
 def backup(url, output=None, now=None):
     """Write a backup of the database at `url` to `output` (a file, or a directory for a dated name)."""
-    import tempfile
     kind = kind_of(url)
     moment = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
     output = Path(output or '.')
@@ -87,7 +88,13 @@ def restore(url, path, force=False, actor='cli', config=None):
     from ..migrations import runner
     found = check(path, url)
     _MODULES[kind_of(url)].restore(url, found, force)
-    upgraded = runner.upgrade(url)
+    try:
+        upgraded = runner.upgrade(url)
+    except runner.MigrationRefused as exc:
+        raise BackupError('已恢复，但无法升级数据库结构 (restored, but the schema cannot be upgraded):\n'
+                          + '\n'.join(exc.lines)) from exc
+    except DBAPIError as exc:
+        raise BackupError(f'已恢复，但升级数据库结构时出错 (restored, but the upgrade failed): {exc.orig}') from exc
     manifest = found.manifest
     verification = _verify_and_record(url, manifest, Path(path).name, upgraded.after.current, actor, config)
     return Restored(manifest, manifest.get('schema_revision'), upgraded.after.current, verification)

@@ -138,6 +138,9 @@ def dump(url, payload_path):
 
 def restore(url, backup, force):
     """Restore the dump into the database of `url`: into an empty one, or with `force` over one."""
+    database = make_url(url).database
+    if not database:
+        raise BackupError('DATABASE_URL 须写明数据库名 (DATABASE_URL must name the database)')
     program = binary('pg_restore')
     version = client_version(program)
     made_with = backup.manifest.get('pg_dump_version')
@@ -169,7 +172,7 @@ def restore(url, backup, force):
         # Ownership and grants are the restoring owner's; the application role is granted again
         # by deploy/postgresql-app-role.sql, which may not exist yet on a new server.
         _run([program, '--no-password', '--no-owner', '--no-privileges', '--exit-on-error',
-              '--single-transaction', '--dbname', make_url(url).database], client_env(url), feed=payload)
+              '--single-transaction', '--dbname', database], client_env(url), feed=payload)
 
 
 _KINDS = {'r': 'TABLE', 'p': 'TABLE', 'f': 'FOREIGN TABLE', 'v': 'VIEW', 'm': 'MATERIALIZED VIEW', 'S': 'SEQUENCE'}
