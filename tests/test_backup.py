@@ -23,11 +23,13 @@ from service import create_app
 from service.backup import archive, postgres
 from service.cli import main
 from service.extensions import db
+from service.migrations import readiness, runner
 from service.scheduler.sweep import sweep_due
 from service.services import audit, repository, runtime
 
 from .conftest import PG_URL, T0, schema_at_head
 from .flow_helpers import APPLICATION, COMPLETE, NOTICE, ROOT, do, ready, timers
+from .migration_helpers import load_rows, url_of
 
 BACKENDS = ['sqlite'] + (['postgres'] if PG_URL else [])
 VERIFICATION = {'verification_request': {'requested_on': '2026-09-28', 'authorization_confirmed': True}}
@@ -212,3 +214,25 @@ def test_the_password_goes_through_the_environment_and_an_older_client_is_refuse
     result = jiuzhu(PG_URL, 'backup', '-o', str(tmp_path))
     assert result.exit_code == 1 and '比数据库服务器' in result.output and 'JIUZHU_PG_BIN' in result.output, result.output
     assert not list(tmp_path.glob('*.backup*'))
+
+
+def test_a_backup_of_an_older_schema_restores_and_is_upgraded_with_its_audit_rows_chained(tmp_path):
+    """A backup made before `jiuzhu db upgrade` (e.g. before installing a release): revision 0001 with the
+    rows of that time, no audit chain yet. The restore loads it as it was and migrates it to the head."""
+    source, target = f'sqlite:///{tmp_path / "old.sqlite3"}', f'sqlite:///{tmp_path / "target.sqlite3"}'
+    runner.upgrade(url_of(source), '0001')
+    snapshot = load_rows(source)
+    made = jiuzhu(source, 'backup', '-o', str(tmp_path / 'old.backup'))
+    assert made.exit_code == 0, made.output
+    manifest = archive.open_checked(tmp_path / 'old.backup').manifest
+    assert manifest['schema_revision'] == '0001' and manifest['audit_last'] is None
+    restored = jiuzhu(target, 'restore', str(tmp_path / 'old.backup'))
+    assert restored.exit_code == 0, restored.output
+    assert f'0001 → {readiness.head()}' in restored.output
+    app = _app(target)
+    try:
+        with app.app_context():
+            result = audit.verify()
+            assert result.intact and result.count == len(snapshot['tables']['audit_log']) + 1   # + the restore
+    finally:
+        _closed(app)
