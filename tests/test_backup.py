@@ -12,7 +12,6 @@ import shutil
 import tarfile
 import uuid
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
