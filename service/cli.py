@@ -1,4 +1,4 @@
-"""The `jiuzhu` command: validate, deploy, serve, scheduler, users, db."""
+"""The `jiuzhu` command: validate, deploy, serve, scheduler, users, db, audit, backup, restore."""
 import functools
 import logging
 import sys
@@ -139,3 +139,9 @@ from .audit_cli import audit_group  # noqa: E402
 for _command in audit_group.commands.values():
     needs_current_schema(_command)
 main.add_command(audit_group)
+
+from .backup_cli import backup_command, restore_command  # noqa: E402
+# Neither waits for the current schema: a backup is what one makes before an upgrade, and a
+# restore brings an older backup up to this program's schema itself.
+main.add_command(backup_command)
+main.add_command(restore_command)
