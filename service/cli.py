@@ -74,7 +74,11 @@ def validate(paths):
     except DefinitionError as exc:
         for problem in exc.problems:
             click.echo(str(problem))
+        for warning in exc.warnings:
+            click.echo(f'warning: {warning}')
         sys.exit(1)
+    for warning in parsed.warnings:
+        click.echo(f'warning: {warning}')
     for key, proc in sorted(parsed.items()):
         click.echo(f'ok  {key}  {proc.name}  ({proc.file})')
 
