@@ -7,6 +7,7 @@ case must end finished, offer a ready task to a role, or wait for a timer or a m
 (kind_helpers.standing); a refused deploy or start must be a 422 naming the element.
 """
 import shutil
+from io import BytesIO
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ import pytest
 from service.extensions import db
 from service.models import Task
 
-from .api_helpers import add_people
+from .api_helpers import PASSWORD, add_people
 from .kind_helpers import deploy, standing
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -176,3 +177,21 @@ def test_message_without_variable_deploys_with_a_warning(designer):
     (warning,) = r.get_json()['warnings']
     assert (warning['file'], warning['line'], warning['element']) == ('message_no_variable.bpmn', 3, 'm_k_plain')
     assert 'messageVariable' in warning['message']
+
+
+def test_designer_page_answers_hostile_and_unsupported_files_with_a_problem_table(designer):
+    import re
+    client = designer.app.test_client()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get('/login').get_data(as_text=True)).group(1)
+    r = client.post('/login', data={'username': 'des', 'password': PASSWORD, 'csrf_token': token})
+    assert r.status_code == 302
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get('/designer').get_data(as_text=True)).group(1)
+    for name in ('doctype_entity.bpmn', 'dmn12.dmn', 'service_task.bpmn', 'not_executable.bpmn'):
+        r = client.post('/designer/deploy', content_type='multipart/form-data', data={
+            'csrf_token': token, 'files': [(BytesIO((KINDS / name).read_bytes()), name)]})
+        assert r.status_code == 422, (name, r.status_code)
+        assert name in r.get_data(as_text=True)
+    r = client.post('/designer/deploy', content_type='multipart/form-data', follow_redirects=True, data={
+        'csrf_token': token, 'files': [(BytesIO((KINDS / 'message_no_variable.bpmn').read_bytes()),
+                                        'message_no_variable.bpmn')]})
+    assert r.status_code == 200 and '缺少 spiffworkflow:messageVariable' in r.get_data(as_text=True)
