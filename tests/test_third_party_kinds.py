@@ -63,6 +63,7 @@ RUNS = {
     'subprocess_lanes.bpmn': {'k_subprocess_lanes': 'offered'},
     'unknown_extension.bpmn': {'k_unknown_extension': 'finished'},
     'collaboration.bpmn': {'k_collab_office': 'waiting_message'},
+    'correlation.bpmn': {'k_correlation': 'waiting_message'},
     'script_error_at_start.bpmn': {'k_script_error_at_start': 'start_refused'},
 }
 REFUSED = {
@@ -82,6 +83,7 @@ REFUSED = {
     'two_lanes.bpmn': ('ut', 'listed by two lanes at the same level'),
     'receive_no_message.bpmn': ('recv', 'receiveTask has no messageRef'),
     'link_events.bpmn': ('go', 'link events are not supported'),
+    'timer_in_multiple.bpmn': ('either', 'a timer combined with other event definitions on one event is never scheduled'),
     'doctype_entity.bpmn': (None, 'a DOCTYPE/DTD declaration is refused'),
     'xsd_error.bpmn': ('calc', 'XSD violation'),
     'dmn12.dmn': (None, 'unsupported DMN version: DMN 1.2'),
@@ -195,3 +197,16 @@ def test_designer_page_answers_hostile_and_unsupported_files_with_a_problem_tabl
         'csrf_token': token, 'files': [(BytesIO((KINDS / 'message_no_variable.bpmn').read_bytes()),
                                         'message_no_variable.bpmn')]})
     assert r.status_code == 200 and '缺少 spiffworkflow:messageVariable' in r.get_data(as_text=True)
+
+
+def test_a_correlated_receive_takes_the_message_addressed_to_its_case(designer):
+    """SpiffArena's correlation keys: the send set the case's key; the API's message (sent to this case by id) is caught."""
+    people = designer
+    assert deploy(people['des'], {'correlation.bpmn': (KINDS / 'correlation.bpmn').read_bytes()}).status_code == 201
+    started = people['cw1'].post('/api/v1/instances', json={'process_key': 'k_correlation', 'township': 't01',
+                                                            'data': {}}).get_json()
+    assert standing(started['id']) == 'waiting_message'
+    r = people['cw1'].post(f"/api/v1/instances/{started['id']}/messages/k_answer",
+                           json={'payload': {'ref': 'Q-1', 'eligible': True}})
+    assert r.status_code == 200, r.get_json()
+    assert standing(started['id']) == 'finished'

@@ -293,6 +293,8 @@ class BpmnChecks:
             # SpiffWorkflow 3.2 reads it from the bpmn:message (the project's
             # convention, deprecated upstream) or else from the event definition.
             holders = [message] + event.xpath('./bpmn:messageEventDefinition', namespaces=NS)
+            if _local(event) == 'receiveTask':
+                holders.append(event)   # SpiffArena puts it in the receive task's own extensionElements
             var = next((v for h in holders
                         for v in h.xpath('.//spiffworkflow:messageVariable', namespaces=NS)
                         if _text(v).strip()), None)

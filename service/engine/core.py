@@ -150,7 +150,9 @@ class Engine:
         return task
 
     def deliver(self, workflow, name, payload):
-        event = BpmnEvent(MessageEventDefinition(name), payload=payload)
+        # The API addresses a message to one case by its id, so it carries that case's correlation
+        # keys: a catch with correlation properties (SpiffArena's) would otherwise refuse it.
+        event = BpmnEvent(MessageEventDefinition(name), payload=payload, correlations=dict(workflow.correlations))
         with engine_clock(self.clock):
             try:
                 workflow.send_event(event)

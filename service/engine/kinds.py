@@ -46,6 +46,7 @@ KNOWN_EXTENSIONS = frozenset({
     (SPIFF_NS, 'messageVariable'), (SPIFF_NS, 'messagePayload'), (SPIFF_NS, 'calledDecisionId'),
     (SPIFF_NS, 'serviceTaskOperator'), (SPIFF_NS, 'parameters'), (SPIFF_NS, 'parameter'),
     (SPIFF_NS, 'instructionsForEndUser'), (SPIFF_NS, 'variableName'), (SPIFF_NS, 'category'),
+    (SPIFF_NS, 'processVariableCorrelation'),
 })
 
 
@@ -87,6 +88,14 @@ def check_element(el, signals: set[str], add) -> None:
         owner = el.getparent() if tag.endswith('EventDefinition') else el
         add(owner, owner.get('id'), REFUSED[tag])
         return
+    if tag in ('startEvent', 'intermediateCatchEvent', 'boundaryEvent'):
+        found = [_local(d) for d in _definitions(el)]
+        if len(found) > 1 and 'timerEventDefinition' in found:
+            # SpiffWorkflow folds them into one MultipleEventDefinition whose timer has no due time
+            # the service can read: it would never fire.
+            add(el, eid, '定时器与其他事件定义合在同一个事件上，本系统不会为它计时；请拆成事件网关后的单独事件或边界事件 '
+                         '(a timer combined with other event definitions on one event is never scheduled)')
+            return
     if tag == 'startEvent':
         _check_start(el, eid, add)
     elif tag == 'intermediateCatchEvent':
