@@ -83,6 +83,7 @@ REFUSED = {
     'two_lanes.bpmn': ('ut', 'listed by two lanes at the same level'),
     'receive_no_message.bpmn': ('recv', 'receiveTask has no messageRef'),
     'link_events.bpmn': ('go', 'link events are not supported'),
+    'multi_instance_huge.bpmn': ('each', 'loopCardinality 100000 is above 100'),
     'timer_in_multiple.bpmn': ('either', 'a timer combined with other event definitions on one event is never scheduled'),
     'doctype_entity.bpmn': (None, 'a DOCTYPE/DTD declaration is refused'),
     'xsd_error.bpmn': ('calc', 'XSD violation'),

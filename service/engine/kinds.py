@@ -107,10 +107,26 @@ def check_element(el, signals: set[str], add) -> None:
         if not el.xpath('./bpmn:loopCondition', namespaces=NS) and not el.get('loopMaximum'):
             add(owner, owner.get('id'), '循环任务既没有循环条件也没有最大次数，会无限执行 '
                                         '(standard loop has neither loopCondition nor loopMaximum: it never ends)')
+    elif tag == 'loopCardinality':
+        _check_cardinality(el, add)
     elif tag in ('sendTask', 'receiveTask'):
         if not el.get('messageRef') and not el.xpath('./bpmn:messageEventDefinition', namespaces=NS):
             zh = '发送' if tag == 'sendTask' else '接收'
             add(el, eid, f'{zh}任务没有引用消息 ({tag} has no messageRef)')
+
+
+# SpiffWorkflow creates every instance of a multi-instance activity at once and re-walks them on each
+# step: measured 0.3 s for 100 instances, 3.2 s for 300, 28 s for 1000 (still not done), and no end in
+# sight for 100000 — a start that hangs. A fixed count above this is refused.
+MAX_CARDINALITY = 100
+
+
+def _check_cardinality(el, add):
+    text = (el.text or '').strip()
+    owner = el.getparent().getparent()
+    if text.isdigit() and int(text) > MAX_CARDINALITY:
+        add(owner, owner.get('id'), f'多实例的固定次数 {text} 超过 {MAX_CARDINALITY}，案件会卡住 (loopCardinality {text} '
+                                    f'is above {MAX_CARDINALITY}: SpiffWorkflow would take minutes or hang creating them)')
 
 
 def _check_start(el, eid, add):
