@@ -211,3 +211,17 @@ def test_a_correlated_receive_takes_the_message_addressed_to_its_case(designer):
                            json={'payload': {'ref': 'Q-1', 'eligible': True}})
     assert r.status_code == 200, r.get_json()
     assert standing(started['id']) == 'finished'
+
+
+def test_a_registered_service_that_fails_at_start_is_a_clear_422(designer, monkeypatch):
+    from service.engine import service_operators
+
+    def lookup(params):
+        raise ConnectionError('户籍系统无响应')
+    monkeypatch.setitem(service_operators.OPERATORS, 'hukou/Lookup', lookup)
+    people = designer
+    assert deploy(people['des'], {'service_task.bpmn': (KINDS / 'service_task.bpmn').read_bytes()}).status_code == 201
+    r = people['cw1'].post('/api/v1/instances', json={'process_key': 'k_service_task', 'township': 't01', 'data': {}})
+    assert r.status_code == 422, r.get_json()
+    body = r.get_json()
+    assert body['details']['element'] == 'lookup' and '户籍系统无响应' in body['message']
