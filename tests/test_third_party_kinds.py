@@ -169,9 +169,13 @@ def test_manual_task_is_offered_with_a_done_action_and_no_form(designer):
     page = people['cw1'].get(f'/api/v1/tasks/{task["id"]}').get_json()
     assert page['form'] is None
     assert people['cw1'].post(f'/api/v1/tasks/{task["id"]}/claim').status_code == 200
-    done = people['cw1'].post(f'/api/v1/tasks/{task["id"]}/complete', json={'data': {}})
-    assert done.status_code == 200, done.get_json()
+    web, token = _signed_in(people, 'cw1', f'/tasks/{task["id"]}')
+    page = web.get(f'/tasks/{task["id"]}').get_data(as_text=True)
+    assert '办理完毕' in page and '提交办理' not in page
+    done = web.post(f'/tasks/{task["id"]}', data={'csrf_token': token})
+    assert done.status_code == 302, done.get_data(as_text=True)[:300]
     assert standing(started['id']) == 'finished'
+    assert db.session.get(Task, task['id']).completed_by == 'cw1'
 
 
 def test_message_without_variable_deploys_with_a_warning(designer):
@@ -182,13 +186,18 @@ def test_message_without_variable_deploys_with_a_warning(designer):
     assert 'messageVariable' in warning['message']
 
 
-def test_designer_page_answers_hostile_and_unsupported_files_with_a_problem_table(designer):
+def _signed_in(people, username, page):
+    """A browser-like client signed in as `username`, and the CSRF token of `page`."""
     import re
-    client = designer.app.test_client()
+    client = people.app.test_client()
     token = re.search(r'name="csrf_token" value="([^"]+)"', client.get('/login').get_data(as_text=True)).group(1)
-    r = client.post('/login', data={'username': 'des', 'password': PASSWORD, 'csrf_token': token})
+    r = client.post('/login', data={'username': username, 'password': PASSWORD, 'csrf_token': token})
     assert r.status_code == 302
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get('/designer').get_data(as_text=True)).group(1)
+    return client, re.search(r'name="csrf_token" value="([^"]+)"', client.get(page).get_data(as_text=True)).group(1)
+
+
+def test_designer_page_answers_hostile_and_unsupported_files_with_a_problem_table(designer):
+    client, token = _signed_in(designer, 'des', '/designer')
     for name in ('doctype_entity.bpmn', 'dmn12.dmn', 'service_task.bpmn', 'not_executable.bpmn'):
         r = client.post('/designer/deploy', content_type='multipart/form-data', data={
             'csrf_token': token, 'files': [(BytesIO((KINDS / name).read_bytes()), name)]})

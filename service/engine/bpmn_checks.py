@@ -60,12 +60,14 @@ def _properties(el) -> dict[str, str]:
 
 
 class BpmnChecks:
-    # ----------------------------------------------------------- BPMN checks
+    """Needs from its host: add, warn, lanes (lanes.json), forms_dir, processes, signals."""
 
     def check_bpmn(self, doc):
         root = doc.root
         doc.lanes = lane_rules.resolve(root)
         self.messages = {m.get('id'): m for m in root.xpath('.//bpmn:message', namespaces=NS) if m.get('id')}
+        # Documentation-only processes and collaboration participants (isExecutable="false") never
+        # run; a file of nothing else would deploy nothing.
         executable = [proc for proc in root.xpath('./bpmn:process', namespaces=NS)
                       if proc.get('isExecutable', 'true') == 'true']
         if not executable and doc.root.xpath('./bpmn:process', namespaces=NS) and not doc.excluded:
@@ -78,7 +80,7 @@ class BpmnChecks:
             kinds.check_element(el, self.signals, lambda e, i, m: self.add(doc, e, i, m))
         for proc in executable:
             if proc in doc.excluded:
-                continue   # documentation-only processes and collaboration participants never run
+                continue   # no id, or a duplicate one: reported already, and never handed to Spiff
             self.check_process(doc, proc, proc.get('id'))
 
     def check_process(self, doc, proc, pid):
