@@ -150,3 +150,14 @@ def test_task_in_a_listed_subprocess_takes_its_lane():
         '</bpmn:lane></bpmn:laneSet>', '')
     parsed = parse_files({'s.bpmn': text.encode()}, LANES, FORMS)['k_subprocess_lanes']
     assert parsed.subprocess_specs['sub'].task_specs['survey'].lane == '镇街分管领导'
+
+
+def test_subprocess_listed_by_two_lanes_refuses_the_unlisted_tasks_inside():
+    text = (KINDS / 'subprocess_lanes.bpmn').read_text().replace(
+        '<bpmn:laneSet id="sls"><bpmn:lane id="l_village" name="村（社区）"><bpmn:flowNodeRef>survey</bpmn:flowNodeRef>'
+        '</bpmn:lane></bpmn:laneSet>', '').replace(
+        '</bpmn:lane></bpmn:laneSet>',
+        '</bpmn:lane><bpmn:lane id="l_cw" name="镇街经办人"><bpmn:flowNodeRef>sub</bpmn:flowNodeRef></bpmn:lane>'
+        '</bpmn:laneSet>', 1)
+    (p,) = problems({'s.bpmn': text.encode()})
+    assert p.element == 'survey' and 'through its subprocess sub' in p.message

@@ -243,10 +243,12 @@ class BpmnChecks:
         # would ever be offered it and the case would stop there.
         zh, en = ('用户任务', 'user task') if _local(el) == 'userTask' else ('人工任务', 'manual task')
         lanes = doc.lanes
-        if eid in lanes.ambiguous:
-            names = '、'.join(f'"{n}"' for n in lanes.ambiguous[eid])
-            add(el, eid, f'{zh}同时被同一层级的泳道 {names} 列出，无法确定由谁办理 (listed by two lanes at the '
-                         f'same level: keep it in one)')
+        decider = lanes.decided_by(el)
+        if decider in lanes.ambiguous:
+            names = '、'.join(f'"{n}"' for n in lanes.ambiguous[decider])
+            where = '' if decider == eid else f'所在的子流程 {decider} '
+            add(el, eid, f'{zh}{where}同时被同一层级的泳道 {names} 列出，无法确定由谁办理 (listed by two lanes at the '
+                         f'same level{"" if decider == eid else f" through its subprocess {decider}"}: keep it in one)')
             return
         lane = lanes.lane.get(eid)
         if lane is None:

@@ -34,6 +34,15 @@ class LaneMap:
     ambiguous: dict[str, list[str]] = field(default_factory=dict)   # node -> lanes listing it at one level
     scopes_with_lanes: set[str] = field(default_factory=set)        # ids of processes/subprocesses with a laneSet
 
+    def decided_by(self, el) -> str | None:
+        """The id of the node whose lane listing gives `el` its lane: itself, or the embedded subprocess around it."""
+        if el.get('id') in self.listed:
+            return el.get('id')
+        for anc in el.iterancestors():
+            if _local(anc) in EMBEDDED and anc.get('id') in self.listed:
+                return anc.get('id')
+        return None
+
     def has_lanes(self, el) -> bool:
         """Whether the node's process, or an embedded subprocess around it, has lanes at all."""
         for anc in el.iterancestors():
