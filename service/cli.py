@@ -74,7 +74,11 @@ def validate(paths):
     except DefinitionError as exc:
         for problem in exc.problems:
             click.echo(str(problem))
+        for warning in exc.warnings:
+            click.echo(f'warning: {warning}')
         sys.exit(1)
+    for warning in parsed.warnings:
+        click.echo(f'warning: {warning}')
     for key, proc in sorted(parsed.items()):
         click.echo(f'ok  {key}  {proc.name}  ({proc.file})')
 
@@ -101,6 +105,8 @@ def deploy(paths, actor):
             for d in exc.details:
                 click.echo(f"{d['file']}:{d['line'] or '?'}: {d['element'] or '-'}: {d['message']}")
             sys.exit(1)
+        for warning in results.warnings:
+            click.echo(f'warning: {warning}')
         for definition, new in results:
             click.echo(f"{'deployed ' if new else 'unchanged'} {definition.key} v{definition.version}  {definition.name}")
 

@@ -73,3 +73,49 @@ def test_timer_behind_event_based_gateway_is_refused():
     problems = [(p.file, p.line, p.element) for p in err.value.problems]
     assert problems == [('event_gateway_timer.bpmn', 8, 'wait_publicity')]
     assert '接收任务' in err.value.problems[0].message
+
+
+# --------------------------------------------------------- the 20 px move (issue 10, item 3)
+
+DIBAO_A = ROOT / 'processes' / 'delegated' / 'dibao_a.bpmn'
+LEADER_LANE = '<bpmn:lane id="Lane_township_leader" name="镇街分管领导">'
+
+
+def _lanes_of_tasks(source):
+    """{task id: lane} of every task spec of dibao_a, the subprocess's too, after a spec JSON round trip."""
+    from service.engine.serializer import CaseSerializer
+    parsed = parse_files({'delegated/dibao_a.bpmn': source}, load_lanes(ROOT / 'processes' / 'lanes.json'),
+                         ROOT / 'forms')['dibao_a']
+    ser = CaseSerializer()
+    spec, subs = ser.load_spec(ser.dump_spec(parsed.spec, parsed.subprocess_specs))
+    return {ts.bpmn_id: ts.lane for s in (spec, *subs.values()) for ts in s.task_specs.values()
+            if getattr(ts, 'bpmn_id', None)}
+
+
+def test_moving_the_review_subprocess_into_the_leaders_lane_keeps_every_role():
+    """bpmn-js lists a subprocess in the lane it is dropped on; the tasks inside keep their lanes."""
+    source = DIBAO_A.read_text(encoding='utf-8')
+    assert 'dibao_a_review</bpmn:flowNodeRef>' not in source
+    moved = source.replace(LEADER_LANE, LEADER_LANE + '\n        <bpmn:flowNodeRef>dibao_a_review</bpmn:flowNodeRef>')
+    before, after = _lanes_of_tasks(source.encode()), _lanes_of_tasks(moved.encode())
+    inside = ['request_verification', 'home_survey', 'notify_verification_ineligible', 'record_reexamination_request',
+              'county_reexamination', 'township_confirmation']
+    assert [before[t] for t in inside] == ['镇街经办人', '镇街经办人', '镇街经办人', '镇街经办人', '区民政局', '镇街分管领导']
+    assert {t: after[t] for t in inside} == {t: before[t] for t in inside}
+    changed = {t for t in before if before[t] != after[t]}
+    assert changed == {'dibao_a_review'}   # only the box itself, which no one is offered
+
+
+def test_a_task_listed_by_two_lanes_after_a_move_is_refused():
+    """If the move also lists the tasks inside in the leader's lane, nobody can tell who does them: refused."""
+    from service.engine.parser import DefinitionError
+    import pytest
+    source = DIBAO_A.read_text(encoding='utf-8')
+    refs = ''.join(f'<bpmn:flowNodeRef>{t}</bpmn:flowNodeRef>' for t in ('dibao_a_review', 'home_survey'))
+    moved = source.replace(LEADER_LANE, LEADER_LANE + refs)
+    with pytest.raises(DefinitionError) as err:
+        parse_files({'delegated/dibao_a.bpmn': moved.encode()}, load_lanes(ROOT / 'processes' / 'lanes.json'),
+                    ROOT / 'forms')
+    (problem,) = err.value.problems
+    assert (problem.element, problem.line) == ('home_survey', source[:source.index('id="home_survey"')].count('\n') + 1)
+    assert '"镇街经办人"、"镇街分管领导"' in problem.message and 'listed by two lanes at the same level' in problem.message

@@ -39,7 +39,8 @@ def deploy(_files):
             raise Invalid('上传的文件没有文件名 (file without a name)', details={'files': '缺少文件名'})
         named[name] = upload.read()
     results = repository.deploy_uploads(_processes_dir(), named, user.username)
-    return {'deployed': [d for d, new in results if new], 'unchanged': [d for d, new in results if not new]}
+    return {'deployed': [d for d, new in results if new], 'unchanged': [d for d, new in results if not new],
+            'warnings': [w.as_dict() for w in results.warnings]}
 
 
 def _processes_dir():

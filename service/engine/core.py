@@ -2,6 +2,8 @@
 from datetime import timedelta, timezone
 
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition as BaseMessageEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.none_task import NoneTask
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
@@ -14,6 +16,20 @@ from .tasks import ready_user_task
 from .timers import engine_clock
 
 SHANGHAI = timezone(timedelta(hours=8))
+
+
+def pass_through(specs):
+    """Let the engine run plain `bpmn:task`s (and their pre/post scripts) by itself.
+
+    BPMN's abstract task has no behaviour; SpiffWorkflow marks it manual, so a case would wait
+    on it for a person no one offers it to. `manual` is restored from the spec's JSON on every
+    load, so it is set here, where each definition's spec is restored once.
+    """
+    spec, subs = specs
+    for process_spec in (spec, *subs.values()):
+        for task_spec in process_spec.task_specs.values():
+            if isinstance(task_spec, NoneTask):
+                task_spec.manual = False
 
 
 class NotWaiting(Exception):
@@ -57,6 +73,7 @@ class Engine:
         cached = self._specs.get(definition_id)
         if cached is None:
             cached = self._specs[definition_id] = self.serializer.load_spec(spec_json())
+            pass_through(cached)
         return cached
 
     def new(self, definition, data):
@@ -134,7 +151,9 @@ class Engine:
         return task
 
     def deliver(self, workflow, name, payload):
-        event = BpmnEvent(MessageEventDefinition(name), payload=payload)
+        # The API addresses a message to one case by its id, so it carries that case's correlation
+        # keys: a catch with correlation properties (SpiffArena's) would otherwise refuse it.
+        event = BpmnEvent(MessageEventDefinition(name), payload=payload, correlations=dict(workflow.correlations))
         with engine_clock(self.clock):
             try:
                 workflow.send_event(event)
@@ -145,5 +164,12 @@ class Engine:
         self.advance(workflow)
 
     def waiting_messages(self, workflow):
-        return sorted({ev.name for ev in workflow.waiting_events()
-                       if ev.event_type == 'MessageEventDefinition'})
+        # Read the waiting tasks' definitions, not waiting_events(): an event-based gateway waits
+        # on one MultipleEventDefinition whose details name none of its messages.
+        names = set()
+        for task in workflow.event_manager.tasks.values():
+            definition = task.task_spec.event_definition
+            for one in getattr(definition, 'event_definitions', None) or [definition]:
+                if isinstance(one, BaseMessageEventDefinition):
+                    names.add(one.name)
+        return sorted(names)

@@ -55,7 +55,7 @@ from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
-from . import sandbox_pool
+from . import sandbox_pool, service_operators
 from .sandbox_guards import BOUNDED_TABLE, SAFE_BUILTINS, NeedsWorker
 from .sandbox_policy import FILENAME, Limits, ScriptRejected, compile_prepared, compile_source, lookup
 from .sandbox_values import value_problem
@@ -323,6 +323,15 @@ class RestrictedScriptEngine(PythonScriptEngine):
             raise WorkflowTaskException(
                 f"Error evaluating expression '{expression}': {type(exc).__name__}: {exc}",
                 task=task, exception=exc) from exc
+
+    def call_service(self, task, operation_name=None, operation_params=None, **kwargs):
+        # Only registered operators run (validation refuses the others); Spiff's default handler
+        # fails with a NameError of its own instead of a task error.
+        try:
+            return service_operators.call(operation_name, operation_params or {})
+        except Exception as exc:
+            raise WorkflowTaskException(f'服务任务出错 (service task failed): {type(exc).__name__}: {exc}',
+                                        task=task, exception=exc) from exc
 
     def validate(self, expression):
         # Used by the DMN engine to probe whether a cell needs "==": it expects

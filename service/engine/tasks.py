@@ -2,8 +2,14 @@
 from dataclasses import dataclass, field
 from uuid import UUID
 
+from SpiffWorkflow.bpmn.specs.mixins.manual_task import ManualTask
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.util.task import TaskState
+
+
+# What a person is offered: user tasks (a form) and manual tasks (done outside the system, no form:
+# the page offers "办理完毕"). Plain bpmn:task runs straight through (Engine.specs), never offered.
+HUMAN_TASKS = (UserTask, ManualTask)
 
 
 @dataclass
@@ -43,10 +49,10 @@ def describe(task):
 
 
 def ready_user_tasks(workflow, tasks=None):
-    """The ready user tasks; `tasks` (already walked by the caller) saves a walk of the tree."""
+    """The ready user and manual tasks; `tasks` (already walked by the caller) saves a walk of the tree."""
     if tasks is None:
-        tasks = workflow.get_tasks(state=TaskState.READY, spec_class=UserTask)
-    return [describe(t) for t in tasks if t.state == TaskState.READY and isinstance(t.task_spec, UserTask)]
+        tasks = workflow.get_tasks(state=TaskState.READY, manual=True)
+    return [describe(t) for t in tasks if t.state == TaskState.READY and isinstance(t.task_spec, HUMAN_TASKS)]
 
 
 def open_tasks(workflow):
@@ -55,12 +61,12 @@ def open_tasks(workflow):
 
 
 def ready_user_task(workflow, task_id):
-    """The spiff task for a ready user task id, or None when it is not (or no longer) ready."""
+    """The spiff task for a ready user or manual task id, or None when it is not (or no longer) ready."""
     try:
         task = workflow.get_task_from_id(UUID(task_id))
     except Exception:  # unknown or malformed id: to the caller it is simply not ready
         return None
-    if task.state != TaskState.READY or not isinstance(task.task_spec, UserTask):
+    if task.state != TaskState.READY or not isinstance(task.task_spec, HUMAN_TASKS):
         return None
     return task
 

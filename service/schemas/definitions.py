@@ -25,6 +25,15 @@ class UploadSchema(Schema):
                         metadata={'description': 'one or more .bpmn / .dmn files (multipart field "files")'})
 
 
+class ProblemSchema(Schema):
+    file = fields.String()
+    line = fields.Integer(allow_none=True)
+    element = fields.String(allow_none=True)
+    message = fields.String()
+
+
 class DeployResultSchema(Schema):
     deployed = fields.List(fields.Nested(DefinitionSchema))
     unchanged = fields.List(fields.Nested(DefinitionSchema))
+    warnings = fields.List(fields.Nested(ProblemSchema), metadata={
+        'description': 'what was noted but does not stop the deploy (e.g. a message without messageVariable) 提示'})

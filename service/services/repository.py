@@ -43,15 +43,23 @@ def _digest(spec_json, source, dependency_sources):
     return h.hexdigest()
 
 
+class Deployed(list):
+    """[(definition, is_new)] of a deploy, and the validation `warnings` (parser.Problem) noted on the way."""
+
+    def __init__(self, results=(), warnings=()):
+        super().__init__(results)
+        self.warnings = list(warnings)
+
+
 def deploy(files, actor, only=None):
-    """Deploy every executable process in `files` ({name: bytes}); returns [(definition, is_new)].
+    """Deploy every executable process in `files` ({name: bytes}); returns Deployed [(definition, is_new)].
 
     Unchanged processes keep their version; `only` names the files whose processes the caller
     meant to deploy (the others in `files` are there to resolve call activities and decisions).
     """
     parsed = parse(files)
     eng = engine()
-    results = []
+    results = Deployed(warnings=[w for w in parsed.warnings if only is None or w.file in only])
     for key, proc in sorted(parsed.items()):
         if only is not None and proc.file not in only:
             continue

@@ -45,6 +45,8 @@ def designer_deploy():
         flash('内容未变，沿用：' + '；'.join(same), 'info')
     if not results:
         flash('上传的文件中没有可执行的流程', 'info')
+    for w in results.warnings:   # noted, not refused: e.g. a message whose data would be dropped
+        flash(f'提示：{w.file} 第 {w.line or "?"} 行 {w.element or ""}：{w.message}', 'info')
     return redirect(url_for('web.designer'))
 
 
