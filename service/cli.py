@@ -14,7 +14,18 @@ def _app(**config):
     return create_app(config or None)
 
 
-@click.group()
+class _Main(click.Group):
+    def invoke(self, ctx):
+        from .crypto import KeyConfigError
+        try:
+            return super().invoke(ctx)
+        except KeyConfigError as exc:
+            # Every command that builds the app: missing keys are a setup step, not a traceback.
+            click.echo(f'无法启动 (cannot start): {exc}', err=True)
+            sys.exit(1)
+
+
+@click.group(cls=_Main)
 @click.option('-v', '--verbose', is_flag=True, help='Log at INFO level.')
 def main(verbose):
     """jiuzhu (救助) — 社会救助审核确认流程服务"""
@@ -139,3 +150,9 @@ from .audit_cli import audit_group  # noqa: E402
 for _command in audit_group.commands.values():
     needs_current_schema(_command)
 main.add_command(audit_group)
+
+from .keys_cli import keys_group  # noqa: E402
+for _command in keys_group.commands.values():
+    if _command.name != 'generate':
+        needs_current_schema(_command)
+main.add_command(keys_group)

@@ -15,6 +15,7 @@ In demo and test mode (manual clock, TESTING) a fixed, public key stands in; any
 service refuses to start without them, as nothing could read the data it writes under a throwaway key.
 """
 import base64
+import contextlib
 import binascii
 import hashlib
 import hmac
@@ -171,6 +172,16 @@ def keyring_from(settings, demo):
     return Keyring(keys, search_key or _DEMO_SEARCH_KEY, demo=demo)
 
 
+class MissingKeys:
+    """Stands in for a keyring that could not be made: any use says why."""
+
+    def __init__(self, message):
+        self.message = message
+
+    def __getattr__(self, name):
+        raise KeyConfigError(self.message)
+
+
 def demo_mode(settings):
     """Demo and tests: the manual clock, or Flask's TESTING."""
     return bool(settings.get('TESTING')) or str(settings.get('JIUZHU_CLOCK', 'real')).strip() == 'manual'
@@ -185,6 +196,17 @@ _fallback = None
 def install(keyring):
     global _fallback
     _fallback = keyring
+
+
+@contextlib.contextmanager
+def installed(keyring):
+    """`keyring` as the process's for the duration (a command), the one before it afterwards."""
+    global _fallback
+    before, _fallback = _fallback, keyring
+    try:
+        yield keyring
+    finally:
+        _fallback = before
 
 
 def active():
