@@ -23,6 +23,7 @@ import os
 import re
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from flask import current_app, has_app_context
 
 PREFIX = 'jz1:'
 NONCE = 12
@@ -211,7 +212,6 @@ def installed(keyring):
 
 def active():
     """The keyring of the current app, else the process's (see `install`), else the environment's."""
-    from flask import current_app, has_app_context
     if has_app_context():
         found = current_app.extensions.get('jiuzhu.keyring')
         if found is not None:
