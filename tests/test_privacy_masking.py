@@ -96,3 +96,55 @@ def test_the_applicants_notice_prints_their_own_id_and_a_document_number(dibao_p
     assert NEIGHBOUR_ID not in html and '110105********1234' in html
     assert '13800000000' not in html                     # the phone number never prints
     assert '〔2026〕城民救不受字第 1 号' in html and '案件编号' not in html and '第 3 号' not in html
+
+
+NOSY = b'''<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+                  xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core"
+                  id="defs_nosy" targetNamespace="http://jiuzhu.example/test">
+  <bpmn:process id="nosy_case" name="repeats its data in errors" isExecutable="true">
+    <bpmn:laneSet id="lanes_nosy">
+      <bpmn:lane id="lane_nosy" name="\xe9\x95\x87\xe8\xa1\x97\xe7\xbb\x8f\xe5\x8a\x9e\xe4\xba\xba">
+        <bpmn:flowNodeRef>start</bpmn:flowNodeRef><bpmn:flowNodeRef>accept</bpmn:flowNodeRef>
+        <bpmn:flowNodeRef>parse</bpmn:flowNodeRef><bpmn:flowNodeRef>end</bpmn:flowNodeRef>
+      </bpmn:lane>
+    </bpmn:laneSet>
+    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:userTask id="accept" name="accept">
+      <bpmn:extensionElements><spiffworkflow:properties>
+        <spiffworkflow:property name="formJsonSchemaFilename" value="note.schema.json" />
+      </spiffworkflow:properties></bpmn:extensionElements>
+      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
+    </bpmn:userTask>
+    <bpmn:scriptTask id="parse" name="parse">
+      <bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing>
+      <bpmn:script>number = int(note)</bpmn:script>
+    </bpmn:scriptTask>
+    <bpmn:endEvent id="end"><bpmn:incoming>f3</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="accept" />
+    <bpmn:sequenceFlow id="f2" sourceRef="accept" targetRef="parse" />
+    <bpmn:sequenceFlow id="f3" sourceRef="parse" targetRef="end" />
+  </bpmn:process>
+</bpmn:definitions>
+'''
+
+
+def test_an_incident_caused_by_data_keeps_the_numbers_masked(test_app):
+    """A script whose error repeats the value it choked on: the incident, the case's error, the audit
+    row and the API's answer carry the number masked."""
+    from sqlalchemy import select
+
+    from service.extensions import db
+    from service.models import AuditEntry, Incident, ProcessInstance, Task
+    from service.services import repository, tasks
+    repository.deploy({'nosy.bpmn': NOSY}, 'tester')
+    case = runtime.start_instance('nosy_case', 't01', {}, 'cw1')
+    accept = db.session.scalars(select(Task).where(Task.instance_id == case.id)).one()
+    tasks.complete_task(accept.id, {'note': f'户号 {NEIGHBOUR_ID}'}, 'cw1')
+    db.session.expire_all()
+    incident = db.session.scalars(select(Incident).where(Incident.instance_id == case.id)).one()
+    assert 'int()' in incident.message and '110105********1234' in incident.message
+    assert NEIGHBOUR_ID not in incident.message
+    assert NEIGHBOUR_ID not in db.session.get(ProcessInstance, case.id).error
+    entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == 'incident')).one()
+    assert NEIGHBOUR_ID not in str(entry.detail)
