@@ -37,6 +37,13 @@ def _pg_admin_engine():
     return create_engine(database_uri(PG_URL, '.'), isolation_level='AUTOCOMMIT')
 
 
+@pytest.fixture(autouse=True)
+def data_keys(monkeypatch):
+    """The keys an operator's environment file holds: `jiuzhu …` commands start as in production."""
+    for name, value in PRODUCTION_KEYS.items():
+        monkeypatch.setenv(name, value)
+
+
 @pytest.fixture(params=BACKENDS)
 def database_url(request, tmp_path):
     if request.param == 'sqlite':
