@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import calendar
+from . import calendar, crypto
 from .clock import make_clock
 from .config import database_uri, from_environment
 from .engine.core import Engine
@@ -30,6 +30,13 @@ def create_app(config=None):
         log.warning('SECRET_KEY is not set: using a random key, sessions and tokens end with this process')
         app.config['SECRET_KEY'] = secrets.token_hex(32)
     app.config.setdefault('SQLALCHEMY_ENGINE_OPTIONS', {'pool_pre_ping': True})
+    # Refuses (KeyConfigError) outside demo and test mode without keys: data written under a key
+    # nobody kept could never be read again.
+    keyring = crypto.keyring_from(app.config, crypto.demo_mode(app.config))
+    app.extensions['jiuzhu.keyring'] = keyring
+    crypto.install(keyring)
+    from .services.masking import install_log_masking
+    install_log_masking()
 
     if app.config.get('JIUZHU_PROXIES'):
         from werkzeug.middleware.proxy_fix import ProxyFix

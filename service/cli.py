@@ -14,7 +14,18 @@ def _app(**config):
     return create_app(config or None)
 
 
-@click.group()
+class _Main(click.Group):
+    def invoke(self, ctx):
+        from .crypto import KeyConfigError
+        try:
+            return super().invoke(ctx)
+        except KeyConfigError as exc:
+            # Every command that builds the app: missing keys are a setup step, not a traceback.
+            click.echo(f'无法启动 (cannot start): {exc}', err=True)
+            sys.exit(1)
+
+
+@click.group(cls=_Main)
 @click.option('-v', '--verbose', is_flag=True, help='Log at INFO level.')
 def main(verbose):
     """jiuzhu (救助) — 社会救助审核确认流程服务"""
@@ -151,3 +162,8 @@ from .backup_cli import backup_command, restore_command  # noqa: E402
 # restore brings an older backup up to this program's schema itself.
 main.add_command(backup_command)
 main.add_command(restore_command)
+from .keys_cli import keys_group  # noqa: E402
+for _command in keys_group.commands.values():
+    if _command.name != 'generate':
+        needs_current_schema(_command)
+main.add_command(keys_group)

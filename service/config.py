@@ -29,6 +29,11 @@ def from_environment(instance_path):
     return {
         'SQLALCHEMY_DATABASE_URI': database_uri(env.get('DATABASE_URL'), instance_path),
         'SECRET_KEY': env.get('SECRET_KEY'),
+        # Personal data at rest (service/crypto.py, deploy/keys.md): data keys, the first one current,
+        # and the key of the ID-number hashes. Required outside demo and test mode.
+        'JIUZHU_DATA_KEYS': env.get('JIUZHU_DATA_KEYS'),
+        'JIUZHU_DATA_KEY': env.get('JIUZHU_DATA_KEY'),
+        'JIUZHU_SEARCH_KEY': env.get('JIUZHU_SEARCH_KEY'),
         'JIUZHU_CLOCK': env.get('JIUZHU_CLOCK', 'real'),
         'JIUZHU_HOLIDAYS': env.get('JIUZHU_HOLIDAYS'),
         'JIUZHU_PROCESSES_DIR': env.get('JIUZHU_PROCESSES_DIR', str(ROOT / 'processes')),

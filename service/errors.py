@@ -1,4 +1,5 @@
 """Errors the services raise; the API turns them into {error, message, details} responses."""
+from .services.masking import mask_strings, mask_text
 
 
 class JiuzhuError(Exception):
@@ -6,6 +7,9 @@ class JiuzhuError(Exception):
     code = 'bad_request'
 
     def __init__(self, message, details=None, code=None):
+        # Error messages are shown, logged and kept (incidents): an ID or phone number in them is masked.
+        message = mask_text(message)
+        details = mask_strings(details) if details is not None else None
         super().__init__(message)
         self.message = message
         self.details = details

@@ -26,6 +26,10 @@ PG_URL = os.environ.get('JIUZHU_TEST_DATABASE_URL')
 # Monday 2026-09-28 09:00 in Shanghai: the National Day example of DOMAIN.md starts here.
 T0 = '2026-09-28T09:00:00+08:00'
 
+# Keys for apps started as in production (real clock, no TESTING): without them create_app refuses.
+PRODUCTION_KEYS = {'JIUZHU_DATA_KEYS': 'test1:YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWE=',
+                   'JIUZHU_SEARCH_KEY': 'c3Nzc3Nzc3Nzc3Nzc3Nzc3Nzc3Nzc3Nzc3Nzc3Nzc3M='}
+
 BACKENDS = ['sqlite'] + (['postgres'] if PG_URL else [])
 
 
@@ -33,6 +37,13 @@ def _pg_admin_engine():
     from sqlalchemy import create_engine
     from service.config import database_uri
     return create_engine(database_uri(PG_URL, '.'), isolation_level='AUTOCOMMIT')
+
+
+@pytest.fixture(autouse=True)
+def data_keys(monkeypatch):
+    """The keys an operator's environment file holds: `jiuzhu …` commands start as in production."""
+    for name, value in PRODUCTION_KEYS.items():
+        monkeypatch.setenv(name, value)
 
 
 @pytest.fixture(params=BACKENDS)
@@ -104,6 +115,7 @@ def make_app(database_url, tmp_path):
             'JIUZHU_CLOCK': 'manual',
             'JIUZHU_CLOCK_START': T0,
             'JIUZHU_HOLIDAYS': None,
+            **PRODUCTION_KEYS,
         }
         config.update(overrides)
         app = create_app(config)

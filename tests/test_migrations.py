@@ -13,7 +13,7 @@ from service import create_app
 from service.cli import main
 from service.migrations import baseline_check, readiness, runner
 
-from .conftest import ROOT, schema_at_head
+from .conftest import PRODUCTION_KEYS, ROOT, schema_at_head
 from .migration_helpers import connect, count_rows, load_rows, state, url_of
 
 
@@ -76,7 +76,7 @@ def test_create_app_on_a_current_database_does_not_import_alembic(database_url):
     """The readiness check reads the revision files itself: Alembic costs ~200 ms CPU to import."""
     schema_at_head(database_url)
     code = ('import sys; from service import create_app; '
-            f'app = create_app({{"DATABASE_URL": {database_url!r}, "SECRET_KEY": "x"}}); '
+            f'app = create_app({{"DATABASE_URL": {database_url!r}, "SECRET_KEY": "x", **{PRODUCTION_KEYS!r}}}); '
             'assert app.extensions["jiuzhu.schema"].ready; '
             'assert "alembic" not in sys.modules, "alembic imported"')
     subprocess.run([sys.executable, '-c', code], check=True, cwd=ROOT)

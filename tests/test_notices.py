@@ -105,12 +105,13 @@ def test_acceptance_notice_is_a_draft_until_issued_then_shows_the_recorded_numbe
     response, html = page(app, f'/cases/{case.id}/notices/acceptance_notice')
     assert response.status_code == 200
     assert response.headers['Content-Type'].startswith('text/html')
-    # Before issuing: the number derived from the case, dated today, with a screen-only note.
-    assert f'〔2026〕城民救受字第 {case.id:06d} 号' in html
+    # Before issuing: the number derived from the township's sequence of cases, dated today,
+    # with a screen-only note.
+    assert '〔2026〕城民救受字第 1 号' in html
     assert '待出具' in html and '2026年9月28日' in html
     assert '城关镇人民政府' in html and '王秀兰' in html and '决定予以受理' in html
-    assert '**************002X' in html
-    assert ID_NUMBER not in html and '110105' not in html and '13800000000' not in html
+    # The applicant's own notice: their ID number in full, never the phone number.
+    assert html.count(ID_NUMBER) == 2 and '13800000000' not in html   # the facts table and the receipt
     assert '/static/web/notice.css' in html and '（盖章）' in html and '经办人（签字）' in html
     # The A4 layout is a static file (the Content-Security-Policy allows no inline styles).
     assert '@page { size: A4; margin: 20mm; }' in app.test_client().get('/static/web/notice.css').get_data(as_text=True)
@@ -159,7 +160,7 @@ def test_refusal_gives_the_reason_and_the_remedies(app, clock):
     assert response.status_code == 200
     assert '不予受理告知书' in html and '决定不予受理' in html and '申请人户籍不在本镇' in html
     assert html.count('申请人户籍不在本镇') == 1     # the same reason twice is said once
-    assert f'〔2026〕城民救不受字第 {case.id:06d} 号' in html   # no recorded number: derived
+    assert f'〔2026〕城民救不受字第 1 号' in html   # no recorded number: derived
     assert '六十日内向山亭区人民政府申请行政复议' in html and '六个月内向山亭区人民法院提起行政诉讼' in html
 
 
@@ -197,7 +198,7 @@ def test_rejection_gives_reasons_and_remedies_with_the_bodies(app, clock):
     assert '六十日内向山亭区人民政府申请行政复议' in html
     assert '六个月内向山亭区人民法院提起行政诉讼' in html
     assert '〔2026〕城民救不确字第 000004 号' in html and '2026年10月13日' in html
-    assert '王秀兰' in html and '**************002X' in html and ID_NUMBER not in html
+    assert '王秀兰' in html and ID_NUMBER in html
     response, _ = page(app, f'/cases/{case.id}/notices/approval_notice')
     assert response.status_code == 404
 
@@ -219,7 +220,7 @@ def test_approval_shows_amount_and_start_month_after_the_publicity(app, clock):
     assert '城关镇人民政府' in html and '最低生活保障审核确认通知书' in html
     assert '650.00 元' in html and '2026年11月起' in html and 'DB-T01-0042' in html
     assert '2026年10月12日决定予以确认' in html and '2026年10月20日' in html
-    assert '王秀兰' in html and '**************002X' in html and '3 人' in html
+    assert '王秀兰' in html and ID_NUMBER in html and '3 人' in html
     assert '〔2026〕城民救确字第 000005 号' in html
 
     listing = kinds(app, case)
@@ -252,7 +253,7 @@ def test_sup_reads_any_township_and_the_reads_are_audited(app, clock):
     entry = db.session.scalars(select(AuditEntry).where(AuditEntry.instance_id == case.id,
                                                         AuditEntry.action == 'read_case')).all()[-1]
     assert entry.actor == 'sup' and entry.detail['notice'] == 'acceptance_notice'
-    assert entry.detail['document_no'] == f'〔2026〕城民救受字第 {case.id:06d} 号'
+    assert entry.detail['document_no'] == '〔2026〕城民救受字第 1 号'
 
 
 # ------------------------------------------------------------------ access
@@ -294,8 +295,7 @@ def test_formatting_rules():
     # A timestamp prints as the Shanghai day: 20:00 UTC is already the next morning there.
     assert notices.format_date(datetime(2026, 9, 30, 20, 0, tzinfo=timezone.utc)) == '2026年10月1日'
     assert notices.next_month('2026-12-15') == (2027, 1) and notices.next_month(date(2026, 10, 31)) == (2026, 11)
-    assert notices.id_last4(ID_NUMBER) == '*' * 14 + '002X'
-    assert notices.document_number('rejection_notice', 123, '河', '2026-03-01') == '〔2026〕河民救不确字第 000123 号'
+    assert notices.document_number('rejection_notice', 123, '河', '2026-03-01') == '〔2026〕河民救不确字第 123 号'
     assert notices.format_amount(650) == '650.00' and notices.format_amount(None) == ''
 
 
@@ -321,12 +321,12 @@ def test_legacy_decisions_are_the_county_s_and_say_approve():
                 'court': '山亭区人民法院'}
     data = dict(APPLICATION, decision={'approved': False, 'reasons': '收入超标', 'decided_on': '2026-10-12'})
     rows = [_row('issue_rejection_notice', 'rejection_notice', 'ready')]
-    ctx = notices.build('rejection_notice', {'id': 7, 'created_at': '2026-09-28', 'category': 'dibao',
+    ctx = notices.build('rejection_notice', {'id': 7, 'sequence': 7, 'created_at': '2026-09-28', 'category': 'dibao',
                                              'variant': 'legacy', 'status': 'running'},
                         data, rows, 'draft', township={'name': '城关镇人民政府', 'short': '城'}, district=district,
                         county_reexamines=False, today=date(2026, 10, 13))
     assert ctx['issuer'] == '山亭区民政局' and ctx['title'] == '最低生活保障不予批准通知书' and ctx['verb'] == '批准'
-    assert ctx['document_no'] == '〔2026〕城民救不确字第 000007 号' and ctx['issued_on'] == '2026年10月13日'
+    assert ctx['document_no'] == '〔2026〕城民救不确字第 7 号' and ctx['issued_on'] == '2026年10月13日'
     assert ctx['reasons'] == ['收入超标'] and '山亭区人民法院' in ctx['remedies']
 
 

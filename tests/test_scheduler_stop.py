@@ -23,7 +23,7 @@ from service.scheduler.sweep import sweep_due
 from service.services import runtime
 
 from .bench.bench_timers import populate
-from .conftest import TEST_PROCESSES
+from .conftest import PRODUCTION_KEYS, TEST_PROCESSES
 
 FORMS = str(TEST_PROCESSES / 'forms')
 # Generous: a deadlock never returns; a working stop returns after one case (milliseconds).
@@ -98,7 +98,7 @@ def test_the_scheduler_command_exits_cleanly_on_a_stop_signal(make_app, database
     n = 300
     due_timers(app, n)
     env = dict(os.environ, DATABASE_URL=database_url, JIUZHU_CLOCK='real', SECRET_KEY='test-secret',
-               JIUZHU_HOLIDAYS='', JIUZHU_FORMS_DIR=FORMS, JIUZHU_EMBEDDED_SCHEDULER='0')
+               JIUZHU_HOLIDAYS='', JIUZHU_FORMS_DIR=FORMS, JIUZHU_EMBEDDED_SCHEDULER='0', **PRODUCTION_KEYS)
     jiuzhu = Path(sys.executable).with_name('jiuzhu')
     proc = subprocess.Popen([str(jiuzhu), '-v', 'scheduler'], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)

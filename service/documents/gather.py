@@ -1,19 +1,31 @@
 """Reads one case for the notices: its rows, the data each notice task saw, what its diagram says."""
+from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.exceptions import TaskNotFoundException
 
 from ..extensions import db
-from ..models import Task
+from ..models import ProcessInstance, Task
 from ..services.context import engine, now
 from . import notices, townships
 
 
+def sequence(instance):
+    """The case's number among its township's cases started in the same (Shanghai) year: the
+    document number's 顺序号. Cases are never deleted, so it does not change once given."""
+    year = instance.created_at.astimezone(notices.SHANGHAI).year
+    start = datetime(year, 1, 1, tzinfo=notices.SHANGHAI)
+    return db.session.scalar(select(func.count()).select_from(ProcessInstance).where(
+        ProcessInstance.township == instance.township, ProcessInstance.id <= instance.id,
+        ProcessInstance.created_at >= start, ProcessInstance.created_at < start.replace(year=year + 1)))
+
+
 def _case(instance):
     definition = instance.definition
-    return {'id': instance.id, 'status': instance.status, 'created_at': instance.created_at,
+    return {'id': instance.id, 'sequence': sequence(instance), 'status': instance.status,
+            'created_at': instance.created_at,
             'business_key': instance.business_key, 'process_key': instance.process_key,
             'category': definition.category, 'variant': definition.variant,
             'version': definition.version, 'process_name': definition.name}

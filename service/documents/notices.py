@@ -5,12 +5,15 @@ hands over plain values; the templates in `templates/notices/` only lay the resu
 
 Decisions recorded here because a printed notice cannot be taken back:
 
-- Every notice is addressed to the applicant, but it is also copied, filed and handed over
-  by village staff, so the resident ID number prints with its last 4 digits only
-  (`**************002X`); the phone number never prints.
+- Every notice is addressed to the applicant and prints the applicant's own resident ID number
+  in full: it identifies the person the decision is about (the receipt is signed against it).
+  The phone number never prints. Any other ID, mobile or bank card number in the free text
+  (reasons, findings, missing items, address) is masked (services/masking.py): a notice is
+  copied, filed and handed over by village staff.
 - The document number (文号) is the one the caseworker recorded when issuing the notice (the
   notice task's `document_no`); before that, and for a notice with no producing task, it is
-  derived from the case: 〔year the case started〕 + township 代字 + 民救 + kind 代字 + case id.
+  derived: 〔year the case started〕 + township 代字 + 民救 + kind 代字 + the case's sequence
+  number among the township's cases of that year. The internal case number never prints.
 - Dates print in Arabic numerals, 2026年10月8日: GB/T 9704-2012 (党政机关公文格式) replaced the
   Chinese-numeral dates of the 1999 standard.
 - Benefit starts the month after the decision (S1 art. 21, "下月起"); the amount and the date
@@ -29,6 +32,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
 from . import tekun
+from ..services.masking import mask_data
 
 SHANGHAI = timezone(timedelta(hours=8))
 
@@ -133,17 +137,14 @@ def format_amount(value):
         return ''
 
 
-def id_last4(number):
-    number = str(number or '').strip()
-    if len(number) <= 4:
-        return '*' * len(number)
-    return '*' * (len(number) - 4) + number[-4:]
+def document_number(kind, sequence, township_short, started):
+    """〔2026〕城民救受字第 17 号: one number per case and kind, stable from the first print on.
 
-
-def document_number(kind, case_id, township_short, started):
-    """〔2026〕城民救受字第 000123 号: one number per case and kind, stable from the first print on."""
+    `sequence`: the case's number among its township's cases started that year (gather.py), so
+    the number says nothing about the system's internal ids.
+    """
     year = (_to_date(started) or date.today()).year
-    return f'〔{year}〕{township_short}民救{KINDS[kind].code}字第 {int(case_id):06d} 号'
+    return f'〔{year}〕{township_short}民救{KINDS[kind].code}字第 {int(sequence)} 号'
 
 
 # ------------------------------------------------------------------ the diagram
@@ -269,7 +270,7 @@ def _decision_task(task_rows):
 def build(kind, case, data, task_rows, status, *, township, district, county_reexamines, today):
     """The template context of one notice.
 
-    `case`: {'id', 'created_at', 'category', 'variant', 'status'}; `data`: the data the
+    `case`: {'sequence', 'created_at', 'category', 'variant', 'status'}; `data`: the data the
     producing task saw (or the case data); `township`: {'name', 'short'}; `district`: the
     bodies of `townships.district()`; `today`: the date a draft is dated.
     """
@@ -308,13 +309,11 @@ def build(kind, case, data, task_rows, status, *, township, district, county_ree
         'kind': kind, 'title': title, 'status': status, 'draft': not issued,
         'issuer': issuer, 'township_name': township['name'],
         'document_no': _text(recorded.get('document_no')) or document_number(
-            kind, case['id'], township['short'], case.get('created_at')),
+            kind, case['sequence'], township['short'], case.get('created_at')),
         'issued_on': format_date(issued_on),
         'category': category,
-        'case_id': case['id'],
         'applicant': {
             'name': _text(applicant.get('name')) or '申请人',
-            'id_masked': id_last4(applicant.get('id_number')),
             'address': _text(applicant.get('address')),
             'household_size': applicant.get('household_size'),
         },
@@ -370,6 +369,9 @@ def build(kind, case, data, task_rows, status, *, township, district, county_ree
     elif spec.category == 'tekun':
         decided = decision.get('decided_on') or _completed_day(_decision_task(task_rows))
         ctx.update(tekun.facts(kind, data, recorded, decided), remedies=remedies(district))
+    # Free text may name other people's numbers: masked. The applicant's own ID number is not.
+    ctx = mask_data(ctx)
+    ctx['applicant']['id_number'] = _text(applicant.get('id_number'))
     return ctx
 
 

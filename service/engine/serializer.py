@@ -77,3 +77,11 @@ class CaseSerializer:
         spec = self._registry.restore(dct['spec'])
         subs = {k: self._registry.restore(v) for k, v in dct['subprocess_specs'].items()}
         return spec, subs
+
+
+def start_data(text):
+    """The data a case was started with (its root task's), read from its state without the engine:
+    for migrations and key rotation, which must not need the process spec."""
+    dct = json.loads(text)
+    root = (dct.get('tasks') or {}).get(dct.get('root')) or {}
+    return root.get('data') or {}

@@ -3,6 +3,7 @@ import sys
 
 import click
 
+from .. import crypto
 from . import runner
 from .readiness import SchemaState
 
@@ -65,6 +66,16 @@ class _Group(click.Group):
             sys.exit(1)
 
 
+def _keys():
+    """The keys a data migration uses (0005 hashes the ID numbers already stored), checked as strictly
+    as an app start checks them; missing ones fail only a migration that needs them."""
+    import os
+    try:
+        return crypto.keyring_from(os.environ, crypto.demo_mode(os.environ))
+    except crypto.KeyConfigError as exc:
+        return crypto.MissingKeys(str(exc))
+
+
 @click.group('db', cls=_Group)
 def db_group():
     """数据库结构迁移：升级、查看版本 (schema migrations)."""
@@ -76,10 +87,14 @@ def upgrade(revision):
     """Upgrade the database to REVISION (default: head); a create_all database equal to the baseline is stamped first."""
     url = database_url()
     try:
-        result = runner.upgrade(url, revision)
+        with crypto.installed(_keys()):
+            result = runner.upgrade(url, revision)
     except runner.MigrationRefused as exc:
         for line in exc.lines:
             click.echo(line, err=True)
+        sys.exit(1)
+    except crypto.KeyConfigError as exc:
+        click.echo(f'迁移未执行 (migration not run): {exc}', err=True)
         sys.exit(1)
     if result.stamped:
         click.echo(f'已将原有的表登记为基线版本 {runner.BASELINE} (existing tables stamped as baseline {runner.BASELINE})')

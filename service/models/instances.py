@@ -2,7 +2,7 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .types import UTCDateTime
+from .types import EncryptedText, UTCDateTime
 
 
 class ProcessInstance(db.Model):
@@ -22,8 +22,12 @@ class ProcessInstance(db.Model):
     review_required: Mapped[bool] = mapped_column(Boolean, default=False)
     # The BPMN messages the case waits for now, as ",name,name,": who must answer it, findable by query.
     waiting_for: Mapped[str] = mapped_column(String(300), default='')
+    # Names and masked numbers only (runtime._summary), shown in lists: not encrypted.
     summary: Mapped[dict] = mapped_column(JSON, default=dict)
-    state: Mapped[str] = mapped_column(Text)
+    # SpiffWorkflow's serialization holds every form's data: encrypted whole (service/crypto.py).
+    state: Mapped[str] = mapped_column(EncryptedText('process_instance.state'))
+    # HMAC-SHA256 of the applicant's normalised ID number (crypto.Keyring.id_hash): exact search.
+    id_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     error: Mapped[str | None] = mapped_column(Text)   # the open incident's message, for lists
     terminated_at = mapped_column(UTCDateTime)
     started_by: Mapped[str] = mapped_column(String(100))

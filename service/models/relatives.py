@@ -2,19 +2,21 @@ from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
-from .types import UTCDateTime
+from .types import EncryptedText, UTCDateTime
 
 
 class CloseRelative(db.Model):
     """近亲属备案: a staff member declared to be a close relative of a (possible) applicant."""
 
     __tablename__ = 'close_relative'
-    __table_args__ = (UniqueConstraint('staff_username', 'id_number'),)
+    __table_args__ = (UniqueConstraint('staff_username', 'id_hash', name='uq_close_relative_staff_id_hash'),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     staff_username: Mapped[str] = mapped_column(String(100), index=True)
     name: Mapped[str] = mapped_column(String(100))
-    id_number: Mapped[str] = mapped_column(String(18), index=True)
+    id_number: Mapped[str] = mapped_column(EncryptedText('close_relative.id_number'))
+    # HMAC-SHA256 of the normalised ID number: matched against a new case's applicant.
+    id_hash: Mapped[str] = mapped_column(String(64), index=True)
     relation: Mapped[str] = mapped_column(String(50))
     registered_by: Mapped[str] = mapped_column(String(100))
     registered_at = mapped_column(UTCDateTime)

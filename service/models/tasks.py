@@ -2,7 +2,7 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Index
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .types import UTCDateTime
+from .types import EncryptedJSON, UTCDateTime
 
 
 class Task(db.Model):
@@ -32,4 +32,4 @@ class Task(db.Model):
     overdue: Mapped[bool] = mapped_column(Boolean, default=False)
     completed_at = mapped_column(UTCDateTime)
     completed_by: Mapped[str | None] = mapped_column(String(100))
-    data: Mapped[dict | None] = mapped_column(JSON)
+    data: Mapped[dict | None] = mapped_column(EncryptedJSON('task.data'))   # the completed form, encrypted

@@ -120,6 +120,8 @@ class InstanceListArgs(PageArgs):
     process_key = fields.String(validate=validate.Length(max=100))
     overdue = fields.Boolean()
     review_required = fields.Boolean()
+    id_number = fields.String(validate=validate.Length(max=30), metadata={
+        'description': "the applicant's resident ID number, exact (matched by its keyed hash; the search is audited)"})
 
 
 class ExtendRequest(Schema):

@@ -19,6 +19,7 @@ from ..extensions import db
 from ..models import AuditEntry
 from ..models.audit import GENESIS, hash_of
 from .context import now
+from .masking import mask_data
 
 _PENDING = 'jiuzhu.audit.pending'
 _DURABLE = 'jiuzhu.audit.durable'
@@ -29,7 +30,8 @@ CHAIN_LOCK = int.from_bytes(hashlib.sha256(b'jiuzhu.audit_log.chain').digest()[:
 def record(actor, action, instance_id=None, task_id=None, **detail):
     """Append one audit entry to the current transaction (it commits, or vanishes, with the change)."""
     # Through JSON and back: what is hashed now is exactly what the JSON column gives back later.
-    detail = json.loads(json.dumps(detail, allow_nan=False))
+    # Masked first: the log is append-only and kept for years, a number in a note stays in it.
+    detail = mask_data(json.loads(json.dumps(detail, allow_nan=False)))
     entry = AuditEntry(at=now(), actor=actor, action=action, instance_id=instance_id, task_id=task_id,
                        detail=detail, remote_addr=request.remote_addr if has_request_context() else None)
     session = db.session()

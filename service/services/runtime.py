@@ -1,4 +1,5 @@
 """Runtime service: start cases, deliver messages, fire timers, read cases."""
+from .. import crypto
 from ..engine.core import NotWaiting
 from ..engine.failures import EngineFailure, describe
 from ..engine.tasks import current_data
@@ -41,7 +42,7 @@ def start_instance(process_key, township, data, actor, business_key=None, prepar
         instance = ProcessInstance(
             definition_id=definition.id, definition=definition, process_key=definition.key,
             business_key=business_key, township=township, status='running', summary=_summary(data),
-            state=state, started_by=actor, created_at=moment, updated_at=moment)
+            id_hash=crypto.active().applicant_hash(data), state=state, started_by=actor, created_at=moment, updated_at=moment)
         db.session.add(instance)
         db.session.flush()
         if prepare is not None:

@@ -2,6 +2,7 @@
 from sqlalchemy import select
 from stdnum.cn import ric
 
+from .. import crypto
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..models import COUNTY, ROLES, CloseRelative, User
@@ -123,12 +124,13 @@ def register_close_relative(staff_username, name, id_number, relation, actor):
     id_number = (id_number or '').strip().upper()
     if not ric.is_valid(id_number):
         raise Invalid('身份证号码无效 (invalid resident ID number)', details={'id_number': '身份证号码无效'})
+    id_hash = crypto.active().id_hash(id_number)
     existing = db.session.scalar(select(CloseRelative).where(
-        CloseRelative.staff_username == staff_username, CloseRelative.id_number == id_number))
+        CloseRelative.staff_username == staff_username, CloseRelative.id_hash == id_hash))
     if existing is not None:
         return existing
-    row = CloseRelative(staff_username=staff_username, name=name, id_number=id_number, relation=relation,
-                        registered_by=actor, registered_at=now())
+    row = CloseRelative(staff_username=staff_username, name=name, id_number=id_number, id_hash=id_hash,
+                        relation=relation, registered_by=actor, registered_at=now())
     db.session.add(row)
     # The audit log keeps no full ID numbers.
     audit.record(actor, 'close_relative_register', staff=staff_username, relative_id=mask_id_number(id_number))
@@ -138,7 +140,7 @@ def register_close_relative(staff_username, name, id_number, relation, actor):
 
 def relatives_of(id_number):
     """Usernames of the staff registered as close relatives of the person with this ID number."""
-    id_number = (id_number or '').strip().upper()
-    if not id_number:
+    id_hash = crypto.active().id_hash(id_number)
+    if id_hash is None:
         return []
-    return list(db.session.scalars(select(CloseRelative.staff_username).where(CloseRelative.id_number == id_number)))
+    return list(db.session.scalars(select(CloseRelative.staff_username).where(CloseRelative.id_hash == id_hash)))

@@ -24,6 +24,7 @@ from ..extensions import db
 from ..models import Incident, ProcessInstance
 from . import audit
 from .context import engine, now
+from .masking import mask_text
 from .sync import CaseRows, save
 
 log = logging.getLogger('jiuzhu.write')
@@ -94,6 +95,9 @@ def hold(case, failure, actor, action, completed=None, task_id=None):
     from there; when even that cannot be stored (too large), the case stays as it was read.
     """
     instance = case.instance
+    # The message names data values at times (a script's KeyError, a failed comparison): masked
+    # before it is stored, listed, audited and logged.
+    failure.message = mask_text(failure.message)
     state = None
     if case._workflow is not None and failure.kind != 'case_too_large':
         try:

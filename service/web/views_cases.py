@@ -25,6 +25,22 @@ def case_list():
                            processes=keys, args=args)
 
 
+@bp.post('/cases/search')
+def case_search():
+    """Cases of one applicant by ID number. A POST, so the number stays out of URLs, the browser's
+    history and the servers' access logs; the search itself is audited (masked)."""
+    user = me()
+    number = request.form.get('id_number', '').strip()
+    try:
+        items, total = cases.list_cases(user, id_number=number, page=1, per_page=PER_PAGE)
+        error = None
+    except Invalid as exc:
+        items, total, error = [], 0, exc.message.split(' (')[0]
+    keys = sorted({d.key: d for d in repository.list_definitions(latest_only=True)}.items())
+    return render_template('web/cases.html', items=items, total=total, page=1, per_page=PER_PAGE,
+                           processes=keys, args={}, searched=True, search_error=error), 422 if error else 200
+
+
 # ------------------------------------------------------------------ new application
 
 def _startable(township=None):

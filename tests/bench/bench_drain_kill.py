@@ -26,6 +26,7 @@ from sqlalchemy import func, select
 from service.extensions import db
 from service.models import AuditEntry, ProcessInstance, Timer
 
+from ..conftest import PRODUCTION_KEYS
 from .bench_timers import PROCESSES, ROOT, Database, make_app, populate
 
 JIUZHU = Path(sys.executable).with_name('jiuzhu')
@@ -35,7 +36,7 @@ class Schedulers:
     """`slots` scheduler processes; any one of them can be killed and started again."""
 
     def __init__(self, url, slots, logdir, extra_env, verbose=False):
-        self.env = dict(os.environ, DATABASE_URL=url, JIUZHU_CLOCK='real', SECRET_KEY='bench',
+        self.env = dict(os.environ, DATABASE_URL=url, JIUZHU_CLOCK='real', SECRET_KEY='bench', **PRODUCTION_KEYS,
                         JIUZHU_HOLIDAYS='', JIUZHU_FORMS_DIR=str(PROCESSES / 'forms'),
                         JIUZHU_EMBEDDED_SCHEDULER='0', **extra_env)
         self.logdir = logdir

@@ -31,6 +31,8 @@ from service.models import ProcessInstance, Timer
 from service.scheduler.sweep import Sweeper, _due_condition
 from service.services import repository, runtime
 
+from ..conftest import PRODUCTION_KEYS
+
 ROOT = Path(__file__).resolve().parents[2]
 PROCESSES = ROOT / 'tests' / 'processes'
 T0 = datetime(2026, 9, 28, 1, 0, tzinfo=timezone.utc)       # 09:00 in Shanghai
@@ -71,7 +73,7 @@ class Database:
 def make_app(url, clock='manual', start=T0):
     return create_app({'DATABASE_URL': url, 'SECRET_KEY': 'bench', 'JIUZHU_CLOCK': clock,
                        'JIUZHU_CLOCK_START': start.isoformat() if clock == 'manual' else None,
-                       'JIUZHU_HOLIDAYS': None, 'JIUZHU_FORMS_DIR': str(PROCESSES / 'forms')})
+                       'JIUZHU_HOLIDAYS': None, 'JIUZHU_FORMS_DIR': str(PROCESSES / 'forms'), **PRODUCTION_KEYS})
 
 
 def populate(app, due_times, waiting, waiting_due):

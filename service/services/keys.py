@@ -1,0 +1,109 @@
+"""Key rotation: re-encrypt every encrypted column under the current data key (deploy/keys.md).
+
+Rows are read raw (the stored text, not through the models' types), re-encrypted in Python and
+written back with a guard that fails when someone changed the row meanwhile: a case under its
+version column (UPDATE … WHERE version = :v, version + 1 — a writer holding the case gets a 409 as
+with any concurrent change), a task row or a close relative under its old stored text. A row that
+lost that race is taken again in the next pass. Batches commit one by one, so a rotation can be
+stopped and started again: what is done stays done.
+"""
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from .. import crypto
+from ..engine.serializer import start_data
+from ..extensions import db
+from . import audit
+
+BATCH = 200
+PASSES = 5
+
+_instances = sa.table('process_instance', sa.column('id', sa.Integer), sa.column('state', sa.Text),
+                      sa.column('version', sa.Integer), sa.column('id_hash', sa.String))
+_tasks = sa.table('task', sa.column('id', sa.String), sa.column('data', sa.Text))
+_relatives = sa.table('close_relative', sa.column('id', sa.Integer), sa.column('id_number', sa.Text),
+                      sa.column('id_hash', sa.String))
+
+# (table, column, purpose): every encrypted column.
+COLUMNS = ((_instances, 'state', 'process_instance.state'),
+           (_tasks, 'data', 'task.data'),
+           (_relatives, 'id_number', 'close_relative.id_number'))
+
+
+@dataclass
+class Rotation:
+    key_id: str
+    rewritten: dict = field(default_factory=dict)   # table → rows re-encrypted
+    conflicts: int = 0                              # rows changed meanwhile, retried in a later pass
+    left: int = 0                                   # rows still not on the current key at the end
+
+
+def _stale(table, column, keyring):
+    col = table.c[column]
+    return sa.and_(col.is_not(None), sa.not_(col.like(f'{crypto.PREFIX}{keyring.current_id}:%')))
+
+
+def _rewrite(keyring, table, column, purpose, row):
+    """The UPDATE for one row, guarded so that it matches nothing if the row changed since it was read."""
+    clear = keyring.decrypt(row.value, purpose)
+    values = {column: keyring.encrypt(clear, purpose)}
+    if table is _instances:
+        values['version'] = table.c.version + 1
+        values['id_hash'] = keyring.applicant_hash(start_data(clear))
+        guard = table.c.version == row.version
+    else:
+        guard = table.c[column] == row.value
+        if table is _relatives:
+            values['id_hash'] = keyring.id_hash(clear)
+    return table.update().where(table.c.id == row.id, guard).values(values)
+
+
+def _pass(keyring, table, column, purpose, batch, rehash, result):
+    col = table.c[column]
+    wanted = [table.c.id, col.label('value')] + ([table.c.version] if table is _instances else [])
+    condition = col.is_not(None) if rehash else _stale(table, column, keyring)
+    last = None
+    while True:
+        stmt = sa.select(*wanted).where(condition)
+        if last is not None:
+            stmt = stmt.where(table.c.id > last)
+        rows = db.session.execute(stmt.order_by(table.c.id).limit(batch)).all()
+        if not rows:
+            return
+        for row in rows:
+            last = row.id
+            if db.session.execute(_rewrite(keyring, table, column, purpose, row)).rowcount == 1:
+                result.rewritten[table.name] = result.rewritten.get(table.name, 0) + 1
+            else:
+                result.conflicts += 1
+        db.session.commit()
+
+
+def rotate(actor='cli', batch=BATCH, rehash=False):
+    """Re-encrypt every row not yet under the current key (every row with `rehash`, after the search
+    key changed: the ID hashes are recomputed with each row). Audited once, with the counts."""
+    keyring = crypto.active()
+    result = Rotation(keyring.current_id)
+    for _ in range(PASSES):
+        before = result.conflicts
+        for table, column, purpose in COLUMNS:
+            _pass(keyring, table, column, purpose, batch, rehash, result)
+        if result.conflicts == before:
+            break
+    result.left = sum(n for (_, key), n in counts().items() if key != keyring.current_id)
+    audit.record(actor, 'keys_rotated', key_id=keyring.current_id, rewritten=result.rewritten,
+                 conflicts=result.conflicts, left=result.left, rehash=rehash)
+    db.session.commit()
+    return result
+
+
+def counts():
+    """{(table.column, key id): rows} of every encrypted column; 'clear' for rows written before encryption."""
+    tally = {}
+    for table, column, _ in COLUMNS:
+        col = table.c[column]
+        for (head,) in db.session.execute(sa.select(sa.func.substr(col, 1, 40)).where(col.is_not(None))):
+            name = (f'{table.name}.{column}', crypto.key_id_of(head) or 'clear')
+            tally[name] = tally.get(name, 0) + 1
+    return tally
