@@ -143,17 +143,25 @@ def _fire_due(case):
     return True
 
 
+def fire_open_case(case):
+    """Fire what is due on a case opened in the current transaction (the scheduler's one step per case).
+
+    Nothing is committed here: one case alone (`fire_due_timers`) or many together (`fire_due_batch`).
+    """
+    if case.instance.status == 'running' and case.rows.anything_due(now()):
+        _fire_due(case)
+
+
 def fire_due_timers(instance_id):
     """Fire whatever is due on one case in its own transaction (the scheduler, a refused request)."""
     try:
         case = open_case(instance_id)
-        if case.instance.status == 'running' and case.rows.anything_due(now()):
-            _fire_due(case)
-            db.session.commit()
+        fire_open_case(case)
+        db.session.commit()
         return case.instance
     except StaleDataError:
         db.session.rollback()
-        raise _concurrent() from None
+        raise concurrent() from None
     except BaseException:
         db.session.rollback()
         raise
@@ -166,7 +174,7 @@ def touched(instance):
     flag_modified(instance, 'updated_at')
 
 
-def _concurrent():
+def concurrent():
     return Conflict('案件已被他人同时修改，请刷新后重试 (the case was changed by someone else)', code='concurrent_update')
 
 
@@ -223,7 +231,7 @@ def write_case(instance_id, actor, action, act=None, task_id=None, touch=None, c
         return instance, result
     except StaleDataError:
         db.session.rollback()
-        raise _concurrent() from None
+        raise concurrent() from None
     except JiuzhuError:
         db.session.rollback()
         if due:
