@@ -41,6 +41,7 @@ class CaseWrite:
     def __init__(self, instance):
         self.instance = instance
         self.rows = CaseRows.of(instance)
+        self.read_tasks = list(self.rows.open_tasks)   # the rows leave `rows.open_tasks` as they finish
         self._workflow = None
 
     @property
@@ -48,6 +49,27 @@ class CaseWrite:
         if self._workflow is None:
             self._workflow = engine().load(self.instance)
         return self._workflow
+
+    def written(self):
+        """Every row this write read or wrote: what it holds is what the commit made true."""
+        return [self.instance, *self.read_tasks, *self.rows.open_tasks, *self.rows.timers]
+
+
+def commit_keeping(objects):
+    """Commit, leaving `objects` loaded: the values they hold are those this transaction read under
+    the case's version check and wrote, so a caller answering with them (the API returns the task
+    row) needs no second transaction only to read them back. Everything else expires as usual."""
+    session = db.session()
+    previous, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = previous
+    if previous:
+        keep = {id(o) for o in objects}
+        for obj in list(session.identity_map.values()):
+            if id(obj) not in keep:
+                session.expire(obj)
 
 
 def open_case(instance_id):
@@ -227,7 +249,7 @@ def write_case(instance_id, actor, action, act=None, task_id=None, touch=None, c
             touched(instance)
             audit.record(actor, action, instance_id=instance.id, task_id=task_id, **detail, **more)
             db.session.flush()
-        db.session.commit()
+        commit_keeping(case.written())
         return instance, result
     except StaleDataError:
         db.session.rollback()
