@@ -69,10 +69,11 @@ def compact(dct, workflow):
         return dct
     keep = kept_tasks(workflow)
     tasks = workflow.tasks
+    done = set(getattr(workflow, 'compacted_done', ()))   # dropped by earlier writes
     if len(keep) == len(tasks):
+        if done:
+            dct[COMPACTED_KEY] = sorted(done)
         return dct
-    done = set(dct.get(COMPACTED_KEY) or ())
-    done.update(getattr(workflow, 'compacted_done', ()))
     stored = dct['tasks']
     for task_id, task in tasks.items():
         if task_id in keep:
