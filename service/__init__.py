@@ -8,7 +8,7 @@ from flask import Flask
 
 from . import calendar, crypto
 from .clock import make_clock
-from .config import database_uri, from_environment
+from .config import database_uri, engine_options, from_environment
 from .engine.core import Engine
 from .engine.parser import load_lanes
 from .extensions import db, tune_sqlite
@@ -29,7 +29,7 @@ def create_app(config=None):
     if not app.config.get('SECRET_KEY'):
         log.warning('SECRET_KEY is not set: using a random key, sessions and tokens end with this process')
         app.config['SECRET_KEY'] = secrets.token_hex(32)
-    app.config.setdefault('SQLALCHEMY_ENGINE_OPTIONS', {'pool_pre_ping': True})
+    app.config.setdefault('SQLALCHEMY_ENGINE_OPTIONS', engine_options(app.config))
     # Refuses (KeyConfigError) outside demo and test mode without keys: data written under a key
     # nobody kept could never be read again.
     keyring = crypto.keyring_from(app.config, crypto.demo_mode(app.config))

@@ -57,6 +57,8 @@ def from_environment(instance_path):
         # Bounds on one change to a case: engine steps without a person, and the case's stored size.
         'JIUZHU_MAX_ENGINE_STEPS': int(env.get('JIUZHU_MAX_ENGINE_STEPS', '1000')),
         'JIUZHU_MAX_CASE_BYTES': int(env.get('JIUZHU_MAX_CASE_BYTES', str(4 << 20))),
+        # 1: test every pooled connection with a round trip before each use (see `engine_options`).
+        'JIUZHU_POOL_PRE_PING': _flag(env.get('JIUZHU_POOL_PRE_PING', '0')),
         # Bounds of diagram code (service/engine/sandbox.py); unset keeps the sandbox's defaults:
         # 2 s and 200,000 lines per evaluation, 4 MiB per value it builds or keeps, 64 MiB it may allocate.
         'JIUZHU_SCRIPT_MAX_SECONDS': _number(env, 'JIUZHU_SCRIPT_MAX_SECONDS', float),
@@ -66,3 +68,22 @@ def from_environment(instance_path):
         # All diagram code one write (start, completion, message, timer sweep of a case) may run, together.
         'JIUZHU_SCRIPT_WRITE_SECONDS': float(env.get('JIUZHU_SCRIPT_WRITE_SECONDS') or 10),
     }
+
+
+# A pooled connection older than this is closed and opened afresh when next taken from the pool.
+POOL_RECYCLE_SECONDS = 1800
+
+
+def engine_options(config):
+    """SQLAlchemy engine options: no ping per checkout by default.
+
+    `pool_pre_ping` costs a round trip to the database on every checkout — one per request, about a
+    tenth of a task completion's statements. What it protects against is a connection the server
+    closed (a restart, a failover, a firewall dropping idle connections). Without it SQLAlchemy
+    still notices a dead connection at its first statement, answers that one request with an
+    error and throws away every pooled connection older than the failure, so a restart costs at
+    most one failed request per worker; `pool_recycle` retires connections before idle-connection
+    timeouts (firewalls, PgBouncer `server_idle_timeout`) can kill them. JIUZHU_POOL_PRE_PING=1
+    brings the ping back where even that one request matters more than the round trip.
+    """
+    return {'pool_pre_ping': _flag(config.get('JIUZHU_POOL_PRE_PING')), 'pool_recycle': POOL_RECYCLE_SECONDS}

@@ -14,7 +14,7 @@ from service.errors import Conflict
 from service.extensions import db
 from service.models import AuditEntry, ProcessInstance, Task, Timer
 from service.scheduler.sweep import Sweeper, sweep_due
-from service.services import repository, runtime, tasks
+from service.services import repository, runtime, tasks, write
 
 from .conftest import T0, TEST_PROCESSES
 
@@ -98,13 +98,13 @@ def test_a_crashed_schedulers_expired_claim_is_taken_over(test_app, clock):
 def test_one_failing_case_does_not_stop_the_sweep(test_app, clock, monkeypatch, caplog):
     ids = start_waits(3)
     clock.advance(hours=2)
-    real = runtime.fire_due_timers
+    real = write.fire_open_case
 
-    def flaky(instance_id):
-        if instance_id == ids[1]:
+    def flaky(case):
+        if case.instance.id == ids[1]:
             raise RuntimeError('disk on fire')
-        return real(instance_id)
-    monkeypatch.setattr(runtime, 'fire_due_timers', flaky)
+        return real(case)
+    monkeypatch.setattr(write, 'fire_open_case', flaky)
     assert sweep_due(test_app) == 2
     assert 'disk on fire' in caplog.text
     # The failed case keeps its claim until the lease runs out: no retry storm within the lease.
@@ -112,7 +112,7 @@ def test_one_failing_case_does_not_stop_the_sweep(test_app, clock, monkeypatch, 
     db.session.expire_all()
     stuck = db.session.scalars(select(Timer).where(Timer.instance_id == ids[1])).one()
     assert stuck.state == 'waiting' and stuck.claimed_by is not None
-    monkeypatch.setattr(runtime, 'fire_due_timers', real)
+    monkeypatch.setattr(write, 'fire_open_case', real)
     after_lease = Sweeper(test_app, wall=lambda: datetime.now(timezone.utc) + timedelta(hours=1))
     assert after_lease.sweep() == 1
 
@@ -121,9 +121,9 @@ def test_a_conflicting_write_releases_the_claim_for_the_next_sweep(test_app, clo
     (case_id,) = start_waits(1)
     clock.advance(hours=2)
 
-    def busy(instance_id):
+    def busy(case):
         raise Conflict('someone else', code='concurrent_update')
-    monkeypatch.setattr(runtime, 'fire_due_timers', busy)
+    monkeypatch.setattr(write, 'fire_open_case', busy)
     assert sweep_due(test_app) == 0
     db.session.expire_all()
     assert db.session.scalars(select(Timer)).one().claimed_by is None

@@ -11,7 +11,7 @@ from service.extensions import db
 from service.models import AuditEntry, ProcessInstance, Timer
 from service.scheduler.lease import DEFAULT_LEASE_SECONDS, Lease
 from service.scheduler.sweep import Sweeper
-from service.services import runtime
+from service.services import firing, runtime, write
 
 W0 = datetime(2026, 11, 2, 8, 0, tzinfo=timezone.utc)
 
@@ -49,15 +49,15 @@ def fired_once_each(ids):
 def spy_on_firing(monkeypatch, then=None):
     """Record which cases the sweep fires (the real firing runs), and run `then` after each."""
     calls = []
-    real = runtime.fire_due_timers
+    real = write.fire_open_case
 
-    def firing(instance_id):
-        calls.append(instance_id)
-        result = real(instance_id)
+    def firing(case):
+        calls.append(case.instance.id)
+        result = real(case)
         if then:
             then()
         return result
-    monkeypatch.setattr(runtime, 'fire_due_timers', firing)
+    monkeypatch.setattr(write, 'fire_open_case', firing)
     return calls
 
 
@@ -106,10 +106,20 @@ def test_renewal_keeps_a_long_batchs_claims_alive(test_app, clock, monkeypatch):
     def slow_case():
         # Each case "takes" 25 s of wall time: the batch outlives its first lease 2.5 times over.
         wall.advance(25)
-        stolen.extend(other.claim(clock.now()))
     spy_on_firing(monkeypatch, then=slow_case)
+    real_batch = firing.fire_due_batch
+    transactions = []
+
+    def between_transactions(instance_ids, **options):
+        # Claims are renewed between the transactions of a batch: another scheduler tries here.
+        stolen.extend(other.claim(clock.now()))
+        transactions.append(len(instance_ids))
+        return real_batch(instance_ids, **options)
+    monkeypatch.setattr(firing, 'fire_due_batch', between_transactions)
     assert worker.sweep() == 6
     assert stolen == []
+    # A transaction ends once half a lease has gone (two slow cases), and the rest go on in the next.
+    assert transactions == [6, 4, 2]
     fired_once_each(ids)
     assert set(db.session.scalars(select(Timer.claimed_by))) == {'worker'}
 

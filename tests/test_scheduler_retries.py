@@ -6,20 +6,20 @@ from sqlalchemy import select
 from service.extensions import db
 from service.models import Incident, ProcessInstance, Timer
 from service.scheduler.sweep import Sweeper
-from service.services import runtime
+from service.services import runtime, write
 
 
 def test_failures_back_off_then_hold_the_case(test_app, clock, monkeypatch):
     broken = runtime.start_instance('one_timer', 't01', {}, 'alice').id
     healthy = runtime.start_instance('one_timer', 't01', {}, 'alice').id
     clock.advance(timedelta(hours=2))
-    real = runtime.fire_due_timers
+    real = write.fire_open_case
 
-    def flaky(instance_id):
-        if instance_id == broken:
+    def flaky(case):
+        if case.instance.id == broken:
             raise RuntimeError('connection reset by peer')
-        return real(instance_id)
-    monkeypatch.setattr(runtime, 'fire_due_timers', flaky)
+        return real(case)
+    monkeypatch.setattr(write, 'fire_open_case', flaky)
 
     wall = [datetime.now(timezone.utc)]
     sweeper = Sweeper(test_app, wall=lambda: wall[0])
@@ -43,5 +43,5 @@ def test_failures_back_off_then_hold_the_case(test_app, clock, monkeypatch):
     assert db.session.get(ProcessInstance, healthy).status == 'completed'
     # Held: no scheduler touches it again, whatever the time.
     wall[0] += timedelta(days=1)
-    monkeypatch.setattr(runtime, 'fire_due_timers', real)
+    monkeypatch.setattr(write, 'fire_open_case', real)
     assert sweeper.sweep() == 0

@@ -20,7 +20,7 @@ from service.extensions import db
 from service.models import AuditEntry, Timer
 from service.scheduler import runner
 from service.scheduler.sweep import sweep_due
-from service.services import runtime
+from service.services import write
 
 from .bench.bench_timers import populate
 from .conftest import PRODUCTION_KEYS, TEST_PROCESSES
@@ -48,19 +48,30 @@ def fired_at_most_once_each():
 
 
 def test_stopping_the_scheduler_mid_sweep_returns_every_time(make_app, monkeypatch):
-    app = make_app(JIUZHU_CLOCK='real', JIUZHU_FORMS_DIR=FORMS)
+    """Stopped in the middle of a transaction of several cases (JIUZHU_FIRE_BATCH), five times over:
+    it returns, keeps the cases it fired, and hands back every claim it did not reach."""
+    per_transaction, stop_at, rounds = 20, 3, 5
+    app = make_app(JIUZHU_CLOCK='real', JIUZHU_FORMS_DIR=FORMS, JIUZHU_FIRE_BATCH=str(per_transaction))
     n = 200
     due_timers(app, n)
     firing = threading.Event()
-    real = runtime.fire_due_timers
+    real = write.fire_open_case
+    calls = []
 
-    def signalling(instance_id):
-        firing.set()
-        return real(instance_id)
-    monkeypatch.setattr(runtime, 'fire_due_timers', signalling)
+    def signalling(case):
+        calls.append(case.instance.id)
+        if len(calls) == stop_at:
+            # The third case of the first transaction: hold it until the stop was asked for, so the
+            # stop lands mid-batch, then let it finish.
+            timers = runner._embedded_timers
+            firing.set()
+            timers._stopping.wait(STOP_LIMIT)
+        return real(case)
+    monkeypatch.setattr(write, 'fire_open_case', signalling)
 
-    for _ in range(5):
+    for round_ in range(1, rounds + 1):
         firing.clear()
+        calls.clear()
         assert runner.start_embedded(app) is not None
         assert firing.wait(STOP_LIMIT), 'the scheduler never started sweeping'
         stopper = threading.Thread(target=runner.stop_embedded, kwargs={'wait': True}, daemon=True)
@@ -69,8 +80,10 @@ def test_stopping_the_scheduler_mid_sweep_returns_every_time(make_app, monkeypat
         assert not stopper.is_alive(), 'stopping the scheduler mid-sweep hung'
         with app.app_context():
             due_left = count(Timer.state == 'waiting', Timer.due_at < datetime.now(timezone.utc))
-            # It stopped mid-sweep, and handed back the claims it had not reached.
-            assert 0 < due_left < n
+            # It stopped after the case it was firing, in the middle of its first transaction: the
+            # cases before the stop are kept, the rest of the batch is handed back unclaimed.
+            assert len(calls) == stop_at
+            assert due_left == n - round_ * stop_at
             assert count(Timer.state == 'waiting', Timer.claimed_by.is_not(None)) == 0
             db.session.remove()
 

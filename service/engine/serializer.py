@@ -14,6 +14,8 @@ from SpiffWorkflow.bpmn.serializer.migration.version_migration import MIGRATIONS
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
+from .compaction import compact, restore_marks
+
 FORMAT_KEY = 'serializer_version'
 
 
@@ -32,7 +34,7 @@ class CaseConverter(BpmnWorkflowConverter):
         self.set_default_attributes(workflow, dct)
         self.subprocesses_from_dict(dct['subprocesses'], workflow)
         workflow.bpmn_events = self.registry.restore(dct.pop('bpmn_events', []))
-        return workflow
+        return restore_marks(dct, workflow)
 
 
 class CaseSerializer:
@@ -47,7 +49,7 @@ class CaseSerializer:
     def dump_case(self, workflow):
         self._registry._encoder_mode = True
         try:
-            dct = self._registry.convert(workflow)
+            dct = compact(self._registry.convert(workflow), workflow)
             dct[FORMAT_KEY] = self.format_version
             return json.dumps(dct, cls=self._serializer._encoder_cls, ensure_ascii=False, separators=(',', ':'))
         finally:

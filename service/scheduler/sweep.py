@@ -21,14 +21,14 @@ from sqlalchemy import func, or_, select, update
 from ..errors import Conflict
 from ..extensions import db
 from ..models import Timer
-from ..services import runtime
+from ..services import firing, runtime
 from ..services.context import clock as app_clock
 from .lease import DEFAULT_LEASE_SECONDS, Lease
 from .retries import DEFAULT_MAX_ATTEMPTS, DEFAULT_RETRY_SECONDS, record_failure
 
 log = logging.getLogger('jiuzhu.scheduler')
 
-DEFAULT_BATCH = 100
+DEFAULT_BATCH = 200
 
 _PROCESS_OWNER = f'{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}'
 
@@ -66,6 +66,8 @@ class Sweeper:
         self.max_attempts = int(setting(app, 'JIUZHU_TIMER_MAX_ATTEMPTS', DEFAULT_MAX_ATTEMPTS))
         self.retry_seconds = float(setting(app, 'JIUZHU_TIMER_RETRY_SECONDS', DEFAULT_RETRY_SECONDS))
         self.stopping = stopping or (lambda: False)
+        # Cases fired together in one transaction (services/firing.py); 1 = each in its own.
+        self.per_transaction = max(1, int(setting(app, 'JIUZHU_FIRE_BATCH', firing.DEFAULT_FIRE_BATCH)))
 
     # -- claiming ------------------------------------------------------------
 
@@ -114,18 +116,26 @@ class Sweeper:
         """Fire one case's due timers in its own write-path transaction; returns how many fired."""
         try:
             runtime.fire_due_timers(instance_id)
-        except Conflict as exc:
+        except Exception as exc:
+            self.failed(instance_id, timer_ids, exc, retry)
+            return 0
+        return self.settle(timer_ids, now)
+
+    def failed(self, instance_id, timer_ids, exc, retry):
+        """A case whose firing was rolled back (its transaction or its savepoint), after the commit."""
+        if isinstance(exc, Conflict):
             # Someone wrote the case at the same moment; its own write fired the due timers, or the
             # next sweep will (released only when this sweep ends, so this one does not loop on it).
             log.info('case %s changed while its timers fired (%s); retrying next sweep', instance_id, exc.code)
             db.session.rollback()
             retry.extend(timer_ids)
-            return 0
-        except Exception as exc:
+        else:
             # Not the diagram's doing (that holds the case in the write path): a pause, then again,
             # and an incident when the attempts are used up (retries.py).
             record_failure(self, instance_id, timer_ids, exc)
-            return 0
+
+    def settle(self, timer_ids, now):
+        """Count the fired rows of committed cases; give back the claims of cycles that moved on."""
         rows = db.session.execute(select(Timer.id, Timer.state, Timer.due_at).where(Timer.id.in_(timer_ids))).all()
         db.session.rollback()     # ends the read transaction; nothing to write
         # A row still waiting and no longer due: a cycle moved on to its next occurrence. Unclaim it
@@ -164,20 +174,57 @@ class Sweeper:
             return fired
 
     def fire_batch(self, claimed, lease, now, retry):
-        """Fire the cases of one claimed batch while the lease still holds their rows."""
+        """Fire the cases of one claimed batch, `per_transaction` cases per transaction, while the
+        lease still holds their rows; a stop request ends it after the case being fired."""
         by_case = {}
         for timer_id, instance_id in claimed:
             by_case.setdefault(instance_id, []).append(timer_id)
+        pending = sorted(by_case.items())
         fired = 0
-        for instance_id, timer_ids in by_case.items():
-            if self.stopping():
-                lease.hand_back(self.release)
-                break
-            if lease.holds(timer_ids):
-                fired += self.fire_case(instance_id, timer_ids, now, retry)
-                db.session.expunge_all()   # the session must not grow over a long sweep
-            lease.done(timer_ids)
+        while pending and not self.stopping():
+            chunk, pending = pending[:self.per_transaction], pending[self.per_transaction:]
+            held = {i: t for i, t in chunk if lease.holds(t)}
+            reached, count = self.fire_chunk(held, now, retry) if held else ((), 0)
+            fired += count
+            for instance_id, timer_ids in chunk:
+                if instance_id in reached or instance_id not in held:
+                    lease.done(timer_ids)
+            # Cut short (slow cases: the lease is renewed between transactions only): next time round.
+            if reached:
+                pending = [(i, t) for i, t in chunk if i in held and i not in reached] + pending
+            db.session.expunge_all()   # the session must not grow over a long sweep
+        if self.stopping():
+            lease.hand_back(self.release)
         return fired
+
+    def fire_chunk(self, cases, now, retry):
+        """Fire {instance id: timer ids} in one transaction; returns (the cases reached, rows fired).
+        When that transaction as a whole fails, the cases are fired one by one."""
+        if self.per_transaction > 1:
+            try:
+                # Within half a lease: the claims of the rows not fired yet are renewed only between
+                # transactions (lease.py).
+                until = self.wall() + self.lease / 2
+                outcomes = firing.fire_due_batch(list(cases), stopping=self.stopping,
+                                                 enough=lambda: self.wall() >= until)
+            except Exception as exc:
+                log.warning('firing %d case(s) together failed (%s: %s); firing them one by one',
+                            len(cases), type(exc).__name__, exc)
+            else:
+                done = []
+                for instance_id, outcome in outcomes.items():
+                    if outcome is None:
+                        done.extend(cases[instance_id])
+                    else:
+                        self.failed(instance_id, cases[instance_id], outcome, retry)
+                return set(outcomes), self.settle(done, now) if done else 0
+        reached, fired = set(), 0
+        for instance_id, timer_ids in cases.items():
+            if self.stopping():
+                break
+            fired += self.fire_case(instance_id, timer_ids, now, retry)
+            reached.add(instance_id)
+        return reached, fired
 
     # -- when to wake ----------------------------------------------------------
 

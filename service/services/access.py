@@ -178,9 +178,17 @@ def check_task_read(user, task, task_id=None):
 def _check_can_work(user, task):
     """The rules shared by claim and complete: lane role, separation of duties, exclusion."""
     check_task_read(user, task)
+    _check_lane(user, task)
+    _check_separation(user, task)
+
+
+def _check_lane(user, task):
     if task.role != user.role:
         raise _forbidden(f'任务「{task.name}」只能由{_role_zh(task.role)}办理 (task belongs to role {task.role})',
                          'wrong_role')
+
+
+def _check_separation(user, task):
     separate = [s.strip() for s in (task.properties or {}).get('separateFrom', '').split(',') if s.strip()]
     if separate:
         did = db.session.scalar(select(Task.name).where(
@@ -191,15 +199,34 @@ def _check_can_work(user, task):
                              f'{did})', 'separation_of_duties')
 
 
+def _check_own_claim(user, task):
+    if task.assignee and task.assignee != user.username:
+        raise _forbidden(f'任务已由 {task.assignee} 认领，不能代为办理 (claimed by someone else; no proxy signing)',
+                         'claimed_by_other')
+
+
 def check_claim(user, task):
     _check_can_work(user, task)
 
 
 def check_complete(user, task):
     _check_can_work(user, task)
-    if task.assignee and task.assignee != user.username:
-        raise _forbidden(f'任务已由 {task.assignee} 认领，不能代为办理 (claimed by someone else; no proxy signing)',
-                         'claimed_by_other')
+    _check_own_claim(user, task)
+
+
+def check_complete_before_form(user, task):
+    """The rules of `check_complete` that need no query, for a task whose read this request checked
+    (check_task_read): a clear 403 before the form is validated."""
+    _check_lane(user, task)
+    _check_own_claim(user, task)
+
+
+def check_complete_in_write(user, task):
+    """`check_complete` on the task row read with the case inside the write, for a task whose read this
+    request checked already: the exclusion is fixed when the case starts, so it is not read again."""
+    _check_lane(user, task)
+    _check_separation(user, task)
+    _check_own_claim(user, task)
 
 
 def check_unclaim(user, task):

@@ -42,6 +42,18 @@ def record(actor, action, instance_id=None, task_id=None, **detail):
     return entry
 
 
+def pending_mark():
+    """How many entries the current transaction holds so far (before a SAVEPOINT: services/firing.py)."""
+    return len(db.session().info.get(_PENDING, ()))
+
+
+def drop_pending_since(mark):
+    """The SAVEPOINT begun at `mark` was rolled back: the entries recorded in it go with it."""
+    pending = db.session().info.get(_PENDING)
+    if pending:
+        del pending[mark:]
+
+
 @event.listens_for(Session, 'after_transaction_end')
 def _drop_uncommitted(session, transaction):
     if transaction.parent is None:

@@ -239,14 +239,14 @@ def complete(user, task_id, data):
     row = _task(user, task_id)
     if row.state != 'ready':
         raise tasks.not_ready(row)
-    access.check_complete(user, row)     # early, for a clear answer before validating the form
+    access.check_complete_before_form(user, row)     # early, for a clear answer before validating the form
     form = forms.task_form(row)
     if form is not None:
         forms.validate(form['schema'], data)
     elif not isinstance(data, dict):
         raise Invalid('表单数据应为对象 (data must be an object)', details={'$': '应为对象'}, code='validation_error')
-    tasks.complete_task(row.id, data, user.username, check=lambda r: access.check_complete(user, r))
-    db.session.refresh(row)
+    tasks.complete_task(row.id, data, user.username, check=lambda r: access.check_complete_in_write(user, r))
+    # `row` is the row the write read (and completed) under the case's version; the commit kept it.
     return row
 
 

@@ -4,6 +4,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from ..extensions import db
 from ..models import Incident, Task, Timer
+from ..engine.compaction import completed_elements
 from ..engine.tasks import current_data
 from .context import engine
 
@@ -30,6 +31,7 @@ def diagram_state(instance):
             active.add(bpmn_id)
         elif task.state == TaskState.ERROR:
             failed.add(bpmn_id)
+    completed |= completed_elements(workflow)   # done before the stored tree was compacted
     overdue = set(db.session.scalars(select(Timer.attached_to).where(
         Timer.instance_id == instance.id, Timer.kind == 'deadline', Timer.state == 'fired',
         Timer.attached_to.is_not(None))))

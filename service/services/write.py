@@ -42,6 +42,7 @@ class CaseWrite:
     def __init__(self, instance):
         self.instance = instance
         self.rows = CaseRows.of(instance)
+        self.read_tasks = list(self.rows.open_tasks)   # the rows leave `rows.open_tasks` as they finish
         self._workflow = None
 
     @property
@@ -49,6 +50,27 @@ class CaseWrite:
         if self._workflow is None:
             self._workflow = engine().load(self.instance)
         return self._workflow
+
+    def written(self):
+        """Every row this write read or wrote: what it holds is what the commit made true."""
+        return [self.instance, *self.read_tasks, *self.rows.open_tasks, *self.rows.timers]
+
+
+def commit_keeping(objects):
+    """Commit, leaving `objects` loaded: the values they hold are those this transaction read under
+    the case's version check and wrote, so a caller answering with them (the API returns the task
+    row) needs no second transaction only to read them back. Everything else expires as usual."""
+    session = db.session()
+    previous, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = previous
+    if previous:
+        keep = {id(o) for o in objects}
+        for obj in list(session.identity_map.values()):
+            if id(obj) not in keep:
+                session.expire(obj)
 
 
 def open_case(instance_id):
@@ -147,17 +169,25 @@ def _fire_due(case):
     return True
 
 
+def fire_open_case(case):
+    """Fire what is due on a case opened in the current transaction (the scheduler's one step per case).
+
+    Nothing is committed here: one case alone (`fire_due_timers`) or many together (`fire_due_batch`).
+    """
+    if case.instance.status == 'running' and case.rows.anything_due(now()):
+        _fire_due(case)
+
+
 def fire_due_timers(instance_id):
     """Fire whatever is due on one case in its own transaction (the scheduler, a refused request)."""
     try:
         case = open_case(instance_id)
-        if case.instance.status == 'running' and case.rows.anything_due(now()):
-            _fire_due(case)
-            db.session.commit()
+        fire_open_case(case)
+        db.session.commit()
         return case.instance
     except StaleDataError:
         db.session.rollback()
-        raise _concurrent() from None
+        raise concurrent() from None
     except BaseException:
         db.session.rollback()
         raise
@@ -170,7 +200,7 @@ def touched(instance):
     flag_modified(instance, 'updated_at')
 
 
-def _concurrent():
+def concurrent():
     return Conflict('案件已被他人同时修改，请刷新后重试 (the case was changed by someone else)', code='concurrent_update')
 
 
@@ -223,11 +253,11 @@ def write_case(instance_id, actor, action, act=None, task_id=None, touch=None, c
             touched(instance)
             audit.record(actor, action, instance_id=instance.id, task_id=task_id, **detail, **more)
             db.session.flush()
-        db.session.commit()
+        commit_keeping(case.written())
         return instance, result
     except StaleDataError:
         db.session.rollback()
-        raise _concurrent() from None
+        raise concurrent() from None
     except JiuzhuError:
         db.session.rollback()
         if due:

@@ -1,0 +1,240 @@
+"""Load: N caseworkers completing tasks of many cases over HTTP against gunicorn + PostgreSQL + a scheduler.
+
+    .venv/bin/python -m tests.bench.bench_load --database-url postgresql://… [--clients 12]
+        [--cases 600] [--seconds 60] [--workers 4]
+
+Everything runs on this machine, on loopback: gunicorn (deploy/gunicorn.conf.py, `--workers`
+workers) and one `jiuzhu scheduler` process on a fresh PostgreSQL schema, and `--clients`
+threads, each a caseworker with their own token and keep-alive connection. A caseworker works
+through their own share of the cases (tests/processes/bench_ten.bpmn, ten tasks each): list the
+case's ready tasks, complete the first one with form data, next case. Bounded by `--seconds`.
+
+Prints completions per second, the completion's latency (p50/p95/p99), errors by status, and
+the CPU used meanwhile by gunicorn (master and workers), the scheduler, and the PostgreSQL
+backends serving this database (/proc; pg_stat_activity gives their pids). With --database-url
+unset, SQLite in a temporary directory (one writer at a time: not what this is for).
+"""
+import argparse
+import http.client
+import json
+import math
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+from sqlalchemy import text
+
+from service.extensions import db
+from service.services import auth, repository, runtime, users
+
+from .bench_timers import PROCESSES, ROOT, Database, make_app
+
+BIN = Path(sys.executable).parent
+FORM = {'note': '已核实', 'approved': True}
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def cpu_seconds(pid):
+    """User + system CPU of a process so far (/proc/<pid>/stat), 0 once it is gone."""
+    try:
+        with open(f'/proc/{pid}/stat') as f:
+            fields = f.read().rsplit(')', 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+    except (OSError, IndexError):
+        return 0.0
+
+
+def children(pid):
+    found = []
+    for entry in Path('/proc').iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / 'stat').read_text().rsplit(')', 1)[1].split()[1]) == pid:
+                    found.append(int(entry.name))
+            except (OSError, IndexError, ValueError):
+                pass
+    return found
+
+
+def prepare(app, clients, cases):
+    """Deploy bench_ten, add the caseworkers (tokens) and start the cases; returns (tokens, case ids)."""
+    with app.app_context():
+        repository.deploy({'bench_ten.bpmn': (PROCESSES / 'bench_ten.bpmn').read_bytes()}, 'bench')
+        tokens = []
+        for i in range(clients):
+            user = users.add_user(f'cw{i:03d}', f'经办人{i}', 'township_caseworker', 't01', 'bench-pass-1234!',
+                                  'bench')
+            tokens.append(auth.issue_token(user)[0])
+        ids = [runtime.start_instance('bench_ten', 't01', {'applicant': {'name': f'申请人{i}'}}, 'bench').id
+               for i in range(cases)]
+        db.session.remove()
+    return tokens, ids
+
+
+def start_processes(url, port, workers, logdir):
+    env = dict(os.environ, DATABASE_URL=url, SECRET_KEY='bench-load', JIUZHU_CLOCK='real', JIUZHU_HOLIDAYS='',
+               JIUZHU_FORMS_DIR=str(PROCESSES / 'forms'), JIUZHU_EMBEDDED_SCHEDULER='0',
+               JIUZHU_BIND=f'127.0.0.1:{port}', JIUZHU_WORKERS=str(workers))
+    web = subprocess.Popen([str(BIN / 'gunicorn'), '-c', str(ROOT / 'deploy' / 'gunicorn.conf.py'),
+                            '--access-logfile', '/dev/null', 'service:create_app()'], cwd=ROOT, env=env,
+                           stdout=open(Path(logdir) / 'web.log', 'wb'), stderr=subprocess.STDOUT)
+    scheduler = subprocess.Popen([str(BIN / 'jiuzhu'), 'scheduler'], cwd=ROOT, env=env,
+                                 stdout=open(Path(logdir) / 'scheduler.log', 'wb'), stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 180
+    seen = None
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection('127.0.0.1', port, timeout=10)
+            conn.request('GET', '/healthz')
+            response = conn.getresponse()
+            seen = (response.status, response.read()[:300])
+            if response.status == 200:
+                return web, scheduler
+        except (OSError, http.client.HTTPException) as exc:
+            seen = repr(exc)
+        time.sleep(0.2)      # waiting for a server to come up, not a test
+    web.terminate()
+    scheduler.terminate()
+    tail = (Path(logdir) / 'web.log').read_text(errors='replace')[-3000:]
+    raise SystemExit(f'gunicorn did not answer on port {port} (last: {seen}):\n{tail}')
+
+
+class Caseworker(threading.Thread):
+    def __init__(self, port, token, case_ids, until):
+        super().__init__(daemon=True)
+        self.port, self.token, self.cases, self.until = port, token, list(case_ids), until
+        self.latencies, self.errors, self.completed = [], Counter(), 0
+
+    def call(self, method, path, body=None):
+        headers = {'Authorization': f'Bearer {self.token}'}
+        if body is not None:
+            headers['Content-Type'] = 'application/json'
+            body = json.dumps(body)
+        try:
+            self.conn.request(method, path, body=body, headers=headers)
+            r = self.conn.getresponse()
+            return r.status, r.read()
+        except (OSError, http.client.HTTPException) as exc:
+            self.conn.close()
+            self.conn = http.client.HTTPConnection('127.0.0.1', self.port, timeout=30)
+            return type(exc).__name__, b''
+
+    def run(self):
+        self.conn = http.client.HTTPConnection('127.0.0.1', self.port, timeout=30)
+        turn = 0
+        while self.cases and time.monotonic() < self.until:
+            case_id = self.cases[turn % len(self.cases)]
+            turn += 1
+            status, body = self.call('GET', f'/api/v1/tasks?instance_id={case_id}&per_page=5')
+            if status != 200:
+                self.errors[f'list {status}'] += 1
+                continue
+            items = json.loads(body)['items']
+            if not items:
+                self.cases.remove(case_id)      # this case is done
+                continue
+            started = time.perf_counter()
+            status, _ = self.call('POST', f"/api/v1/tasks/{items[0]['id']}/complete", {'data': FORM})
+            if status == 200:
+                self.latencies.append(time.perf_counter() - started)
+                self.completed += 1
+            else:
+                self.errors[f'complete {status}'] += 1
+
+
+def backend_pids(app):
+    with app.app_context():
+        pids = db.session.scalars(text('SELECT pid FROM pg_stat_activity WHERE datname = current_database() '
+                                       'AND pid <> pg_backend_pid()')).all()
+        db.session.remove()
+    return pids
+
+
+def rank(ordered, q):
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)] if ordered else float('nan')
+
+
+def run(args):
+    database = Database(args.database_url)
+    web = scheduler = None
+    try:
+        app = make_app(database.url, clock='real')
+        tokens, ids = prepare(app, args.clients, args.cases)
+        port = free_port()
+        with tempfile.TemporaryDirectory(prefix='jiuzhu-load-') as logdir:
+            web, scheduler = start_processes(database.url, port, args.workers, logdir)
+            # Warm up every worker's caches (spec, forms) and connections outside the measured window.
+            warm = Caseworker(port, tokens[0], ids[:1], time.monotonic() + 5)
+            warm.conn = http.client.HTTPConnection('127.0.0.1', port, timeout=30)
+            for _ in range(args.workers * 4):
+                warm.call('GET', '/api/v1/tasks?per_page=1')
+            web_pids = [web.pid] + children(web.pid)
+            db_pids = backend_pids(app) if database.schema else []
+            cpu_before = {p: cpu_seconds(p) for p in web_pids + [scheduler.pid] + db_pids}
+            until = time.monotonic() + args.seconds
+            share = [ids[i::args.clients] for i in range(args.clients)]
+            workers = [Caseworker(port, tokens[i], share[i], until) for i in range(args.clients)]
+            started = time.monotonic()
+            for w in workers:
+                w.start()
+            for w in workers:
+                w.join(args.seconds + 60)
+            elapsed = time.monotonic() - started
+            db_pids = sorted(set(db_pids) | set(backend_pids(app) if database.schema else []))
+            cpu = {p: cpu_seconds(p) - cpu_before.get(p, 0.0) for p in set(web_pids + [scheduler.pid] + db_pids)}
+            web_log = (Path(logdir) / 'web.log').read_text(errors='replace')
+        latencies = sorted(x for w in workers for x in w.latencies)
+        errors = sum((w.errors for w in workers), Counter())
+        return dict(elapsed=elapsed, completed=len(latencies), latencies=latencies, errors=errors,
+                    cpu_web=sum(cpu[p] for p in web_pids), cpu_scheduler=cpu[scheduler.pid],
+                    cpu_db=sum(cpu[p] for p in db_pids), tracebacks=web_log.count('Traceback'))
+    finally:
+        for proc in (web, scheduler):
+            if proc is not None and proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+        database.drop()
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--database-url', help='PostgreSQL URL (default: SQLite in a temporary directory)')
+    parser.add_argument('--clients', type=int, default=12, help='caseworkers (threads)')
+    parser.add_argument('--cases', type=int, default=600, help='cases of ten tasks each')
+    parser.add_argument('--seconds', type=float, default=60.0, help='how long the caseworkers work')
+    parser.add_argument('--workers', type=int, default=4, help='gunicorn workers')
+    args = parser.parse_args(argv)
+    backend = 'PostgreSQL' if args.database_url else 'SQLite'
+    print(f'jiuzhu load — {backend}, {os.cpu_count()} CPU(s), Python {sys.version.split()[0]}: '
+          f'{args.clients} caseworkers, {args.cases} cases, gunicorn {args.workers} workers + 1 scheduler, '
+          f'{args.seconds:.0f} s')
+    r = run(args)
+    lat = [x * 1000 for x in r['latencies']]
+    rate = r['completed'] / r['elapsed']
+    print(f'   completions {r["completed"]:,} in {r["elapsed"]:.1f} s: {rate:,.1f}/s '
+          f'(each after a list of the case\'s ready tasks)')
+    print(f'   completion latency p50 {rank(lat, .5):.1f} ms, p95 {rank(lat, .95):.1f} ms, p99 {rank(lat, .99):.1f} ms')
+    print(f'   errors {sum(r["errors"].values())} {dict(r["errors"]) or ""}; tracebacks in the web log {r["tracebacks"]}')
+    per = 1000 / max(1, r['completed'])
+    print(f'   CPU: app (gunicorn) {r["cpu_web"]:.1f} s = {r["cpu_web"] * per:.1f} ms per completion; '
+          f'PostgreSQL backends {r["cpu_db"]:.1f} s = {r["cpu_db"] * per:.1f} ms; scheduler {r["cpu_scheduler"]:.1f} s')
+    return 0 if not r['errors'] else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())
