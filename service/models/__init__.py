@@ -3,11 +3,12 @@ from . import audit_guard  # noqa: F401  (database triggers for the append-only 
 from .definitions import ProcessDefinition
 from .incidents import Incident
 from .instances import ProcessInstance
+from .previews import DeployPreview
 from .relatives import CaseExclusion, CloseRelative
 from .sessions import UserSession
 from .tasks import Task
 from .timers import Timer
 from .users import COUNTY, ROLES, User
 
-__all__ = ['AuditEntry', 'AuditLogIsAppendOnly', 'CaseExclusion', 'CloseRelative', 'Incident', 'ProcessDefinition', 'ProcessInstance', 'Task',
+__all__ = ['AuditEntry', 'AuditLogIsAppendOnly', 'CaseExclusion', 'CloseRelative', 'DeployPreview', 'Incident', 'ProcessDefinition', 'ProcessInstance', 'Task',
            'Timer', 'User', 'UserSession', 'ROLES', 'COUNTY']
