@@ -161,6 +161,31 @@ def place(tree, diagrams):
     return written
 
 
+def needed_files(tree, seeds):
+    """The paths of `tree` a parse of `seeds` needs: the seeds, every decision table, the files of
+    the processes they call (transitively) and any other file defining one of their process ids
+    (so a duplicate is reported, not hidden)."""
+    owners = {}
+    for path, text in tree.items():
+        for ident in defined_ids(text):
+            owners.setdefault(ident, set()).add(path)
+    needed = set(seeds) | {p for p in tree if p.endswith('.dmn')}
+    for path in seeds:
+        for ident in defined_ids(tree[path]):
+            needed |= owners.get(ident, set())
+    todo = list(needed)
+    while todo:
+        root = _root(tree[todo.pop()])
+        if root is None:
+            continue
+        for el in root.iter(f'{{{BPMN_NS}}}callActivity'):
+            for path in owners.get((el.get('calledElement') or '').strip(), ()):
+                if path not in needed:
+                    needed.add(path)
+                    todo.append(path)
+    return needed
+
+
 def form_names(sources):
     """Form file names the diagrams name (task forms, UI schemas, start forms, their UI schemas)."""
     names = set()

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.orm import undefer
 
 from ..engine.parser import DefinitionError, parse_files
 from ..errors import Invalid, NotFound
@@ -171,13 +172,12 @@ def deploy_directory(root, actor):
 
 # ------------------------------------------------------------------ bundles (web and API uploads)
 
-def current_bundle(root):
+def current_bundle(root, rows):
     """({path: text}, {form: text}) deployed now: processes/ and forms/ on disk, overlaid by the
     files of each process's newest version (a web deploy changes nothing on disk)."""
     tree = {path: data.decode('utf-8') for path, data in read_tree(root).items()}
     forms = read_forms(engine().forms_dir)
-    rows = sorted(_latest_rows().values(), key=lambda d: d.id)
-    for row in rows:
+    for row in sorted(rows, key=lambda d: d.id):
         tree[row.file] = row.source
         tree.update(row.dependencies or {})
         forms.update(row.forms or {})
@@ -186,23 +186,28 @@ def current_bundle(root):
 
 def bundle_plan(root, files):
     """The plan for an upload ({path: text}, normalized): the uploaded diagrams' processes, and
-    every deployed process that uses an uploaded diagram, decision table or form."""
+    every deployed process that uses an uploaded diagram, decision table or form.
+
+    Only what those need is parsed (a file elsewhere in the tree that is mid-edit blocks nothing).
+    """
     diagrams, new_forms = bundles.split(files)
-    tree, forms = current_bundle(root)
+    rows = db.session.scalars(select(ProcessDefinition).options(
+        undefer(ProcessDefinition.source), undefer(ProcessDefinition.dependencies), undefer(ProcessDefinition.forms))
+        .order_by(ProcessDefinition.key, ProcessDefinition.version)).all()
+    rows = list({row.key: row for row in rows}.values())        # the newest version of each key
+    tree, forms = current_bundle(root, rows)
     written = bundles.place(tree, diagrams)
     changed_forms = {n for n, text in new_forms.items() if forms.get(n) != text}
     forms.update(new_forms)
-    data = {path: text.encode('utf-8') for path, text in tree.items()}
+
+    def uses(row):
+        used = set(row.forms) if row.forms is not None else bundles.form_names([row.source])
+        return row.file in written or bool(set(row.dependencies or {}) & written) or bool(used & set(new_forms))
+    affected = {row.key for row in rows if uses(row)}
+    seeds = written | {row.file for row in rows if row.key in affected}
+    data = {path: tree[path].encode('utf-8') for path in bundles.needed_files(tree, seeds)}
     parsed = parse(data, forms)
-    deployed = set(_latest_rows())
-    keys = set()
-    for key, proc in parsed.items():
-        if proc.file in written:
-            keys.add(key)
-        elif key in deployed:
-            texts = [proc.source.decode('utf-8')] + [tree[n] for n in proc.dependencies if n.endswith('.bpmn')]
-            if set(proc.dependencies) & written or bundles.form_names(texts) & set(new_forms):
-                keys.add(key)
+    keys = {key for key, proc in parsed.items() if proc.file in written or key in affected}
     result = plan(data, forms, keys, parsed=parsed)
     result.written, result.changed_forms = sorted(written), sorted(changed_forms)
     return result
