@@ -215,3 +215,58 @@ def test_a_stale_preview_and_bad_uploads_are_refused_clearly(des):
     results = {d.key: (d.version, new) for d, new in repository.deploy_directory(ROOT / 'processes', 'tester')}
     assert results['dibao_a'] == (1, False) and results['dibao_b'] == (1, True)
     assert db.session.scalar(select(db.func.count()).select_from(ProcessInstance)) == 0
+
+
+def test_an_upgrade_from_0004_stores_each_versions_forms_and_finds_it_unchanged(database_url, make_app, monkeypatch,
+                                                                                  tmp_path):
+    import shutil
+    from datetime import datetime
+
+    import sqlalchemy as sa
+
+    from service import create_app
+    from service.migrations import runner
+
+    from .migration_helpers import connect, url_of
+
+    # A version as the code of revision 0004 stored it: no forms, a digest of spec and files only.
+    scratch = create_app({'TESTING': True, 'DATABASE_URL': f'sqlite:///{tmp_path / "scratch.sqlite3"}',
+                          'SECRET_KEY': 'x', 'JIUZHU_CLOCK': 'manual', 'JIUZHU_HOLIDAYS': None})
+    with scratch.app_context():
+        from service.extensions import db as scratch_db
+        files = {'delegated/dibao_a.bpmn': DIBAO_A.encode('utf-8')}
+        proc = repository.parse(files)['dibao_a']
+        spec_json = scratch.extensions['jiuzhu.engine'].serializer.dump_spec(proc.spec, proc.subprocess_specs)
+        old_digest = repository._digest(spec_json, proc.source, [], {})
+        scratch_db.engine.dispose()
+    runner.upgrade(url_of(database_url), '0004')
+    engine, connection = connect(database_url)
+    table = sa.table('process_definition', sa.column('dependencies', sa.JSON), *(sa.column(c) for c in (
+        'key', 'name', 'version', 'sha256', 'category', 'variant', 'file', 'source', 'spec_json',
+        'deployed_at', 'deployed_by')))
+    with connection.begin():
+        connection.execute(table.insert().values(
+            key='dibao_a', name=proc.name, version=1, sha256=old_digest, category=proc.category, variant=proc.variant,
+            file='delegated/dibao_a.bpmn', source=DIBAO_A, dependencies={}, spec_json=spec_json,
+            deployed_at=datetime(2026, 9, 1), deployed_by='tester'))
+    connection.close()
+    engine.dispose()
+
+    folder = tmp_path / 'forms'
+    shutil.copytree(ROOT / 'forms', folder)
+    monkeypatch.setenv('JIUZHU_FORMS_DIR', str(folder))
+    runner.upgrade(url_of(database_url))
+
+    app = make_app(JIUZHU_FORMS_DIR=str(folder))
+    with app.app_context():
+        v1 = repository.latest('dibao_a')
+        assert v1.forms['dibao_acceptance.schema.json'] == (folder / 'dibao_acceptance.schema.json').read_text('utf-8')
+        assert 'dibao_application.uischema.json' in v1.forms and v1.sha256 != old_digest
+        # The same files deployed again: nothing new (the upgrade computed the digest a deploy computes).
+        assert [(d.version, new) for d, new in repository.deploy(files, 'tester')] == [(1, False)]
+        # forms/ changes on disk: version 1 keeps its copy; the next deploy makes version 2 with the new one.
+        (folder / 'dibao_acceptance.schema.json').write_text(edited_acceptance_form(), encoding='utf-8')
+        assert forms.load('dibao_acceptance.schema.json', v1) == ACCEPTANCE
+        assert [(d.version, new) for d, new in repository.deploy(files, 'tester')] == [(2, True)]
+        v2 = repository.latest('dibao_a')
+        assert 'received_by' in forms.load('dibao_acceptance.schema.json', v2)['properties']['acceptance']['properties']
