@@ -2,6 +2,7 @@
 (a plain-language diff) before they go live, forms kept with each version, files downloadable."""
 import io
 import json
+import re
 import zipfile
 
 import pytest
@@ -270,3 +271,65 @@ def test_an_upgrade_from_0004_stores_each_versions_forms_and_finds_it_unchanged(
         assert [(d.version, new) for d, new in repository.deploy(files, 'tester')] == [(2, True)]
         v2 = repository.latest('dibao_a')
         assert 'received_by' in forms.load('dibao_acceptance.schema.json', v2)['properties']['acceptance']['properties']
+
+
+@pytest.fixture
+def web_app(make_app, monkeypatch):
+    from werkzeug.security import generate_password_hash
+
+    from service import demo
+    from service.services import users
+    monkeypatch.setattr(users, 'hash_password', lambda pw: generate_password_hash(pw, method='pbkdf2:sha256:1000'))
+    app = make_app()
+    with app.app_context():
+        repository.deploy(repository.read_tree(ROOT / 'processes'), 'tester', only={'delegated/dibao_a.bpmn'})
+        demo.load_users()
+        yield app
+
+
+def test_the_designer_page_previews_in_plain_words_and_deploys_only_what_was_previewed(web_app):
+    from .test_web_pages import signed_in, token_of
+
+    client = signed_in(web_app, 'sheji')
+    page = client.get('/designer').get_data(as_text=True)
+    assert '替换已部署目录中的文件' not in page and '服务器上的文件不会被改动' in page
+    assert 'action="/designer/preview"' in page and '下载文件' in page
+
+    r = client.post('/designer/preview', content_type='multipart/form-data', data={
+        'csrf_token': client.csrf, 'files': [(io.BytesIO(edited_dibao_a().encode('utf-8')), 'dibao_a.bpmn')]})
+    assert r.status_code == 200, r.get_data(as_text=True)
+    page = r.get_data(as_text=True)
+    changes = re.findall(r'<li data-kind="[a-z_]+">([^<]+)</li>', page)
+    assert changes == ['「出具低保审批通知书」的办理人：镇街经办人 → 镇街分管领导',
+                       '定时器「公示期满无异议」（「审批结果公示7天」上）的时间：add_days(publicity_started_at, 7) → '
+                       'add_days(publicity_started_at, 5)']
+    assert '部署为第 2 版' in page and '0 件' in page and 'id="deploy-button"' in page
+    token = re.search(r'name="preview_token" value="([0-9a-f]+)"', page).group(1)
+
+    # The deploy needs the preview's token; a made-up one is refused with a clear page.
+    r = client.post('/designer/deploy', data={'csrf_token': client.csrf, 'preview_token': 'f' * 64})
+    assert r.status_code == 409 and '重新预览' in r.get_data(as_text=True)
+    r = client.post('/designer/deploy', data={'csrf_token': client.csrf})
+    assert r.status_code == 422 and '预览' in r.get_data(as_text=True)
+    r = client.post('/designer/deploy', data={'csrf_token': client.csrf, 'preview_token': token})
+    assert r.status_code == 302
+    page = client.get('/designer').get_data(as_text=True)
+    assert '已部署：' in page and '第 2 版' in page
+
+    # An invalid upload shows its problems and no deploy button.
+    r = client.post('/designer/preview', content_type='multipart/form-data', data={
+        'csrf_token': client.csrf, 'files': [(io.BytesIO(b'<bpmn'), 'delegated/broken.bpmn')]})
+    assert r.status_code == 422 and 'id="problems"' in r.get_data(as_text=True)
+    assert 'deploy-button' not in r.get_data(as_text=True)
+
+    # Each version's files: the page lists them; the zip and one file download.
+    v1 = db.session.scalar(select(ProcessDefinition).where(ProcessDefinition.key == 'dibao_a',
+                                                           ProcessDefinition.version == 1))
+    page = client.get(f'/designer/definitions/{v1.id}').get_data(as_text=True)
+    assert f'/designer/definitions/{v1.id}/files/forms/dibao_acceptance.schema.json' in page
+    r = client.get(f'/designer/definitions/{v1.id}/files')
+    assert zipfile.ZipFile(io.BytesIO(r.data)).read('delegated/dibao_a.bpmn').decode('utf-8') == DIBAO_A
+    r = client.get(f'/designer/definitions/{v1.id}/files/delegated/dibao_a.bpmn')
+    assert r.status_code == 200 and r.get_data(as_text=True) == DIBAO_A
+    assert client.get(f'/designer/definitions/{v1.id}/files/x.bpmn').status_code == 404
+    assert token_of(page)
