@@ -175,6 +175,8 @@ def test_a_zipped_folder_with_its_forms_and_the_download_of_each_version(des):
         archive.writestr('delegated/dibao_a.bpmn', edited_dibao_a())
         archive.writestr('forms/dibao_acceptance.schema.json', edited_acceptance_form())
         archive.writestr('__MACOSX/._dibao_a.bpmn', b'\x00\x05')
+        archive.writestr('README.md', '# 说明')
+        archive.writestr('lanes.json', '{}')
     files = [('dibao_a.zip', buffer.getvalue())]
     result = preview(des, files)
     a = by_key(result)['dibao_a']

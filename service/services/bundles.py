@@ -36,9 +36,12 @@ def _refuse(message, problems):
 
 
 def clean_path(name):
-    """A relative POSIX path of an upload, without a leading `processes/`; None if unusable."""
+    """A relative POSIX path of an upload without a leading `processes/`; '' for what a zip tool
+    adds by itself (`__MACOSX/`, dot files), which is skipped; None if unusable (`..`)."""
     parts = [p for p in (name or '').replace('\\', '/').split('/') if p not in ('', '.')]
-    if not parts or '..' in parts or any(p.startswith('.') or p == '__MACOSX' for p in parts):
+    if any(p.startswith('.') and p != '..' or p == '__MACOSX' for p in parts):
+        return ''
+    if not parts or '..' in parts:
         return None
     if parts[0] == 'processes' and len(parts) > 1:
         parts = parts[1:]
@@ -62,14 +65,17 @@ def normalize(uploads):
     expanded = []
     for name, data in uploads:
         if (name or '').lower().endswith('.zip'):
-            expanded.extend(_unzip(name, data))
+            # A zipped processes/ folder also holds README.md and lanes.json (server settings): skip them.
+            expanded.extend((n, d) for n, d in _unzip(name, data)
+                            if n.lower().endswith(DIAGRAM_SUFFIXES + ('.json',)) and not n.endswith('lanes.json'))
         else:
             expanded.append((name, data))
     for name, data in expanded:
         path = clean_path(name)
+        if path == '':
+            continue
         if path is None:
-            if not (name or '').replace('\\', '/').rstrip('/').split('/')[-1].startswith('.') and '__MACOSX' not in (name or ''):
-                problems.append(_problem(name or '?', '文件路径无效 (invalid path)'))
+            problems.append(_problem(name or '?', '文件路径无效 (invalid path)'))
             continue
         if not path.lower().endswith(DIAGRAM_SUFFIXES + ('.json',)):
             problems.append(_problem(path, '文件类型应为 .bpmn、.dmn、表单 .json 或 .zip (unsupported file type)'))

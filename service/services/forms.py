@@ -12,6 +12,7 @@ from stdnum.cn import ric
 
 from ..errors import Conflict, Invalid
 from ..extensions import db
+from ..models import ProcessDefinition, ProcessInstance
 from .context import engine, now
 
 SHANGHAI = timezone(timedelta(hours=8))
@@ -105,7 +106,6 @@ def _load_file(name):
 
 def definition_of(task):
     """The definition version of a task's case (tasks do not load their case: lazy='raise')."""
-    from ..models import ProcessDefinition, ProcessInstance
     return db.session.scalar(select(ProcessDefinition).join(
         ProcessInstance, ProcessInstance.definition_id == ProcessDefinition.id)
         .where(ProcessInstance.id == task.instance_id))
