@@ -86,20 +86,12 @@ class Candidate:
     existing: ProcessDefinition | None      # a deployed version with exactly this content
     latest: ProcessDefinition | None        # the newest deployed version of this key
 
-    @property
-    def is_new(self):
-        return self.existing is None
-
 
 @dataclass
 class Plan:
     candidates: list = field(default_factory=list)
     written: list = field(default_factory=list)          # diagram paths the upload wrote
     changed_forms: list = field(default_factory=list)    # uploaded forms that differ from the deployed ones
-
-    @property
-    def new(self):
-        return [c for c in self.candidates if c.is_new]
 
 
 def _latest_rows():
