@@ -170,7 +170,7 @@ def _demo_case(key, seq, business_key, township, name, steps, relative_of):
     applicant = {'name': name, 'id_number': demo_id_number(seq), 'phone': f'1390531{seq:04d}',
                  'address': f'{TOWNSHIPS[township]}幸福路 {seq} 号', 'household_size': 1 + seq % 4}
     form_name = forms.start_form_name(definition)
-    data = sample_data(forms.load(form_name)) if form_name else {}
+    data = sample_data(forms.load(form_name, definition)) if form_name else {}
     base = data.get('applicant') if isinstance(data.get('applicant'), dict) else {}
     data['applicant'] = {**base, **applicant}
     if relative_of:

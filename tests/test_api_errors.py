@@ -163,16 +163,20 @@ def test_sandbox_escape_in_an_uploaded_diagram_is_rejected_with_file_line_elemen
     people.app.config['JIUZHU_PROCESSES_DIR'] = str(ROOT / 'tests' / 'processes')
     src = (ROOT / 'tests' / 'fixtures' / 'invalid' / 'script_refused.bpmn').read_bytes()
     escape = src.replace(b'import os', b"__import__('os').system('id')")
-    r = des.c.post('/api/v1/process-definitions', headers=des.headers(), content_type='multipart/form-data',
+    r = des.c.post('/api/v1/process-definitions/preview', headers=des.headers(), content_type='multipart/form-data',
                    data={'files': (io.BytesIO(escape), 'escape.bpmn')})
     d = _error(r, 422, 'invalid_definition')['details']
     assert any(p['file'] == 'escape.bpmn' and p['element'] == 'calc' and p['line'] for p in d), d
-    # A good upload deploys, and a second identical one changes nothing.
+    # A good upload deploys after its preview, and a second identical one changes nothing.
     note = (ROOT / 'tests' / 'processes' / 'core_case.bpmn').read_bytes().replace(b'id="core_case"', b'id="core_copy"')
     note = note.replace(b'processRef="core_case"', b'processRef="core_copy"')
     for expect_new in (True, False):
+        r = des.c.post('/api/v1/process-definitions/preview', headers=des.headers(),
+                       content_type='multipart/form-data', data={'files': (io.BytesIO(note), 'core_copy.bpmn')})
+        assert r.status_code == 200, r.json
+        assert [p['status'] for p in r.json['processes']] == ['new_process' if expect_new else 'unchanged']
         r = des.c.post('/api/v1/process-definitions', headers=des.headers(), content_type='multipart/form-data',
-                       data={'files': (io.BytesIO(note), 'core_copy.bpmn')})
+                       data={'files': (io.BytesIO(note), 'core_copy.bpmn'), 'preview_token': r.json['preview_token']})
         assert r.status_code == 201, r.json
         assert [d['key'] for d in r.json['deployed' if expect_new else 'unchanged']] == ['core_copy']
     _error(des.c.post('/api/v1/process-definitions', headers=des.headers(), content_type='multipart/form-data',

@@ -199,11 +199,11 @@ def _signed_in(people, username, page):
 def test_designer_page_answers_hostile_and_unsupported_files_with_a_problem_table(designer):
     client, token = _signed_in(designer, 'des', '/designer')
     for name in ('doctype_entity.bpmn', 'dmn12.dmn', 'service_task.bpmn', 'not_executable.bpmn'):
-        r = client.post('/designer/deploy', content_type='multipart/form-data', data={
+        r = client.post('/designer/preview', content_type='multipart/form-data', data={
             'csrf_token': token, 'files': [(BytesIO((KINDS / name).read_bytes()), name)]})
         assert r.status_code == 422, (name, r.status_code)
         assert name in r.get_data(as_text=True)
-    r = client.post('/designer/deploy', content_type='multipart/form-data', follow_redirects=True, data={
+    r = client.post('/designer/preview', content_type='multipart/form-data', follow_redirects=True, data={
         'csrf_token': token, 'files': [(BytesIO((KINDS / 'message_no_variable.bpmn').read_bytes()),
                                         'message_no_variable.bpmn')]})
     assert r.status_code == 200 and '缺少 spiffworkflow:messageVariable' in r.get_data(as_text=True)

@@ -4,11 +4,12 @@ from .definitions import ProcessDefinition
 from .entrustments import Entrustment
 from .incidents import Incident
 from .instances import ProcessInstance
+from .previews import DeployPreview
 from .relatives import CaseExclusion, CloseRelative
 from .sessions import UserSession
 from .tasks import Task
 from .timers import Timer
 from .users import COUNTY, ROLES, User
 
-__all__ = ['AuditEntry', 'AuditLogIsAppendOnly', 'CaseExclusion', 'CloseRelative', 'Entrustment', 'Incident', 'ProcessDefinition', 'ProcessInstance', 'Task',
+__all__ = ['AuditEntry', 'AuditLogIsAppendOnly', 'CaseExclusion', 'CloseRelative', 'DeployPreview', 'Entrustment', 'Incident', 'ProcessDefinition', 'ProcessInstance', 'Task',
            'Timer', 'User', 'UserSession', 'ROLES', 'COUNTY']

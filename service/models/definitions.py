@@ -23,6 +23,9 @@ class ProcessDefinition(db.Model):
     source: Mapped[str] = mapped_column(Text, deferred=True)
     dependencies: Mapped[dict] = mapped_column(JSON, default=dict, deferred=True)  # file name -> source text
     spec_json: Mapped[str] = mapped_column(Text, deferred=True)
+    # The form files (name -> JSON text) as deployed with this version: running cases keep their
+    # forms when forms/ changes. NULL: deployed before forms were kept and not found at the upgrade.
+    forms: Mapped[dict | None] = mapped_column(JSON, nullable=True, deferred=True)
     deployed_at = mapped_column(UTCDateTime)
     deployed_by: Mapped[str] = mapped_column(String(100))
 

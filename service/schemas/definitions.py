@@ -14,6 +14,10 @@ class DefinitionSchema(Schema):
     sha256 = fields.String()
     deployed_at = fields.DateTime()
     deployed_by = fields.String()
+    forms = fields.Method('_form_names', metadata={'description': 'form files stored with this version'})
+
+    def _form_names(self, definition):
+        return sorted(definition.forms or {})
 
 
 class DefinitionListArgs(Schema):
@@ -21,8 +25,14 @@ class DefinitionListArgs(Schema):
 
 
 class UploadSchema(Schema):
-    files = fields.List(Upload(), required=True,
-                        metadata={'description': 'one or more .bpmn / .dmn files (multipart field "files")'})
+    files = fields.List(Upload(), required=True, metadata={
+        'description': 'a bundle: .bpmn, .dmn and form .json files, or a .zip of a process folder '
+                       '(multipart field "files"; a file name may carry its folder, e.g. delegated/dibao_a.bpmn)'})
+
+
+class DeployFormSchema(Schema):
+    preview_token = fields.String(load_default=None, metadata={
+        'description': 'the token of POST /process-definitions/preview for exactly these files (required)'})
 
 
 class ProblemSchema(Schema):
@@ -35,5 +45,33 @@ class ProblemSchema(Schema):
 class DeployResultSchema(Schema):
     deployed = fields.List(fields.Nested(DefinitionSchema))
     unchanged = fields.List(fields.Nested(DefinitionSchema))
+    warnings = fields.List(fields.Nested(ProblemSchema), metadata={
+        'description': 'what was noted but does not stop the deploy (e.g. a message without messageVariable) 提示'})
+
+
+class ChangeSchema(Schema):
+    kind = fields.String(metadata={'description': 'task_added, task_removed, role_changed, timer_changed, '
+                                                  'condition_changed, branch_added, script, message, '
+                                                  'form_field_added, form_required_changed, decision_rule_added, …'})
+    element = fields.String(allow_none=True, metadata={'description': 'element id, form file or DMN path'})
+    text = fields.String(metadata={'description': 'the change in plain Chinese'})
+
+
+class PreviewProcessSchema(Schema):
+    key = fields.String()
+    name = fields.String()
+    file = fields.String()
+    status = fields.String(metadata={'description': 'new_process | new_version | unchanged'})
+    version = fields.Integer(metadata={'description': 'the version a deploy makes (or keeps)'})
+    latest_version = fields.Integer(allow_none=True, metadata={'description': 'the version running now'})
+    open_cases = fields.Integer(metadata={'description': 'cases not finished: they stay on their version'})
+    changes = fields.List(fields.Nested(ChangeSchema))
+
+
+class PreviewSchema(Schema):
+    preview_token = fields.String(attribute='token')
+    processes = fields.List(fields.Nested(PreviewProcessSchema))
+    written = fields.List(fields.String(), metadata={'description': 'diagram paths the upload replaces or adds'})
+    changed_forms = fields.List(fields.String())
     warnings = fields.List(fields.Nested(ProblemSchema), metadata={
         'description': 'what was noted but does not stop the deploy (e.g. a message without messageVariable) 提示'})

@@ -36,7 +36,7 @@ def start_case(user, process_key, township, data, business_key=None, category=No
     form_name = forms.start_form_name(definition)
     if form_name:
         declared = {k: v for k, v in data.items() if k not in START_EXTRA_FIELDS}
-        forms.validate(forms.load(form_name), declared, what='申请')
+        forms.validate(forms.load(form_name, definition), declared, what='申请')
     return runtime.start_instance(definition.key, township, dict(data, **facts), user.username,
                                   business_key=business_key, prepare=access.apply_exclusions)
 

@@ -7,9 +7,12 @@ from pathlib import Path
 
 from jsonschema import Draft202012Validator, FormatChecker
 from lxml import etree
+from sqlalchemy import select
 from stdnum.cn import ric
 
 from ..errors import Conflict, Invalid
+from ..extensions import db
+from ..models import ProcessDefinition, ProcessInstance
 from .context import engine, now
 
 SHANGHAI = timezone(timedelta(hours=8))
@@ -49,10 +52,40 @@ def forms_dir():
     return Path(engine().forms_dir)
 
 
-def load(name):
-    """A form file's JSON, cached until the file changes."""
+def _check_name(name):
     if not name or '/' in name or '\\' in name or name.startswith('.'):
         raise Conflict(f'表单文件名无效：{name} (invalid form file name)', code='form_missing')
+
+
+def load(name, definition=None):
+    """A form's JSON: the copy deployed with `definition` (running cases keep their forms), else
+    the file in forms/ (versions deployed before forms were kept with them), cached."""
+    _check_name(name)
+    if definition is not None:
+        key = ('form', definition.key, definition.sha256, name)    # the digest covers the forms
+        with _lock:
+            if key in _cache:
+                return _cache[key]
+        text = (definition.forms or {}).get(name)
+        if text is not None:
+            try:
+                content = json.loads(text)
+            except ValueError as exc:
+                raise Conflict(f'表单文件无法读取：{name} (form unreadable: {exc})', code='form_missing') from None
+            with _lock:
+                _cache[key] = content
+            return content
+    return _load_file(name)
+
+
+def has(name, definition=None):
+    """Whether the form exists for this version (or in forms/)."""
+    if definition is not None and name in (definition.forms or {}):
+        return True
+    return (forms_dir() / name).is_file()
+
+
+def _load_file(name):
     path = forms_dir() / name
     try:
         mtime = path.stat().st_mtime_ns
@@ -71,11 +104,20 @@ def load(name):
     return content
 
 
+def definition_of(task):
+    """The definition version of a task's case (tasks do not load their case: lazy='raise')."""
+    return db.session.scalar(select(ProcessDefinition).join(
+        ProcessInstance, ProcessInstance.definition_id == ProcessDefinition.id)
+        .where(ProcessInstance.id == task.instance_id))
+
+
 def task_form(task):
-    """{key, schema, ui_schema} of a task row, or None when the task has no form."""
+    """{key, schema, ui_schema} of a task row from its case's version, or None when it has no form."""
     if not task.form:
         return None
-    return {'key': task.form, 'schema': load(task.form), 'ui_schema': load(task.ui_form) if task.ui_form else None}
+    definition = definition_of(task)
+    return {'key': task.form, 'schema': load(task.form, definition),
+            'ui_schema': load(task.ui_form, definition) if task.ui_form else None}
 
 
 def start_form_name(definition):

@@ -53,16 +53,16 @@ def _startable(township=None):
     return sorted(out, key=lambda pair: (pair[0].category or '', pair[0].variant != 'legacy', pair[0].key))
 
 
-def _ui_of(form_name):
+def _ui_of(form_name, definition):
     # A start form's UI schema sits beside it by the forms/ naming convention (<name>.uischema.json).
     ui_name = form_name.replace('.schema.json', '.uischema.json')
-    return forms.load(ui_name) if ui_name != form_name and (forms.forms_dir() / ui_name).exists() else None
+    return forms.load(ui_name, definition) if ui_name != form_name and forms.has(ui_name, definition) else None
 
 
 def _render_new(user, startable, chosen, values=None, errors=None, business_key='', status=200):
     definition, form_name = chosen
-    schema = forms.load(form_name)
-    field_list = formrender.fields(schema, _ui_of(form_name))
+    schema = forms.load(form_name, definition)
+    field_list = formrender.fields(schema, _ui_of(form_name, definition))
     placed, loose = formrender.place_errors(field_list, (errors or {}).get('fields'))
     return render_template('web/case_new.html', startable=startable, chosen=definition, schema=schema,
                            fields=field_list, values=values or {}, field_errors=placed, loose_errors=loose,
@@ -96,7 +96,7 @@ def case_create():
     startable = _startable(user.township)
     chosen = _chosen(startable, request.form.get('process_key'))
     definition, form_name = chosen
-    data = formrender.parse(forms.load(form_name), request.form, _ui_of(form_name))
+    data = formrender.parse(forms.load(form_name, definition), request.form, _ui_of(form_name, definition))
     business_key = request.form.get('business_key', '').strip() or None
     try:
         instance = cases.start_case(user, definition.key, user.township, data, business_key)

@@ -1,4 +1,5 @@
-"""A designer uploads a diagram that validation rejects, then a corrected one, without a restart."""
+"""A designer uploads a diagram that validation rejects, then a corrected one: previewed, then deployed,
+without a restart."""
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,6 +30,7 @@ def test_invalid_then_valid_upload(server, person, tmp_path):
     page.set_input_files('#files', str(broken))
     page.click('#upload button[type=submit]')
     page.wait_for_selector('#problems')
+    assert page.locator('#deploy-button').count() == 0
     problems = page.locator('#problems tbody tr')
     assert problems.count() >= 1
     cells = problems.first.locator('td')
@@ -46,6 +48,12 @@ def test_invalid_then_valid_upload(server, person, tmp_path):
     fixed.write_text(source.replace('name="受理审查"', 'name="受理审查（新）"', 1), encoding='utf-8')
     page.set_input_files('#files', str(fixed))
     page.click('#upload button[type=submit]')
+    # The preview says what changed in the words of the page, then the deploy button deploys it.
+    page.wait_for_selector('#deploy-button')
+    changes = page.locator('.preview-process[data-key=dibao_b] .changes li')
+    assert changes.all_inner_texts() == ['「受理审查」改名为「受理审查（新）」']
+    des.shot('designer-preview')
+    page.click('#deploy-button')
     assert '已部署' in page.inner_text('.flash-ok') and '第 2 版' in page.inner_text('.flash-ok')
     rows = page.locator('#definitions tr', has_text='dibao_b')
     assert rows.count() == 2

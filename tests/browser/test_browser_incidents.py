@@ -109,6 +109,7 @@ def deploy(page, path, version):
     page.goto('/designer')
     page.set_input_files('#files', str(path))
     page.click('#upload button[type=submit]')
+    page.click('#deploy-button')          # after the preview of exactly this file
     flash = page.inner_text('.flash-ok')
     assert '已部署' in flash and f'newcomer_case）第 {version} 版' in flash, flash
 
