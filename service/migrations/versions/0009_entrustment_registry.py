@@ -1,14 +1,14 @@
 """The entrustment registry (委托书): which township may confirm which category, in which phase, when.
 
 Revision ID: 0009
-Revises: 0005
+Revises: 0007
 Create Date: 2026-11-27 19:49:54.558599
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = '0009'
-down_revision = '0005'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
