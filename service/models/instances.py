@@ -17,7 +17,8 @@ class ProcessInstance(db.Model):
         Index('ix_instance_list_township', 'township', 'created_at', 'id'),
         Index('ix_instance_list_township_status', 'township', 'status', 'created_at', 'id'),
         Index('ix_instance_status_updated', 'status', 'updated_at', 'id'),
-        Index('ix_instance_figures', 'township', 'status', 'overdue', 'definition_id', 'decision_days'),
+        Index('ix_instance_figures', 'township', 'status', 'overdue', 'definition_id', 'decision_days', 'id'),
+        Index('ix_instance_overdue', 'status', 'overdue', 'overdue_since', 'id'),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -36,7 +36,9 @@ INDEXES = [
     ('process_instance', 'ix_instance_list_township', ['township', 'created_at', 'id']),
     ('process_instance', 'ix_instance_list_township_status', ['township', 'status', 'created_at', 'id']),
     ('process_instance', 'ix_instance_status_updated', ['status', 'updated_at', 'id']),
-    ('process_instance', 'ix_instance_figures', ['township', 'status', 'overdue', 'definition_id', 'decision_days']),
+    ('process_instance', 'ix_instance_figures', ['township', 'status', 'overdue', 'definition_id', 'decision_days',
+                                                  'id']),
+    ('process_instance', 'ix_instance_overdue', ['status', 'overdue', 'overdue_since', 'id']),
 ]
 # Now the leading column of a list index above.
 DROPPED = [
