@@ -28,7 +28,8 @@ def fill(definition, n, first=1, blob=2000):
         # minutes after the case's start; the start is 3 minutes per case before the newest
         offset = f'(({minutes}) - ({last} - g) * 3)'
         return (f"(TIMESTAMP '2026-09-28 01:00:00' + {offset} * INTERVAL '1 minute')" if pg
-                else f"datetime('2026-09-28 01:00:00', ({offset}) || ' minutes')")
+                # as SQLAlchemy stores them in SQLite: with microseconds (the strings are compared)
+                else f"(datetime('2026-09-28 01:00:00', ({offset}) || ' minutes') || '.000000')")
     township = "(CASE WHEN g % 20 < 9 THEN 't0' ELSE 't' END || ((g % 20) + 1))"
     running = f'((g - {first}) * 10 >= 7 * {n})'
     overdue = f'({running} AND g % 30 = 0)'

@@ -153,14 +153,15 @@ def decode(cursor, order_):
         elif key.kind is datetime and isinstance(value, str):
             try:
                 parsed = datetime.fromisoformat(value)
-            except ValueError:
+                parsed.astimezone(timezone.utc)     # a year the database cannot hold fails here too
+            except (ValueError, OverflowError):
                 raise _bad_cursor() from None
             if parsed.tzinfo is None:
                 raise _bad_cursor()
             out.append(parsed)
         elif key.kind is int and isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**31:
             out.append(value)
-        elif key.kind is str and isinstance(value, str) and len(value) <= 200:
+        elif key.kind is str and isinstance(value, str) and len(value) <= 200 and '\x00' not in value:
             out.append(value)
         else:
             raise _bad_cursor()

@@ -70,24 +70,32 @@ def _backfill():
     # properties is JSON, stored as its text by both databases (json.dumps: '"milestone": "decision"').
     props = 'CAST(t.properties AS TEXT)' if bind.dialect.name == 'postgresql' else 't.properties'
 
-    def stamped(forms, milestone, aggregate):
+    def marked(forms, milestone):
         form_list = ', '.join(f"'{f}'" for f in forms)
-        return (f'(SELECT {aggregate}(t.completed_at) FROM task t WHERE t.instance_id = process_instance.id '
-                f"AND t.state = 'completed' AND (t.form IN ({form_list}) "
-                f"""OR {props} LIKE '%"milestone": "{milestone}"%'))""")
-    bind.execute(sa.text(f"UPDATE process_instance SET accepted_at = {stamped(ACCEPTANCE_FORMS, 'acceptance', 'min')}, "
-                         f"decided_at = {stamped(DECISION_FORMS, 'decision', 'max')}"))
+        return f"""(t.form IN ({form_list}) OR {props} LIKE '%"milestone": "{milestone}"%')"""
+    # One pass over the completed task rows (a join, not a subquery per case: millions of cases).
+    bind.execute(sa.text(
+        'UPDATE process_instance SET accepted_at = m.accepted_at, decided_at = m.decided_at FROM ('
+        f" SELECT t.instance_id, min(CASE WHEN {marked(ACCEPTANCE_FORMS, 'acceptance')} THEN t.completed_at END)"
+        ' AS accepted_at,'
+        f" max(CASE WHEN {marked(DECISION_FORMS, 'decision')} THEN t.completed_at END) AS decided_at"
+        f" FROM task t WHERE t.state = 'completed' AND ({marked(ACCEPTANCE_FORMS, 'acceptance')}"
+        f" OR {marked(DECISION_FORMS, 'decision')}) GROUP BY t.instance_id) m"
+        ' WHERE process_instance.id = m.instance_id'))
     from service.services.milestones import decision_days
     rows = bind.execute(sa.text('SELECT id, accepted_at, decided_at FROM process_instance '
                                 'WHERE accepted_at IS NOT NULL AND decided_at IS NOT NULL')).all()
-    updates = []
+    by_days = {}
     for row in rows:
         days = decision_days(_aware(row.accepted_at), _aware(row.decided_at))
         if days is not None:
-            updates.append({'id': row.id, 'days': days})
-    for start in range(0, len(updates), 5000):
-        bind.execute(sa.text('UPDATE process_instance SET decision_days = :days WHERE id = :id'),
-                     updates[start:start + 5000])
+            by_days.setdefault(days, []).append(row.id)
+    # Few distinct values: one UPDATE per value and 5,000 ids, not one per case.
+    for days, ids in by_days.items():
+        for start in range(0, len(ids), 5000):
+            bind.execute(sa.text('UPDATE process_instance SET decision_days = :days WHERE id IN :ids')
+                         .bindparams(sa.bindparam('ids', expanding=True)),
+                         {'days': days, 'ids': ids[start:start + 5000]})
 
 
 def _aware(value):
