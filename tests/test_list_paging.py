@@ -146,6 +146,6 @@ def test_migration_backfills_the_milestones_from_completed_tasks(database_url, m
         c, a = db.session.get(ProcessInstance, 3), db.session.get(ProcessInstance, 1)
         assert c.accepted_at == datetime(2026, 9, 28, 1, 0, tzinfo=timezone.utc)
         assert c.decided_at == datetime(2026, 10, 9, 8, 0, tzinfo=timezone.utc)
-        assert c.decision_days == 9     # 28 Sep → 9 Oct: the National Day week is no working days
+        assert c.decision_days == 4     # 29, 30 Sep, 8, 9 Oct: the National Day week has no working days
         assert (a.accepted_at, a.decided_at, a.decision_days) == (None, None, None)
         assert c.decided_at - c.accepted_at == timedelta(days=11, hours=7)
