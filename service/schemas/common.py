@@ -35,8 +35,8 @@ def page_schema(item_schema, name, keyset=False):
     fields_ = {
         'items': fields.List(fields.Nested(item_schema), required=True),
         'total': fields.Integer(required=True, metadata={
-            'description': 'matching rows, counted up to 10,000: with total_capped true there are more'}),
-        'total_capped': fields.Boolean(required=True, metadata={'description': 'true: total is 10,000 and more match'}),
+            'description': 'matching rows, counted up to 1,000: with total_capped true there are more'}),
+        'total_capped': fields.Boolean(required=True, metadata={'description': 'true: total is 1,000 and more match'}),
         'page': fields.Integer(required=True),
         'per_page': fields.Integer(required=True),
     }

@@ -65,6 +65,7 @@ def main(argv=None):
     parser.add_argument('--url', help='postgresql://… of a database filled by tests.bench.gen_cases')
     parser.add_argument('--runs', type=int, default=20)
     parser.add_argument('--budget', type=float, default=20.0, help='seconds at most per list')
+    parser.add_argument('--only', help='only the lists whose name contains this')
     args = parser.parse_args(argv)
     if not args.url:
         print('bench_lists: needs --url of a database filled by tests.bench.gen_cases; skipped')
@@ -87,6 +88,8 @@ def main(argv=None):
     api = app.test_client()
     print(f'{"list":<62} {"p50":>9} {"p95":>9}')
     for name, who, url in API:
+        if args.only and args.only not in name:
+            continue
         headers = {'Authorization': f'Bearer {tokens[who]}'}
         first = api.get(url, headers=headers)
         body = first.json or {}
@@ -101,6 +104,8 @@ def main(argv=None):
         report(f'  … next page ({"cursor" if nxt else "page=2"}); total {body.get("total")}'
                f'{"+" if body.get("total_capped") else ""}', times, status)
     for name, who, url in PAGES:
+        if args.only and args.only not in name:
+            continue
         client = pages[who]
         size = len(client.get(url).get_data())
         times, status = timed(lambda: client.get(url).status_code, args.runs, args.budget)
