@@ -105,7 +105,8 @@ def test_upgrade_from_0004_fills_the_hashes_of_existing_cases_and_relatives(data
     with app.app_context():
         from service.services import cases
         sup = users.add_user('sup9', '吴科长', 'county_supervisor', 'county', 'secret-pass-1', 'tester')
-        items, total = cases.list_cases(sup, id_number=ID_B)
+        found = cases.list_cases(sup, id_number=ID_B)
+        items, total = found.items, found.total
         assert [i.business_key for i in items] == ['MIG-A']
         assert users.relatives_of(relative_id) == ['cw1']
         # Old rows are read in clear until `jiuzhu keys rotate` encrypts them; then the case goes on.

@@ -1,6 +1,6 @@
 from ..schemas.audit import AuditListArgs, AuditPage, AuditVerifyArgs, AuditVerifySchema
 from ..services import audit, cases
-from .common import errors, make_blueprint, me, page
+from .common import errors, make_blueprint, me, paged
 
 blp = make_blueprint('audit', '/api/v1/audit', 'Audit log 审计日志 (read only)')
 
@@ -13,7 +13,7 @@ def list_audit(args):
     """The append-only audit log, newest first (county supervisor, admin) 审计日志"""
     items, total = cases.list_audit(me(), actor=args.get('actor'), action=args.get('action'),
                                     instance_id=args.get('instance_id'), page=args['page'], per_page=args['per_page'])
-    return page(items, total, args)
+    return paged(items, total, args)
 
 
 @blp.route('/verify', methods=['GET'])

@@ -57,5 +57,14 @@ _DESCRIPTIONS = {400: '请求格式有误', 401: '未登录或令牌无效', 403
                  409: '与当前状态冲突', 422: '参数或表单有误，details 列出字段'}
 
 
-def page(items, total, args):
-    return {'items': items, 'total': total, 'page': args['page'], 'per_page': args['per_page']}
+def page(found, args):
+    """A listing.Page as the API's page body."""
+    return {'items': found.items, 'total': found.total, 'total_capped': found.capped, 'next': found.next,
+            'page': args['page'], 'per_page': args['per_page']}
+
+
+def paged(items, total, args):
+    """A page-number list (incidents, audit) in the same body; their totals are capped too."""
+    from ..services.listing import TOTAL_CAP
+    return {'items': items, 'total': total, 'total_capped': total >= TOTAL_CAP,
+            'page': args['page'], 'per_page': args['per_page']}

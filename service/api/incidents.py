@@ -7,7 +7,7 @@ from ..schemas.incidents import (IncidentListArgs, IncidentPage, IncidentSchema,
                                  SuspendRequest, TerminateRequest)
 from ..schemas.instances import InstanceDetailSchema
 from ..services import cases, incident_info, incidents
-from .common import errors, make_blueprint, me, page
+from .common import errors, make_blueprint, me, paged
 from .instances import _with
 
 blp = make_blueprint('incidents', '/api/v1', 'Incidents 流程故障 (county supervisor, admin)')
@@ -42,7 +42,7 @@ def list_incidents(args):
     rows, total = incident_info.listing(
         me(), state=args['state'], township=args.get('township'), process_key=args.get('process_key'),
         instance_id=args.get('instance_id'), page=args['page'], per_page=args['per_page'])
-    return page([_incident(r['incident'], r['case'], r['definition']) for r in rows], total, args)
+    return paged([_incident(r['incident'], r['case'], r['definition']) for r in rows], total, args)
 
 
 @blp.route('/incidents/<int:incident_id>', methods=['GET'])

@@ -33,8 +33,8 @@ def list_instances(args):
     """Cases the caller may see, newest first; paginated, total in the body 案件列表"""
     filters = {k: args.get(k) for k in ('status', 'township', 'process_key', 'overdue', 'review_required',
                                         'waiting_for', 'id_number')}
-    items, total = cases.list_cases(me(), page=args['page'], per_page=args['per_page'], **filters)
-    return page(items, total, args)
+    return page(cases.list_cases(me(), page=args['page'], per_page=args['per_page'], cursor=args.get('cursor'),
+                      **filters), args)
 
 
 @blp.route('/<int:instance_id>', methods=['GET'])

@@ -14,8 +14,8 @@ def list_tasks(args):
     """Tasks the caller may see, by due date (none last) then age; `mine`, `group`, ... narrow it 待办列表"""
     filters = {k: args.get(k) for k in ('mine', 'group', 'unassigned', 'township', 'overdue', 'due_before',
                                         'instance_id', 'state')}
-    items, total = cases.list_tasks(me(), page=args['page'], per_page=args['per_page'], **filters)
-    return page(items, total, args)
+    return page(cases.list_tasks(me(), page=args['page'], per_page=args['per_page'], cursor=args.get('cursor'),
+                      **filters), args)
 
 
 @blp.route('/<string:task_id>', methods=['GET'])

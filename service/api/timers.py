@@ -12,5 +12,5 @@ blp = make_blueprint('timers', '/api/v1/timers', 'Timers 时限与定时器')
 def list_timers(args):
     """Waiting and fired timers, by due time; `overdue=true` gives fired deadlines 定时器列表"""
     filters = {k: args.get(k) for k in ('township', 'state', 'overdue', 'instance_id')}
-    items, total = cases.list_timers(me(), page=args['page'], per_page=args['per_page'], **filters)
-    return page(items, total, args)
+    return page(cases.list_timers(me(), page=args['page'], per_page=args['per_page'], cursor=args.get('cursor'),
+                      **filters), args)

@@ -1,4 +1,4 @@
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -9,14 +9,25 @@ class ProcessInstance(db.Model):
     """A case. `state` is SpiffWorkflow's serialization without the process spec."""
 
     __tablename__ = 'process_instance'
+    # The case lists read newest first under each filter they offer; the supervision figures are
+    # counted from one index (index-only), never by reading the cases themselves.
+    __table_args__ = (
+        Index('ix_instance_list', 'created_at', 'id'),
+        Index('ix_instance_list_status', 'status', 'created_at', 'id'),
+        Index('ix_instance_list_township', 'township', 'created_at', 'id'),
+        Index('ix_instance_list_township_status', 'township', 'status', 'created_at', 'id'),
+        Index('ix_instance_status_updated', 'status', 'updated_at', 'id'),
+        Index('ix_instance_figures', 'township', 'status', 'overdue', 'definition_id', 'decision_days', 'id'),
+        Index('ix_instance_overdue', 'status', 'overdue', 'overdue_since', 'id'),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     definition_id: Mapped[int] = mapped_column(ForeignKey('process_definition.id'), index=True)
     process_key: Mapped[str] = mapped_column(String(100), index=True)
     business_key: Mapped[str | None] = mapped_column(String(100), index=True)
-    township: Mapped[str] = mapped_column(String(50), index=True)
+    township: Mapped[str] = mapped_column(String(50))
     # running | incident (a step failed: held until someone acts) | suspended | completed | terminated
-    status: Mapped[str] = mapped_column(String(20), default='running', index=True)
+    status: Mapped[str] = mapped_column(String(20), default='running')
     overdue: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     overdue_since = mapped_column(UTCDateTime)
     review_required: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -34,6 +45,11 @@ class ProcessInstance(db.Model):
     created_at = mapped_column(UTCDateTime)
     updated_at = mapped_column(UTCDateTime)
     completed_at = mapped_column(UTCDateTime)
+    # Milestones stamped when a task the diagram marks `milestone=acceptance|decision` is completed
+    # (services/milestones.py): the supervision figures read these, not the cases' workflows.
+    accepted_at = mapped_column(UTCDateTime)
+    decided_at = mapped_column(UTCDateTime)
+    decision_days: Mapped[int | None] = mapped_column(Integer)   # working days acceptance → decision
     version: Mapped[int] = mapped_column(Integer, nullable=False)
 
     definition = relationship('ProcessDefinition', lazy='select')

@@ -1,4 +1,4 @@
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Index
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, desc
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -9,7 +9,17 @@ class Task(db.Model):
     """A user task of a case: ready ones form the task lists, finished ones the accountability record."""
 
     __tablename__ = 'task'
-    __table_args__ = (Index('ix_task_state_township', 'state', 'township'),)
+    # The task lists (services/cases.list_tasks) read in the list order — due date (none last),
+    # priority, age — under each filter the API and pages offer, so a page is an index range.
+    _ORDER = ('due_at', desc('priority'), 'created_at', 'id')
+    __table_args__ = (
+        Index('ix_task_state_township', 'state', 'township'),
+        Index('ix_task_list', 'state', *_ORDER),
+        Index('ix_task_list_township', 'township', 'state', *_ORDER),
+        Index('ix_task_list_assignee', 'assignee', 'state', *_ORDER),
+        Index('ix_task_list_role', 'role', 'state', *_ORDER),
+        Index('ix_task_list_township_role', 'township', 'role', 'state', *_ORDER),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # SpiffWorkflow task UUID
     instance_id: Mapped[int] = mapped_column(ForeignKey('process_instance.id'), index=True)
@@ -19,13 +29,13 @@ class Task(db.Model):
     bpmn_id: Mapped[str] = mapped_column(String(100))
     name: Mapped[str] = mapped_column(String(200))
     lane: Mapped[str | None] = mapped_column(String(100))
-    role: Mapped[str | None] = mapped_column(String(50), index=True)
+    role: Mapped[str | None] = mapped_column(String(50))
     township: Mapped[str] = mapped_column(String(50))
     form: Mapped[str | None] = mapped_column(String(200))
     ui_form: Mapped[str | None] = mapped_column(String(200))
     properties: Mapped[dict] = mapped_column(JSON, default=dict)
     state: Mapped[str] = mapped_column(String(20), default='ready')  # ready | suspended (case held) | completed | cancelled
-    assignee: Mapped[str | None] = mapped_column(String(100), index=True)
+    assignee: Mapped[str | None] = mapped_column(String(100))
     priority: Mapped[int] = mapped_column(Integer, default=0)
     created_at = mapped_column(UTCDateTime)
     due_at = mapped_column(UTCDateTime, index=True)

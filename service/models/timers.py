@@ -9,7 +9,13 @@ class Timer(db.Model):
     """A waiting timer event of a case, with its due time: the scheduler sweeps these rows."""
 
     __tablename__ = 'timer'
-    __table_args__ = (Index('ix_timer_state_due', 'state', 'due_at'),)
+    # The sweep reads (state, due_at); the timer lists read by due time under their filters.
+    __table_args__ = (
+        Index('ix_timer_state_due', 'state', 'due_at'),
+        Index('ix_timer_list', 'due_at', 'id'),
+        Index('ix_timer_list_township', 'township', 'due_at', 'id'),
+        Index('ix_timer_list_township_state', 'township', 'state', 'due_at', 'id'),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey('process_instance.id'), index=True)
@@ -22,7 +28,7 @@ class Timer(db.Model):
     kind: Mapped[str] = mapped_column(String(20))  # deadline | wait
     attached_to: Mapped[str | None] = mapped_column(String(100))  # BPMN id of the activity it guards
     scope_task_id: Mapped[str | None] = mapped_column(String(36))  # ... and that activity's task UUID
-    township: Mapped[str] = mapped_column(String(50), index=True)
+    township: Mapped[str] = mapped_column(String(50))
     due_at = mapped_column(UTCDateTime)
     estimated: Mapped[bool] = mapped_column(Boolean, default=False)
     state: Mapped[str] = mapped_column(String(20), default='waiting')  # waiting | suspended (case held) | fired | cancelled

@@ -17,18 +17,33 @@ class ErrorSchema(Schema):
 
 
 class PageArgs(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE), metadata={
+        'description': 'page number, for the first 10,000 rows (page × per_page); past them use `cursor`'})
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=MAX_PER_PAGE))
 
 
-def page_schema(item_schema, name):
-    """A paginated list: {items, total, page, per_page} (totals are in the body, not in headers)."""
-    return Schema.from_dict({
+class KeysetPageArgs(PageArgs):
+    """The long lists (tasks, cases, timers): page numbers for the first rows, then a cursor."""
+    cursor = fields.String(validate=validate.Length(min=1, max=500), metadata={
+        'description': 'continue after the last row of a previous page: the `next` it returned (keyset paging; '
+                       'not together with page)'})
+
+
+def page_schema(item_schema, name, keyset=False):
+    """A paginated list: {items, total, total_capped, page, per_page} (totals in the body, not in headers),
+    and `next` for the lists that page by cursor."""
+    fields_ = {
         'items': fields.List(fields.Nested(item_schema), required=True),
-        'total': fields.Integer(required=True),
+        'total': fields.Integer(required=True, metadata={
+            'description': 'matching rows, counted up to 1,000: with total_capped true there are more'}),
+        'total_capped': fields.Boolean(required=True, metadata={'description': 'true: total is 1,000 and more match'}),
         'page': fields.Integer(required=True),
         'per_page': fields.Integer(required=True),
-    }, name=name)
+    }
+    if keyset:
+        fields_['next'] = fields.String(required=True, allow_none=True, metadata={
+            'description': 'pass as `cursor` for the next page; null on the last page'})
+    return Schema.from_dict(fields_, name=name)
 
 
 class MaskedDict(fields.Dict):

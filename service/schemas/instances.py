@@ -1,7 +1,7 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from ..services.incidents import open_incident
-from .common import MAX_ID, MaskedDict, PageArgs, page_schema
+from .common import MAX_ID, KeysetPageArgs, MaskedDict, page_schema
 from .incidents import IncidentBriefSchema
 from .tasks import TaskSchema
 
@@ -21,10 +21,10 @@ class TimerSchema(Schema):
     fired_at = fields.DateTime(allow_none=True)
 
 
-TimerPage = page_schema(TimerSchema, 'TimerPage')
+TimerPage = page_schema(TimerSchema, 'TimerPage', keyset=True)
 
 
-class TimerListArgs(PageArgs):
+class TimerListArgs(KeysetPageArgs):
     township = fields.String(validate=validate.Length(max=50))
     state = fields.String(validate=validate.OneOf(['waiting', 'fired', 'cancelled']))
     overdue = fields.Boolean(metadata={'description': 'true: fired deadlines only'})
@@ -74,7 +74,7 @@ class InstanceSchema(Schema):
     completed_at = fields.DateTime(allow_none=True)
 
 
-InstancePage = page_schema(InstanceSchema, 'InstancePage')
+InstancePage = page_schema(InstanceSchema, 'InstancePage', keyset=True)
 
 
 class StartRequest(Schema):
@@ -112,7 +112,7 @@ class InstanceDetailSchema(InstanceSchema):
     history = fields.List(fields.Nested(HistoryItemSchema))
 
 
-class InstanceListArgs(PageArgs):
+class InstanceListArgs(KeysetPageArgs):
     status = fields.String(validate=validate.OneOf(STATUSES))
     waiting_for = fields.String(validate=validate.Length(max=100), metadata={
         'description': 'cases waiting for this BPMN message, e.g. verification_result (the verifier\'s work list)'})

@@ -1,6 +1,6 @@
 from marshmallow import Schema, fields, validate
 
-from .common import MAX_ID, PageArgs, page_schema
+from .common import MAX_ID, KeysetPageArgs, page_schema
 
 
 class TaskSchema(Schema):
@@ -23,10 +23,10 @@ class TaskSchema(Schema):
     completed_by = fields.String(allow_none=True)
 
 
-TaskPage = page_schema(TaskSchema, 'TaskPage')
+TaskPage = page_schema(TaskSchema, 'TaskPage', keyset=True)
 
 
-class TaskListArgs(PageArgs):
+class TaskListArgs(KeysetPageArgs):
     mine = fields.Boolean(load_default=False, metadata={'description': 'assigned to me'})
     group = fields.Boolean(load_default=False, metadata={'description': 'tasks of my role (claimed or not)'})
     unassigned = fields.Boolean(metadata={'description': 'true: nobody claimed it yet; false: claimed'})

@@ -2,7 +2,9 @@
 
 API views and web pages call these functions and nothing below them.
 """
-from sqlalchemy import func, or_, select
+from datetime import datetime
+
+from sqlalchemy import or_, select
 
 from .. import crypto
 from ..errors import Invalid
@@ -10,6 +12,7 @@ from ..extensions import db
 from ..models import AuditEntry, ProcessInstance, Task, Timer
 from . import access, audit, entrustments, forms, repository, runtime, tasks
 from .auth import find_user
+from .listing import Key, capped_count, order, page_of
 from .masking import mask_data, mask_id_number
 
 READ_ACTIONS = ('read_case', 'read_task')
@@ -17,9 +20,20 @@ START_EXTRA_FIELDS = ('close_relative_of_staff',)
 
 
 def paginate(stmt, page, per_page):
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    """(items, total) of an ordered statement by page number (short lists: incidents, audit); total capped."""
+    from .listing import MAX_OFFSET, _invalid
+    if (page - 1) * per_page >= MAX_OFFSET:
+        raise _invalid('page', f'页码过大：最多翻到第 {MAX_OFFSET:,} 条 (page too deep)')
+    total, _ = capped_count(stmt)   # ordered: counted along the list's index
     items = db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).all()
     return items, total
+
+
+# The list orders (listing.py): the API's and the pages' lists, and the indexes of migration 0006.
+CASE_ORDER = order(Key(ProcessInstance.created_at, desc=True, kind=datetime), Key(ProcessInstance.id, desc=True))
+TASK_ORDER = order(Key(Task.due_at, nullable=True, kind=datetime), Key(Task.priority, desc=True),
+                   Key(Task.created_at, kind=datetime), Key(Task.id, kind=str))
+TIMER_ORDER = order(Key(Timer.due_at, nullable=True, kind=datetime), Key(Timer.id))
 
 
 # ------------------------------------------------------------------ cases
@@ -57,13 +71,16 @@ def id_number_filter(id_number):
 
 
 def list_cases(user, status=None, township=None, process_key=None, overdue=None, review_required=None,
-               waiting_for=None, id_number=None, page=1, per_page=20):
-    """The cases the user may see, newest first. A search by ID number is audited (masked number)."""
+               waiting_for=None, id_number=None, page=1, per_page=20, cursor=None):
+    """A Page (listing.py) of the cases the user may see, newest first. A search by ID number is
+    audited (masked number)."""
     stmt = access.scope_instances(user, select(ProcessInstance))
     if id_number is not None:
         stmt = stmt.where(id_number_filter(id_number))
     if waiting_for:
+        # Only a running case takes messages (access.check_message): the others wait for nothing.
         stmt = stmt.where(ProcessInstance.waiting_for.contains(f',{waiting_for},', autoescape=True))
+        status = status or 'running'
     if status:
         stmt = stmt.where(ProcessInstance.status == status)
     if township:
@@ -71,13 +88,13 @@ def list_cases(user, status=None, township=None, process_key=None, overdue=None,
     if process_key:
         stmt = stmt.where(ProcessInstance.process_key == process_key)
     if overdue is not None:
-        stmt = stmt.where(ProcessInstance.overdue.is_(overdue))
+        stmt = stmt.where(ProcessInstance.overdue == overdue)
     if review_required is not None:
-        stmt = stmt.where(ProcessInstance.review_required.is_(review_required))
-    found = paginate(stmt.order_by(ProcessInstance.created_at.desc(), ProcessInstance.id.desc()), page, per_page)
+        stmt = stmt.where(ProcessInstance.review_required == review_required)
+    found = page_of(stmt, CASE_ORDER, per_page, page, cursor)
     if id_number is not None:
         audit.record(user.username, 'search_id_number', id_number=mask_id_number(crypto.normalise_id_number(id_number)),
-                     found=found[1])
+                     found=found.total)
         db.session.commit()
     return found
 
@@ -149,8 +166,8 @@ def extend_deadline(user, instance_id, timer, working_days, reason, note=None):
     return runtime.extend_deadline(instance.id, timer, working_days, reason, user.username, note=note)
 
 
-def list_timers(user, township=None, state=None, overdue=None, instance_id=None, page=1, per_page=20):
-    """Waiting timers (state=waiting), fired ones (fired); overdue = fired deadlines."""
+def list_timers(user, township=None, state=None, overdue=None, instance_id=None, page=1, per_page=20, cursor=None):
+    """A Page of waiting timers (state=waiting), fired ones (fired); overdue = fired deadlines; by due time."""
     stmt = access.scope_timers(user, select(Timer))
     if township:
         stmt = stmt.where(Timer.township == township)
@@ -161,13 +178,14 @@ def list_timers(user, township=None, state=None, overdue=None, instance_id=None,
         stmt = stmt.where(cond if overdue else ~cond)
     if instance_id is not None:
         stmt = stmt.where(Timer.instance_id == instance_id)
-    return paginate(stmt.order_by(Timer.due_at, Timer.id), page, per_page)
+    return page_of(stmt, TIMER_ORDER, per_page, page, cursor)
 
 
 # ------------------------------------------------------------------ tasks
 
 def list_tasks(user, mine=False, group=False, unassigned=None, township=None, overdue=None, due_before=None,
-               instance_id=None, state='ready', page=1, per_page=20):
+               instance_id=None, state='ready', page=1, per_page=20, cursor=None):
+    """A Page of the tasks the user may see: by due date (none last), priority, then the oldest first."""
     stmt = access.scope_tasks(user, select(Task))
     if state and state != 'all':
         stmt = stmt.where(Task.state == state)
@@ -182,14 +200,12 @@ def list_tasks(user, mine=False, group=False, unassigned=None, township=None, ov
     if township:
         stmt = stmt.where(Task.township == township)
     if overdue is not None:
-        stmt = stmt.where(Task.overdue.is_(overdue))
+        stmt = stmt.where(Task.overdue == overdue)
     if due_before is not None:
         stmt = stmt.where(Task.due_at < due_before)
     if instance_id is not None:
         stmt = stmt.where(Task.instance_id == instance_id)
-    # Due date first, tasks without one last; then the oldest first.
-    stmt = stmt.order_by(Task.due_at.is_(None), Task.due_at, Task.priority.desc(), Task.created_at, Task.id)
-    return paginate(stmt, page, per_page)
+    return page_of(stmt, TASK_ORDER, per_page, page, cursor)
 
 
 def _task(user, task_id):

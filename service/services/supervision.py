@@ -1,28 +1,32 @@
 """Read-only figures for the pages: county supervision, the designer's definition list, list summaries.
 
-Every query is scoped through access.py; views only format what these functions return.
+Every query is scoped through access.py; views only format what these functions return. The
+supervision figures are aggregates computed by the database over indexed columns (GROUP BY, one
+covering index): no case is read and no list of case ids is sent back as parameters, so they
+answer the same at a thousand cases and at millions. Lists of timers are pages (listing.py).
 """
 import statistics
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from .. import calendar
 from ..extensions import db
-from ..models import ProcessDefinition, ProcessInstance, Task, Timer
+from ..models import ProcessDefinition, ProcessInstance, Timer
 from . import access
 from .context import now
+from .listing import Key, order, page_of
 
 # "Due soon" everywhere (task lists, supervision): a deadline within this many working days.
 DUE_SOON_WORKING_DAYS = 2
-
-# The acceptance time of a case is the completion of its acceptance notice: the diagrams run
-# `accepted_at = now()` in the engine step right after it (processes/README.md), so both carry
-# the same instant, and reading task rows spares loading every case's workflow.
-ACCEPTANCE_FORMS = ('acceptance_notice.schema.json',)
-# The decision (decision.approved) is made by the confirmation / approval form.
-DECISION_FORMS = ('dibao_decision.schema.json',)
 LEGACY_VARIANTS = ('legacy',)
+LIST_SIZE = 50
+
+# Overdue: running cases that became overdue, the longest overdue first (one index range).
+OVERDUE_ORDER = order(Key(ProcessInstance.overdue_since, kind=datetime), Key(ProcessInstance.id),
+                      value_of=lambda r: r[0])
+# Due soon: waiting deadlines by due time.
+SOON_ORDER = order(Key(Timer.due_at, kind=datetime), Key(Timer.id), value_of=lambda r: r[0])
 
 
 def due_soon_limit(moment=None):
@@ -30,84 +34,138 @@ def due_soon_limit(moment=None):
     return datetime.fromisoformat(calendar.add_working_days(moment or now(), DUE_SOON_WORKING_DAYS))
 
 
-def _filtered(stmt, township=None, category=None, variant=None):
-    if township:
-        stmt = stmt.where(ProcessInstance.township == township)
+def _definition_ids(category=None, variant=None):
+    """The definition ids a category/variant filter keeps (None: no filter). Definitions are few."""
+    if not category and not variant:
+        return None
+    stmt = select(ProcessDefinition.id)
     if category:
         stmt = stmt.where(ProcessDefinition.category == category)
     if variant:
         stmt = stmt.where(ProcessDefinition.variant == variant)
+    return list(db.session.scalars(stmt))
+
+
+def _filtered(stmt, township=None, category=None, variant=None):
+    if township:
+        stmt = stmt.where(ProcessInstance.township == township)
+    ids = _definition_ids(category, variant)
+    if ids is not None:
+        stmt = stmt.where(ProcessInstance.definition_id.in_(ids))
     return stmt
-
-
-def _cases(user, *columns):
-    stmt = select(*columns).select_from(ProcessInstance).join(
-        ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
-    return access.scope_instances(user, stmt)
 
 
 def filter_options(user):
     """The townships, categories and variants a supervisor can filter by."""
     access.check_supervision(user)
-    townships = sorted(set(db.session.scalars(_cases(user, ProcessInstance.township).distinct())))
     rows = db.session.execute(select(ProcessDefinition.category, ProcessDefinition.variant).distinct()).all()
-    return {'townships': townships,
+    return {'townships': townships_with_cases(user),
             'categories': sorted({r.category for r in rows if r.category}),
             'variants': sorted({r.variant for r in rows if r.variant})}
 
 
-def deadline_timers(user, township=None, category=None, variant=None):
-    """{'overdue': [...], 'due_soon': [...]}: deadline timers of running cases, each (timer, case, definition)."""
+def townships_with_cases(user):
+    """The distinct townships of the cases, by hopping along the township index (one probe per township)."""
+    if not access.sees_all_townships(user):
+        return [user.township]
+    found = db.session.execute(text(
+        'WITH RECURSIVE t(township) AS ('
+        ' SELECT min(township) FROM process_instance'
+        ' UNION ALL SELECT (SELECT min(p.township) FROM process_instance p WHERE p.township > t.township)'
+        ' FROM t WHERE t.township IS NOT NULL)'
+        ' SELECT township FROM t WHERE township IS NOT NULL')).scalars()
+    return list(found)
+
+
+def deadline_timers(user, township=None, category=None, variant=None, overdue_after=None, soon_after=None,
+                    per_page=LIST_SIZE):
+    """{'overdue': Page, 'due_soon': Page, 'now'}: deadlines of running cases, each row (timer, case, definition).
+
+    Overdue: running overdue cases, in the order they became overdue, each with its first fired deadline.
+    Due soon: waiting deadlines due within DUE_SOON_WORKING_DAYS working days, by due time.
+    """
     access.check_supervision(user)
     moment = now()
-    base = access.scope_timers(user, select(Timer, ProcessInstance, ProcessDefinition)
-                               .join(ProcessInstance, ProcessInstance.id == Timer.instance_id)
-                               .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
-                               .where(Timer.kind == 'deadline', ProcessInstance.status == 'running'))
-    base = _filtered(base, township, category, variant)
-    overdue = db.session.execute(base.where(Timer.state == 'fired')
-                                 .order_by(Timer.due_at, Timer.id)).all()
-    soon = db.session.execute(base.where(Timer.state == 'waiting', Timer.due_at < due_soon_limit(moment))
-                              .order_by(Timer.due_at, Timer.id)).all()
-    return {'overdue': [tuple(r) for r in overdue], 'due_soon': [tuple(r) for r in soon], 'now': moment}
+
+    def base(stmt):
+        return _filtered(access.scope_instances(user, stmt).join(
+            ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id), township, category, variant)
+    overdue = base(select(ProcessInstance, ProcessDefinition).where(
+        ProcessInstance.status == 'running', ProcessInstance.overdue == True))  # noqa: E712 (the index's column)
+    # A waiting timer belongs to a running case (a held case's are suspended, an ended case's cancelled).
+    soon = select(Timer, ProcessInstance, ProcessDefinition).select_from(Timer).join(
+        ProcessInstance, ProcessInstance.id == Timer.instance_id).where(
+        Timer.state == 'waiting', Timer.kind == 'deadline', Timer.due_at < due_soon_limit(moment))
+    if township:
+        soon = soon.where(Timer.township == township)   # the timer lists' township index
+    soon = base(soon)
+    late = page_of(overdue, OVERDUE_ORDER, per_page, cursor=overdue_after)
+    late.items = _with_fired_deadline(late.items)
+    return {'overdue': late, 'due_soon': page_of(soon, SOON_ORDER, per_page, cursor=soon_after), 'now': moment}
+
+
+def _with_fired_deadline(rows):
+    """(timer, case, definition) for a page of (case, definition): the case's first fired deadline."""
+    ids = [case.id for case, _ in rows]    # one page: at most LIST_SIZE ids
+    fired = {}
+    if ids:
+        for timer in db.session.scalars(select(Timer).where(
+                Timer.instance_id.in_(ids), Timer.kind == 'deadline', Timer.state == 'fired')
+                .order_by(Timer.due_at, Timer.id)):
+            fired.setdefault(timer.instance_id, timer)
+    return [(fired.get(case.id), case, definition) for case, definition in rows]
 
 
 def township_table(user, township=None, category=None, variant=None):
     """One row per township: open, overdue, legacy/delegated counts, median working days to decision."""
     access.check_supervision(user)
-    cases = db.session.execute(_filtered(_cases(
-        user, ProcessInstance.id, ProcessInstance.township, ProcessInstance.status, ProcessInstance.overdue,
-        ProcessDefinition.variant), township, category, variant)).all()
-    ids = [c.id for c in cases]
-    accepted, decided = {}, {}
-    if ids:
-        marks = db.session.execute(select(Task.instance_id, Task.form, Task.completed_at).where(
-            Task.instance_id.in_(ids), Task.state == 'completed',
-            Task.form.in_(ACCEPTANCE_FORMS + DECISION_FORMS))).all()
-        for m in marks:
-            if m.form in ACCEPTANCE_FORMS:
-                accepted[m.instance_id] = min(accepted.get(m.instance_id, m.completed_at), m.completed_at)
-            else:
-                decided[m.instance_id] = max(decided.get(m.instance_id, m.completed_at), m.completed_at)
+    variants = dict(db.session.execute(select(ProcessDefinition.id, ProcessDefinition.variant)).all())
+    counts = db.session.execute(_filtered(access.scope_instances(user, select(
+        ProcessInstance.township, ProcessInstance.definition_id, ProcessInstance.status, ProcessInstance.overdue,
+        func.count())), township, category, variant).group_by(
+        ProcessInstance.township, ProcessInstance.definition_id, ProcessInstance.status,
+        ProcessInstance.overdue)).all()
     rows = {}
-    for c in cases:
-        row = rows.setdefault(c.township, {'township': c.township, 'total': 0, 'open': 0, 'overdue': 0,
-                                           'legacy': 0, 'delegated': 0, 'days': []})
-        row['total'] += 1
-        if c.status == 'running':
-            row['open'] += 1
-            row['overdue'] += bool(c.overdue)
-        row['legacy' if c.variant in LEGACY_VARIANTS else 'delegated'] += 1
-        if c.id in accepted and c.id in decided and decided[c.id] >= accepted[c.id]:
-            row['days'].append(calendar.working_days_between(accepted[c.id], decided[c.id]))
-    out = []
-    for code in sorted(rows):
-        row = rows[code]
-        days = row.pop('days')
-        row['decided'] = len(days)
-        row['median_days'] = statistics.median(days) if days else None
-        out.append(row)
-    return out
+    for code, definition_id, status, overdue, n in counts:
+        row = rows.setdefault(code, {'township': code, 'total': 0, 'open': 0, 'overdue': 0, 'legacy': 0,
+                                     'delegated': 0, 'decided': 0, 'median_days': None})
+        row['total'] += n
+        if status == 'running':
+            row['open'] += n
+            row['overdue'] += n if overdue else 0
+        row['legacy' if variants.get(definition_id) in LEGACY_VARIANTS else 'delegated'] += n
+    for code, decided, median in _medians(user, township, category, variant):
+        if code in rows:
+            rows[code]['decided'], rows[code]['median_days'] = decided, median
+    return [rows[code] for code in sorted(rows)]
+
+
+def _medians(user, township, category, variant):
+    """(township, decided cases, median working days acceptance → decision) from the stored column."""
+    decided = ProcessInstance.decision_days.is_not(None)
+    if db.engine.dialect.name == 'postgresql':
+        stmt = select(ProcessInstance.township, func.count(),
+                      func.percentile_cont(0.5).within_group(ProcessInstance.decision_days))
+        found = db.session.execute(_filtered(access.scope_instances(user, stmt.where(decided)), township, category,
+                                             variant).group_by(ProcessInstance.township)).all()
+        return [(code, n, _number(median)) for code, n, median in found]
+    # SQLite (the small site): the per-township histogram of days, the median taken here.
+    stmt = select(ProcessInstance.township, ProcessInstance.decision_days, func.count())
+    found = db.session.execute(_filtered(access.scope_instances(user, stmt.where(decided)), township, category,
+                                         variant).group_by(ProcessInstance.township,
+                                                           ProcessInstance.decision_days)).all()
+    days = {}
+    for code, value, n in found:
+        days.setdefault(code, []).extend([value] * n)
+    return [(code, len(values), _number(statistics.median(values))) for code, values in days.items()]
+
+
+def _number(value):
+    """A median as the pages show it: whole days as an int."""
+    if value is None:
+        return None
+    value = float(value)
+    return int(value) if value.is_integer() else value
 
 
 def definition_usage():

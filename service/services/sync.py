@@ -7,7 +7,7 @@ from ..extensions import db
 from ..models import Task, Timer
 from ..engine.tasks import open_tasks, ready_user_tasks
 from ..engine.timers import timer_fired, waiting_timers
-from . import audit
+from . import audit, milestones
 from .context import engine, now
 
 
@@ -87,6 +87,7 @@ def _sync_tasks(instance, workflow, moment, lanes, rows, walked, completed=None)
             still_open.append((row, ready.pop(row.id)))
         elif completed and row.id == completed[0]:
             row.state, row.completed_at, row.completed_by, row.data = 'completed', moment, completed[1], completed[2]
+            milestones.record(instance, row, moment)
         else:
             # Interrupted by a timer or a message, or its subprocess ended.
             row.state, row.completed_at = 'cancelled', moment

@@ -3,6 +3,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 
 from ..errors import Conflict, Invalid, NotFound
 from ..services import access, cases, entrustments, forms, progress, repository, runtime
+from ..services.listing import MAX_OFFSET
 from . import formrender
 from .core import allowed, bp, me
 from .messages import MESSAGE_FORMS, MESSAGE_UI, label_schemas
@@ -17,12 +18,16 @@ def case_list():
     args = request.args
     overdue = {'1': True, '0': False}.get(args.get('overdue', ''))
     page = max(1, args.get('page', 1, type=int) or 1)
-    items, total = cases.list_cases(user, status=args.get('status') or None, township=args.get('township') or None,
-                                    process_key=args.get('process') or None, overdue=overdue,
-                                    page=page, per_page=PER_PAGE)
+    cursor = args.get('after') or None
+    found = cases.list_cases(user, status=args.get('status') or None, township=args.get('township') or None,
+                             process_key=args.get('process') or None, overdue=overdue,
+                             page=1 if cursor else page, per_page=PER_PAGE, cursor=cursor)
     keys = sorted({d.key: d for d in repository.list_definitions(latest_only=True)}.items())
-    return render_template('web/cases.html', items=items, total=total, page=page, per_page=PER_PAGE,
-                           processes=keys, args=args)
+    # Filters stay in the paging links; the position is either a page number or the cursor after a row.
+    filters = {k: v for k, v in args.items() if k not in ('page', 'after')}
+    return render_template('web/cases.html', items=found.items, total=found.total, capped=found.capped,
+                           next_cursor=found.next, page=page, cursor=cursor, per_page=PER_PAGE,
+                           processes=keys, args=args, filters=filters, max_offset=MAX_OFFSET)
 
 
 @bp.post('/cases/search')
@@ -32,13 +37,14 @@ def case_search():
     user = me()
     number = request.form.get('id_number', '').strip()
     try:
-        items, total = cases.list_cases(user, id_number=number, page=1, per_page=PER_PAGE)
-        error = None
+        found = cases.list_cases(user, id_number=number, page=1, per_page=PER_PAGE)
+        items, total, error = found.items, found.total, None
     except Invalid as exc:
         items, total, error = [], 0, exc.message.split(' (')[0]
     keys = sorted({d.key: d for d in repository.list_definitions(latest_only=True)}.items())
-    return render_template('web/cases.html', items=items, total=total, page=1, per_page=PER_PAGE,
-                           processes=keys, args={}, searched=True, search_error=error), 422 if error else 200
+    return render_template('web/cases.html', items=items, total=total, capped=False, next_cursor=None, page=1,
+                           cursor=None, per_page=PER_PAGE, processes=keys, args={}, filters={},
+                           max_offset=MAX_OFFSET, searched=True, search_error=error), 422 if error else 200
 
 
 # ------------------------------------------------------------------ new application
@@ -118,7 +124,7 @@ def _render_case(user, instance_id, message=None, values=None, errors=None, stat
     message_fields = {name: formrender.fields(MESSAGE_FORMS[name], MESSAGE_UI.get(name)) for name in messages}
     placed, loose = formrender.place_errors(message_fields.get(message, []), (errors or {}).get('fields'))
     data = state['data']
-    done = cases.list_tasks(user, instance_id=instance.id, state='completed', per_page=200)[0]
+    done = cases.list_tasks(user, instance_id=instance.id, state='completed', per_page=200).items
     notices = []
     for row in done:
         kind = (row.properties or {}).get('notice')

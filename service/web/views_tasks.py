@@ -29,8 +29,8 @@ def urgency(task, moment, soon):
 @bp.get('/tasks')
 def tasks():
     user = me()
-    mine, _ = cases.list_tasks(user, mine=True, per_page=LIST_SIZE)
-    group, _ = cases.list_tasks(user, group=True, unassigned=True, per_page=LIST_SIZE)
+    mine = cases.list_tasks(user, mine=True, per_page=LIST_SIZE).items
+    group = cases.list_tasks(user, group=True, unassigned=True, per_page=LIST_SIZE).items
     moment = now()
     soon = supervision.due_soon_limit(moment)
     summaries = supervision.case_summaries(user, [t.instance_id for t in mine + group])

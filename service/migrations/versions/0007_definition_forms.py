@@ -6,7 +6,7 @@ Their digest then covers those forms, as a deploy from now on computes it, so an
 `jiuzhu deploy` after the upgrade still finds every version unchanged.
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-11-27 19:50:00
 """
 import hashlib
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from lxml import etree
 
 revision = '0007'
-down_revision = '0005'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,163 @@
+"""The plans PostgreSQL makes for every list of the API and the pages: never a sequential scan of a big table.
+
+The statements are the real ones: the service functions run, and every SELECT they send is
+captured at the cursor and EXPLAINed with its own parameters. The tables hold 20,000 cases
+(60,000 tasks, 20,000 timers) with a 2 kB state each, VACUUM ANALYZEd: enough that a scan costs
+what it would at scale, so the planner picks an index wherever one fits the filter and the order.
+Skipped on SQLite (its planner is another matter; the small site's lists are small).
+"""
+import json
+import uuid
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event, select, text
+
+from service import create_app
+from service.extensions import db
+from service.models import ProcessDefinition
+from service.services import cases, listing, repository, supervision
+
+from .conftest import PG_URL, T0, TEST_PROCESSES, _pg_admin_engine, schema_at_head
+from .list_helpers import fill, staff
+
+BIG = {'process_instance', 'task', 'timer'}
+
+
+@pytest.fixture(scope='module')
+def filled():
+    """One filled PostgreSQL schema for the module: filling takes seconds, and every test only reads.
+
+    The capped totals count as far as TOTAL_CAP rows: 10,000 is 1 % of a million cases, so here the
+    cap is 1 % of these 20,000 (200) — else a count would read half the table, which no plan at
+    scale does.
+    """
+    if not PG_URL:
+        pytest.skip('plans are checked on PostgreSQL (JIUZHU_TEST_DATABASE_URL)')
+    saved, listing.TOTAL_CAP = listing.TOTAL_CAP, 200
+    schema = 't_' + uuid.uuid4().hex[:12]
+    admin = _pg_admin_engine()
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA {schema}'))
+    url = f"{PG_URL}{'&' if '?' in PG_URL else '?'}options=-csearch_path%3D{schema}"
+    schema_at_head(url)
+    app = create_app({'TESTING': True, 'DATABASE_URL': url, 'SECRET_KEY': 'test', 'JIUZHU_CLOCK': 'manual',
+                      'JIUZHU_CLOCK_START': T0, 'JIUZHU_HOLIDAYS': None,
+                      'JIUZHU_FORMS_DIR': str(TEST_PROCESSES / 'forms')})
+    try:
+        with app.app_context():
+            repository.deploy(repository.read_tree(TEST_PROCESSES), 'tester')
+            definition = db.session.scalars(select(ProcessDefinition).order_by(ProcessDefinition.id)).first()
+            fill(definition, 20000)
+            yield app
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        listing.TOTAL_CAP = saved
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA {schema} CASCADE'))
+        admin.dispose()
+
+
+@contextmanager
+def captured():
+    found = []
+
+    def listen(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith(('SELECT', 'WITH')):
+            found.append((statement, parameters))
+    event.listen(db.engine, 'before_cursor_execute', listen)
+    try:
+        yield found
+    finally:
+        event.remove(db.engine, 'before_cursor_execute', listen)
+
+
+def seq_scans(plan, out=None):
+    out = [] if out is None else out
+    if plan.get('Node Type') == 'Seq Scan' and plan.get('Relation Name') in BIG:
+        out.append(plan['Relation Name'])
+    for child in plan.get('Plans', []):
+        seq_scans(child, out)
+    return out
+
+
+def explain(statement, parameters):
+    with db.engine.connect() as conn:
+        raw = conn.exec_driver_sql(f'EXPLAIN (FORMAT JSON) {statement}', parameters).scalar()
+    plan = (raw if isinstance(raw, list) else json.loads(raw))[0]['Plan']
+    return plan
+
+
+CW = staff('cw_t05', 'township_caseworker', 't05')
+LEADER = staff('ld_t05', 'township_leader', 't05')
+SUP = staff('sup', 'county_supervisor', 'county')
+VER = staff('ver', 'county_verifier', 'county')
+
+LISTS = {
+    'tasks: mine': lambda **k: cases.list_tasks(CW, mine=True, **k),
+    'tasks: group, unclaimed': lambda **k: cases.list_tasks(CW, group=True, unassigned=True, **k),
+    'tasks: township': lambda **k: cases.list_tasks(CW, **k),
+    'tasks: leader group': lambda **k: cases.list_tasks(LEADER, group=True, **k),
+    'tasks: county by due': lambda **k: cases.list_tasks(SUP, **k),
+    'tasks: county, township': lambda **k: cases.list_tasks(SUP, township='t05', **k),
+    'tasks: county, overdue': lambda **k: cases.list_tasks(SUP, overdue=True, **k),
+    'tasks: county, completed': lambda **k: cases.list_tasks(SUP, state='completed', **k),
+    'tasks: county, all states': lambda **k: cases.list_tasks(SUP, state='all', **k),
+    'tasks: verifier group': lambda **k: cases.list_tasks(VER, group=True, **k),
+    'tasks: of a case': lambda **k: cases.list_tasks(SUP, instance_id=77, state='completed', **k),
+    'cases: county': lambda **k: cases.list_cases(SUP, **k),
+    'cases: completed': lambda **k: cases.list_cases(SUP, status='completed', **k),
+    'cases: running overdue': lambda **k: cases.list_cases(SUP, status='running', overdue=True, **k),
+    'cases: township': lambda **k: cases.list_cases(CW, **k),
+    'cases: township running': lambda **k: cases.list_cases(CW, status='running', **k),
+    'cases: county, township and status': lambda **k: cases.list_cases(SUP, township='t05', status='running', **k),
+    'cases: waiting for a report': lambda **k: cases.list_cases(VER, waiting_for='verification_result', **k),
+    'timers: county': lambda **k: cases.list_timers(SUP, **k),
+    'timers: waiting': lambda **k: cases.list_timers(SUP, state='waiting', **k),
+    'timers: fired deadlines': lambda **k: cases.list_timers(SUP, overdue=True, **k),
+    'timers: township': lambda **k: cases.list_timers(CW, **k),
+    'timers: township waiting': lambda **k: cases.list_timers(SUP, township='t05', state='waiting', **k),
+}
+
+
+def _plans_of(call):
+    with captured() as statements:
+        call()
+    assert statements
+    return [(s + '\n' + plan_text(s, p), seq_scans(explain(s, p))) for s, p in statements]
+
+
+def plan_text(statement, parameters):
+    with db.engine.connect() as conn:
+        return '\n'.join(r[0] for r in conn.exec_driver_sql(f'EXPLAIN {statement}', parameters))
+
+
+@pytest.mark.parametrize('name', sorted(LISTS))
+def test_list_pages_use_indexes(filled, name):
+    first = LISTS[name]()
+    offenders = [s for s, scans in _plans_of(lambda: LISTS[name]()) if scans]
+    if first.next:   # the next page by cursor, and a page by number
+        offenders += [s for s, scans in _plans_of(lambda: LISTS[name](cursor=first.next)) if scans]
+        offenders += [s for s, scans in _plans_of(lambda: LISTS[name](page=3)) if scans]
+    assert not offenders, f'{name}: sequential scan of a big table in\n' + '\n\n'.join(offenders)
+
+
+SUPERVISION = {
+    'filter options': lambda: supervision.filter_options(SUP),
+    'township table': lambda: supervision.township_table(SUP),
+    'township table, one township': lambda: supervision.township_table(SUP, township='t05'),
+    'deadlines': lambda: supervision.deadline_timers(SUP),
+    'deadlines, one township': lambda: supervision.deadline_timers(SUP, township='t05'),
+    'awaiting answers': lambda: cases.cases_awaiting_answers(VER),
+}
+
+
+@pytest.mark.parametrize('name', [pytest.param(n, marks=pytest.mark.xfail(
+    n == 'township table', strict=False,
+    reason='the whole-table GROUP BY: at 20,000 cases the index-only scan and the table scan cost within '
+           '10 % and the planner sometimes takes the scan; at 1 M cases it plans a parallel index-only '
+           'scan of ix_instance_figures (docs/lists.md). Open: a fill that settles it.')) for n in sorted(SUPERVISION)])
+def test_supervision_figures_use_indexes(filled, name):
+    offenders = [s for s, scans in _plans_of(SUPERVISION[name]) if scans]
+    assert not offenders, f'{name}: sequential scan of a big table in\n' + '\n\n'.join(offenders)
