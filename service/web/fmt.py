@@ -154,6 +154,39 @@ def action(code):
     return ACTION_NAMES.get(code, code or '')
 
 
+# Business keys of the cases the calendar starts (scheduler/monthly.py): <name>-<township>-<YYYY-MM>,
+# <name> being the process key without its `monthly_` prefix.
+_CALENDAR_KEY = re.compile(r'^([a-z][a-z0-9_]*)-([a-z0-9_]+)-(\d{4})-(\d{2})$')
+
+
+def _process_name(key):
+    from flask import g, has_request_context
+
+    from ..errors import NotFound
+    from ..services import repository
+    names = g.setdefault('jiuzhu_process_names', {}) if has_request_context() else {}
+    if key not in names:
+        try:
+            names[key] = repository.latest(key).name
+        except NotFound:
+            names[key] = None
+    return names[key]
+
+
+def case_no(business_key, instance_id=None):
+    """A case as people call it: its business key, a calendar case by its process, township and month
+    (月度保障金发放 · 城关镇 · 2026年11月, not payment-t01-2026-11), else 案件 N."""
+    if not business_key:
+        return f'案件 {instance_id}' if instance_id is not None else ''
+    match = _CALENDAR_KEY.match(business_key)
+    if match:
+        name, code, year, month = match.groups()
+        process = _process_name(f'monthly_{name}') or _process_name(name)
+        if process:
+            return f'{process} · {township(code)} · {year}年{int(month)}月'
+    return business_key
+
+
 def yes_no(value):
     return '是' if value else '否'
 
@@ -173,7 +206,7 @@ def install(app):
     filters = {'when': when, 'due': due, 'when_input': when_input, 'role': role, 'township': township, 'category': category,
                'variant': variant, 'status': status, 'action': action, 'yes_no': yes_no,
                'working_days': working_days, 'weekday': weekday,
-               'timer_kind': _lookup(TIMER_KIND_NAMES), 'timer_state': timer_state, 'definition': definition,
+               'timer_kind': _lookup(TIMER_KIND_NAMES), 'timer_state': timer_state, 'definition': definition, 'case_no': case_no,
                'task_state': _lookup(TASK_STATE_NAMES), 'message': _lookup(MESSAGE_NAMES),
                'trigger': _lookup(TRIGGER_NAMES), 'incident_kind': _lookup(INCIDENT_KIND_NAMES),
                'resolution': _lookup(RESOLUTION_NAMES)}

@@ -10,8 +10,10 @@ from dataclasses import dataclass, field
 
 from ..services import forms
 from ..services.masking import mask_data
-from . import fmt
+from . import fmt, people
 
+# A username of a member of staff: shown and chosen by name and post, stored as the username.
+STAFF_FORMAT = 'staff-username'
 _INTEGER = re.compile(r'^[+-]?\d+$')
 _NUMBER = re.compile(r'^[+-]?(\d+(\.\d*)?|\.\d+)$')
 
@@ -56,7 +58,7 @@ def _raw(value):
 
 def _kind(schema, ui):
     widget = (ui or {}).get('ui:widget')
-    if widget == 'staff':
+    if schema.get('format') == STAFF_FORMAT:
         return 'staff'      # a select of staff names; its options come from the users list (fill_staff)
     kind = schema.get('type')
     if isinstance(kind, list):
@@ -258,7 +260,7 @@ def mark_fixed(field_list, schema, known):
 
 
 def fill_staff(field_list, options):
-    """Staff pickers (`ui:widget: staff`) become selects of [(username, name and post)]."""
+    """Staff pickers (`format: staff-username`) become selects of [(username, name and post)]."""
     for f in _walk(field_list):
         if f.kind == 'staff':
             f.kind, f.options = 'select', list(options)
@@ -328,6 +330,8 @@ def _label_index(extra_schemas=()):
 
 
 def _display(value, schema):
+    if (schema or {}).get('format') == STAFF_FORMAT and isinstance(value, str):
+        return people.name(value)
     if isinstance(value, bool):
         return fmt.yes_no(value)
     if isinstance(value, list):
