@@ -61,6 +61,8 @@ DATA_NAMES = {
     'close_relative_of_staff': '近亲属备案人员',
     'period': '所属月份', 'period_start': '所属月份起始', 'next_period': '名册适用月份',
     'reported_at': '报送时间', 'paid_at': '发放时间',
+    # The outputs of the temporary-aid ceiling decision table (processes/decisions/).
+    'within_township_ceiling': '在镇街审核确认权限内', 'ceiling': '镇街审核确认上限（元）',
 }
 
 
