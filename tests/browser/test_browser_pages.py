@@ -198,6 +198,9 @@ def test_phone_menu_diagram_focus_and_error_page(server, person, browser):
     claim = page.locator('#group').get_by_role('button', name='认领').first
     box = claim.bounding_box()
     assert claim.is_visible() and box['x'] + box['width'] <= PHONE['width']
+    # A task name reads on one line, not one character per line.
+    name = page.locator('#group td a', has_text='受理审查').first.bounding_box()
+    assert name['height'] < 30 and name['width'] > 50
 
     # The case diagram opens readable, centred on the current task; 全图 shows it all.
     page.set_viewport_size(DESK)
