@@ -137,8 +137,29 @@ def serve(host, port, demo):
         from .demo import load_demo
         with app.app_context():
             load_demo()
+    import socket
+
+    from werkzeug.serving import make_server
+    # Bind first, ourselves (werkzeug would print an English note and exit): "服务已启动" only once
+    # the port is really ours.
+    try:
+        family = socket.AF_INET6 if ':' in host else socket.AF_INET
+        listener = socket.socket(family, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((host, port))
+        listener.listen(128)
+    except OSError as exc:
+        click.echo(f'无法启动服务：{host}:{port} 已被其他程序占用或不可用，请用 --port 换一个端口'
+                   f'（或先停止占用它的程序）。({exc.strerror or exc})', err=True)
+        sys.exit(1)
+    server = make_server(host, port, app, threaded=True, fd=listener.fileno())
     click.echo(f'jiuzhu 服务已启动: http://{host}:{port}/  (clock: {app.config["JIUZHU_CLOCK"]})')
-    app.run(host=host, port=port, threaded=True, use_reloader=False)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
 
 
 from .scheduler.cli import scheduler_command  # noqa: E402  (the scheduler package owns its command)

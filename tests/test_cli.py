@@ -1,4 +1,6 @@
 """The `jiuzhu` command as a designer uses it."""
+from pathlib import Path
+
 from click.testing import CliRunner
 
 from service.cli import main
@@ -40,3 +42,25 @@ def test_deploy_refuses_an_invalid_file(database_url, monkeypatch):
     result = CliRunner().invoke(main, ['deploy', str(bad)])
     assert result.exit_code == 1
     assert 'exclusive_no_condition.bpmn:' in result.output
+
+
+def test_serve_on_a_busy_port_says_so_in_chinese_and_never_claims_to_have_started(tmp_path):
+    # A real process: `serve` would otherwise start its embedded scheduler inside the test run.
+    import os
+    import socket
+    import subprocess
+    import sys
+    busy = socket.socket()
+    busy.bind(('127.0.0.1', 0))
+    busy.listen(1)
+    try:
+        port = busy.getsockname()[1]
+        env = dict(os.environ, DATABASE_URL=f'sqlite:///{tmp_path / "serve.sqlite3"}', SECRET_KEY='cli-test')
+        jiuzhu = str(Path(sys.executable).parent / 'jiuzhu')
+        result = subprocess.run([jiuzhu, 'serve', '--port', str(port)], env=env,
+                                capture_output=True, text=True, timeout=120, cwd=ROOT)
+    finally:
+        busy.close()
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert '已被其他程序占用' in result.stderr and str(port) in result.stderr
+    assert '服务已启动' not in result.stdout + result.stderr

@@ -225,6 +225,48 @@ def test_form_renderer_fields_and_parsing():
     assert values == {'decision.approved': 'false', 'decision.names': '甲\n乙', 'decision.level': '1'}
 
 
+def test_forms_prefill_defaults_case_data_and_today_and_keep_known_data_read_only(app):
+    from service.services import forms
+    intake = formrender.prefill(forms.load('temporary_aid_intake.schema.json'), {}, '2026-09-28')
+    assert intake['dibao_standard'] == '900' and intake['intake.accepted_on'] == '2026-09-28'
+    deadline = formrender.prefill(forms.load('missing_materials_notice.schema.json'), {}, '2026-09-28')
+    assert 'missing_materials_notice.deadline' not in deadline       # a deadline is not "today"
+    backfill = forms.load('temporary_aid_backfill.schema.json')
+    case = {'applicant': {'name': '王秀兰', 'id_number': '11010519491231002X'},
+            'first_aid': {'amount': 1500, 'paid_on': '2026-09-27'}}
+    known = formrender.fixed(backfill, case)
+    assert known == {'registration.recipient_name': '王秀兰', 'registration.recipient_id_number': '11010519491231002X',
+                     'registration.amount': 1500, 'registration.paid_on': '2026-09-27'}
+    fields = formrender.mark_fixed(formrender.fields(backfill), backfill, known)
+    shown = {f.path: f.fixed_text for f in fields[0].children}
+    assert shown['registration.recipient_id_number'] == '110105********002X'
+    assert shown['registration.reason'] is None
+    # What is posted for a known field is ignored: the case's value is sent.
+    posted = formrender.parse(backfill, MultiDict({'registration.recipient_name': '别人', 'registration.reason': '火灾'}))
+    data = formrender.with_fixed(posted, known)
+    assert data['registration'] == {'recipient_name': '王秀兰', 'recipient_id_number': '11010519491231002X',
+                                    'amount': 1500, 'paid_on': '2026-09-27', 'reason': '火灾'}
+
+
+def test_people_statuses_and_processes_in_words(app):
+    from types import SimpleNamespace
+
+    from service.web import fmt, people
+    with app.test_request_context():
+        assert people.name('t01_jingban') == '李经办（城关镇） · 镇街经办人'
+        assert people.name('hedui') == '孙核对（区核对中心）'
+        assert str(people.person('t01_jingban')) == '<span class="person" title="t01_jingban">李经办（城关镇） · 镇街经办人</span>'
+        assert people.name('system:calendar') == '系统（每月自动发起）' and people.name(None) == '—'
+        assert ('t01_jingban2', '赵经办（城关镇） · 镇街经办人') in people.staff_options('t01')
+        assert not [u for u, _ in people.staff_options('t01') if u.startswith('t02_')]
+    assert fmt.timer_state(SimpleNamespace(kind='deadline', state='cancelled')) == '按期完成'
+    assert fmt.timer_state(SimpleNamespace(kind='wait', state='waiting')) == '计时中'
+    assert fmt.variant('delegated_a', 'dibao') == '下放 A（审批后村内公示）'
+    assert fmt.variant('delegated_a', 'temporary_aid') == '下放（镇街审核确认）'
+    roster = SimpleNamespace(key='monthly_roster', name='月度保障名册报送（备案）', version=1, category='roster')
+    assert fmt.definition(roster) == '月度保障名册报送（备案） · 第 1 版' and fmt.category('roster') == '月度名册与发放'
+
+
 def test_every_form_renders(app):
     from service.services import forms
     for path in sorted(forms.forms_dir().glob('*.schema.json')):

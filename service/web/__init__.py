@@ -2,7 +2,7 @@
 
 Views are thin: they call services/ (authorization in services/access.py) and render templates.
 """
-from . import fmt
+from . import fmt, people
 from .core import bp, install
 
 
@@ -10,6 +10,7 @@ def init_web(app):
     from . import (views_auth, views_cases, views_clock, views_designer, views_entrustments, views_incidents,  # noqa: F401
                    views_supervision, views_tasks, vendor)
     fmt.install(app)
+    people.install(app)
     install(app)
     app.register_blueprint(bp)
     app.jinja_env.globals.setdefault('bpmn_js_installed', vendor.bpmn_js_installed)

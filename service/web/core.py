@@ -66,8 +66,15 @@ def safe_next(target, default=None):
 
 def error_page(status, message=None, title=None):
     default_title, default_message = HTTP_TITLES.get(status, HTTP_TITLES[500] if status >= 500 else HTTP_TITLES[400])
+    extra = {}
+    if request.blueprint != bp.name:
+        # An address that no page has (404) runs none of this blueprint's hooks: find the signed-in
+        # person and the navigation here, so they can go on from the error page.
+        if auth.current_user() is None:
+            auth.user_from_session()
+        extra = _context()
     return render_template('web/error.html', status=status, title=title or default_title,
-                           message=message or default_message), status
+                           message=message or default_message, **extra), status
 
 
 @bp.before_request

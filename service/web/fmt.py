@@ -14,17 +14,27 @@ CATEGORY_NAMES = {
     'marginal_dibao': '低保边缘家庭',
     'rigid_expense': '刚性支出困难家庭',
     'disability_subsidy': '残疾人两项补贴',
+    'roster': '月度名册与发放',
 }
 VARIANT_NAMES = {
     'legacy': '改革前（区县审批）',
-    'delegated_a': '下放 A（审批后村内公示）',
+    'delegated_a': '下放（镇街审核确认）',
     'delegated_b': '下放 B（初审意见公示）',
+}
+# Where a category has two delegated variants, A and B say how they differ (dibao: when publicity is).
+CATEGORY_VARIANT_NAMES = {
+    ('dibao', 'delegated_a'): '下放 A（审批后村内公示）',
 }
 STATUS_NAMES = {'running': '办理中', 'incident': '流程故障', 'suspended': '已挂起', 'completed': '已办结',
                 'terminated': '已终止', 'error': '出错', 'cancelled': '已撤销'}
 TASK_STATE_NAMES = {'ready': '待办', 'completed': '已办理', 'cancelled': '已取消'}
 TIMER_KIND_NAMES = {'deadline': '办理时限', 'wait': '等待期', 'start': '定时启动'}
 TIMER_STATE_NAMES = {'waiting': '计时中', 'fired': '已到期', 'cancelled': '已取消'}
+# A deadline's timer is cancelled when its task is done in time: that is a met deadline.
+TIMER_STATE_BY_KIND = {
+    ('deadline', 'cancelled'): '按期完成', ('deadline', 'fired'): '已超期',
+    ('wait', 'cancelled'): '已中止', ('wait', 'fired'): '期满', ('start', 'fired'): '已启动',
+}
 ACTION_NAMES = {
     'start': '发起申请', 'complete': '办理', 'claim': '认领', 'unclaim': '退回认领', 'assign': '分派',
     'priority': '调整优先级', 'message': '收到消息', 'timers_fired': '计时器到期', 'extend_deadline': '延长时限',
@@ -49,6 +59,10 @@ DATA_NAMES = {
     'investigation_completed_at': '入户调查完成时间', 'county_received_at': '区县收件时间',
     'verification': '核对结果', 'objection': '异议', 'supplement': '补正材料',
     'close_relative_of_staff': '近亲属备案人员',
+    'period': '所属月份', 'period_start': '所属月份起始', 'next_period': '名册适用月份',
+    'reported_at': '报送时间', 'paid_at': '发放时间',
+    # The outputs of the temporary-aid ceiling decision table (processes/decisions/).
+    'within_township_ceiling': '在镇街审核确认权限内', 'ceiling': '镇街审核确认上限（元）',
 }
 
 
@@ -110,11 +124,28 @@ def township(code):
 
 
 def category(code):
-    return CATEGORY_NAMES.get(code, code or '')
+    return CATEGORY_NAMES.get(code, '其他' if code else '')
 
 
-def variant(code):
-    return VARIANT_NAMES.get(code, code or '')
+def variant(code, category=None):
+    if not code:
+        return ''
+    return CATEGORY_VARIANT_NAMES.get((category, code)) or VARIANT_NAMES.get(code, '其他方案')
+
+
+def timer_state(timer):
+    """What happened to a timer, in the words of its kind: a deadline met is 按期完成, not 已取消."""
+    return TIMER_STATE_BY_KIND.get((timer.kind, timer.state)) or TIMER_STATE_NAMES.get(timer.state, '')
+
+
+def definition(d, version=True):
+    """A process as people name it: 最低生活保障审核确认（下放·方案A） · 第 2 版 — never its key."""
+    if d is None:
+        return ''
+    parts = [d.name if d.name and d.name != d.key else category(d.category) or '流程']
+    if version:
+        parts.append(f'第 {d.version} 版')
+    return ' · '.join(parts)
 
 
 def status(code):
@@ -123,6 +154,39 @@ def status(code):
 
 def action(code):
     return ACTION_NAMES.get(code, code or '')
+
+
+# Business keys of the cases the calendar starts (scheduler/monthly.py): <name>-<township>-<YYYY-MM>,
+# <name> being the process key without its `monthly_` prefix.
+_CALENDAR_KEY = re.compile(r'^([a-z][a-z0-9_]*)-([a-z0-9_]+)-(\d{4})-(\d{2})$')
+
+
+def _process_name(key):
+    from flask import g, has_request_context
+
+    from ..errors import NotFound
+    from ..services import repository
+    names = g.setdefault('jiuzhu_process_names', {}) if has_request_context() else {}
+    if key not in names:
+        try:
+            names[key] = repository.latest(key).name
+        except NotFound:
+            names[key] = None
+    return names[key]
+
+
+def case_no(business_key, instance_id=None):
+    """A case as people call it: its business key, a calendar case by its process, township and month
+    (月度保障金发放 · 城关镇 · 2026年11月, not payment-t01-2026-11), else 案件 N."""
+    if not business_key:
+        return f'案件 {instance_id}' if instance_id is not None else ''
+    match = _CALENDAR_KEY.match(business_key)
+    if match:
+        name, code, year, month = match.groups()
+        process = _process_name(f'monthly_{name}') or _process_name(name)
+        if process:
+            return f'{process} · {township(code)} · {year}年{int(month)}月'
+    return business_key
 
 
 def yes_no(value):
@@ -144,7 +208,7 @@ def install(app):
     filters = {'when': when, 'due': due, 'when_input': when_input, 'role': role, 'township': township, 'category': category,
                'variant': variant, 'status': status, 'action': action, 'yes_no': yes_no,
                'working_days': working_days, 'weekday': weekday,
-               'timer_kind': _lookup(TIMER_KIND_NAMES), 'timer_state': _lookup(TIMER_STATE_NAMES),
+               'timer_kind': _lookup(TIMER_KIND_NAMES), 'timer_state': timer_state, 'definition': definition, 'case_no': case_no,
                'task_state': _lookup(TASK_STATE_NAMES), 'message': _lookup(MESSAGE_NAMES),
                'trigger': _lookup(TRIGGER_NAMES), 'incident_kind': _lookup(INCIDENT_KIND_NAMES),
                'resolution': _lookup(RESOLUTION_NAMES)}

@@ -10,8 +10,10 @@ from dataclasses import dataclass, field
 
 from ..services import forms
 from ..services.masking import mask_data
-from . import fmt
+from . import fmt, people
 
+# A username of a member of staff: shown and chosen by name and post, stored as the username.
+STAFF_FORMAT = 'staff-username'
 _INTEGER = re.compile(r'^[+-]?\d+$')
 _NUMBER = re.compile(r'^[+-]?(\d+(\.\d*)?|\.\d+)$')
 
@@ -26,6 +28,7 @@ class Field:
     options: list = field(default_factory=list)   # [(raw value, label)]
     children: list = field(default_factory=list)
     pattern_hint: str = ''
+    fixed_text: str | None = None   # known from the case and read-only: shown, not typed again
 
     @property
     def input_id(self):
@@ -55,6 +58,8 @@ def _raw(value):
 
 def _kind(schema, ui):
     widget = (ui or {}).get('ui:widget')
+    if schema.get('format') == STAFF_FORMAT:
+        return 'staff'      # a select of staff names; its options come from the users list (fill_staff)
     kind = schema.get('type')
     if isinstance(kind, list):
         kind = next((k for k in kind if k != 'null'), None)
@@ -168,6 +173,100 @@ def raw_values(form):
     return {key: form.get(key, '') for key in form.keys() if key != 'csrf_token'}
 
 
+def _at(data, path):
+    for name in path.split('.'):
+        if not isinstance(data, dict) or name not in data:
+            return None
+        data = data[name]
+    return data
+
+
+def _input(value):
+    return '\n'.join(str(v) for v in value) if isinstance(value, list) else _raw(value)
+
+
+def prefill(schema, data=None, today=None, ui=None, prefix=''):
+    """Input values of a form before anyone types, by field path: what the case already holds (under
+    the field's own name, or the path its `x-from` names), else the schema's `default`, else today's
+    date for a date field (unless it says `"x-prefill-today": false`, as a deadline does)."""
+    out = {}
+    for name, sub in (schema.get('properties') or {}).items():
+        sub_ui = (ui or {}).get(name) or {}
+        path = f'{prefix}{name}'
+        kind = _kind(sub, sub_ui)
+        if kind == 'group':
+            out.update(prefill(sub, data, today, sub_ui, path + '.'))
+            continue
+        value = _at(data or {}, sub.get('x-from') or path)
+        if value is None and 'default' in sub:
+            value = sub['default']
+        if value is None and kind == 'date' and today and sub.get('x-prefill-today', True):
+            value = today
+        if value is not None:
+            out[path] = _input(value)
+    return out
+
+
+def fixed(schema, data, ui=None, prefix=''):
+    """{path: value} of the `readOnly` fields whose value the case already holds (`x-from` or the
+    same name): the page shows them and takes them from the case, nobody types them again."""
+    out = {}
+    for name, sub in (schema.get('properties') or {}).items():
+        sub_ui = (ui or {}).get(name) or {}
+        path = f'{prefix}{name}'
+        if _kind(sub, sub_ui) == 'group':
+            out.update(fixed(sub, data, sub_ui, path + '.'))
+        elif sub.get('readOnly'):
+            value = _at(data or {}, sub.get('x-from') or path)
+            if value is not None:
+                out[path] = value
+    return out
+
+
+def with_fixed(data, known):
+    """The posted data with the read-only known values put in (what was posted for them is ignored)."""
+    for path, value in known.items():
+        *parents, last = path.split('.')
+        target = data
+        for name in parents:
+            target = target.setdefault(name, {})
+        target[last] = value
+    return data
+
+
+def _walk(items):
+    for f in items:
+        yield f
+        yield from _walk(f.children)
+
+
+def mark_fixed(field_list, schema, known):
+    """Give the known read-only fields their display text (ID and phone numbers masked)."""
+    if not known:
+        return field_list
+    index = {}
+
+    def walk(sch, prefix):
+        for name, sub in (sch.get('properties') or {}).items():
+            index[prefix + name] = (name, sub)
+            walk(sub, prefix + name + '.')
+    walk(schema, '')
+    for f in _walk(field_list):
+        if f.path in known:
+            name, sub = index.get(f.path, (f.path, {}))
+            shown = mask_data({name: known[f.path]})[name]
+            f.fixed_text = _display(shown, sub)
+    return field_list
+
+
+def fill_staff(field_list, options):
+    """Staff pickers (`format: staff-username`) become selects of [(username, name and post)]."""
+    for f in _walk(field_list):
+        if f.kind == 'staff':
+            f.kind, f.options = 'select', list(options)
+    return field_list
+
+
 def values_from_data(schema, data, ui=None, prefix=''):
     """Input values for a form pre-filled from the case data."""
     out = {}
@@ -231,6 +330,8 @@ def _label_index(extra_schemas=()):
 
 
 def _display(value, schema):
+    if (schema or {}).get('format') == STAFF_FORMAT and isinstance(value, str):
+        return people.name(value)
     if isinstance(value, bool):
         return fmt.yes_no(value)
     if isinstance(value, list):

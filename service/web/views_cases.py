@@ -7,7 +7,7 @@ from ..services.listing import MAX_OFFSET
 from . import formrender
 from .core import allowed, bp, me
 from .messages import MESSAGE_FORMS, MESSAGE_UI, label_schemas
-from .views_tasks import form_errors
+from .views_tasks import form_errors, prepared_fields, today
 
 PER_PAGE = 30
 
@@ -67,11 +67,13 @@ def _ui_of(form_name, definition):
 
 def _render_new(user, startable, chosen, values=None, errors=None, business_key='', status=200):
     definition, form_name = chosen
-    schema = forms.load(form_name, definition)
-    field_list = formrender.fields(schema, _ui_of(form_name, definition))
+    schema, ui = forms.load(form_name, definition), _ui_of(form_name, definition)
+    field_list = prepared_fields(schema, ui, {}, user.township)[0]
     placed, loose = formrender.place_errors(field_list, (errors or {}).get('fields'))
+    if values is None:
+        values = formrender.prefill(schema, {}, today(), ui)
     return render_template('web/case_new.html', startable=startable, chosen=definition, schema=schema,
-                           fields=field_list, values=values or {}, field_errors=placed, loose_errors=loose,
+                           fields=field_list, values=values, field_errors=placed, loose_errors=loose,
                            error_message=(errors or {}).get('message'), business_key=business_key), status
 
 
@@ -139,6 +141,8 @@ def _render_case(user, instance_id, message=None, values=None, errors=None, stat
         state=state,
         sections=formrender.data_sections(data, label_schemas()), messages=messages, message_fields=message_fields,
         message_forms=MESSAGE_FORMS, open_message=message, message_values=values or {}, field_errors=placed,
+        message_defaults={name: formrender.prefill(MESSAGE_FORMS[name], {}, today(), MESSAGE_UI.get(name))
+                          for name in messages},
         loose_errors=loose, error_message=(errors or {}).get('message'), notices=notices,
         notices_installed=_notices_installed(), xml=instance.definition.source,
         can_extend=allowed(access.check_extend_deadline, user, instance),

@@ -4,7 +4,7 @@ from flask import flash, redirect, render_template, request, url_for
 from ..errors import Invalid
 from ..services import access, cases, supervision
 from ..services.context import now
-from . import formrender
+from . import fmt, formrender, people
 from .core import allowed, bp, me, safe_next, zh
 from .messages import label_schemas
 
@@ -15,6 +15,18 @@ def form_errors(exc):
     """The services' Invalid as {message, fields}: field errors only from form validation."""
     fields = exc.details if exc.code == 'validation_error' and isinstance(exc.details, dict) else {}
     return {'message': zh(exc.message), 'fields': fields}
+
+
+def today():
+    """The app clock's date in Shanghai, for date fields filled in today."""
+    return fmt.shanghai(now()).date().isoformat()
+
+
+def prepared_fields(schema, ui, data, township):
+    """(fields, read-only known values) of a form on a case with `data`."""
+    known = formrender.fixed(schema, data, ui)
+    field_list = formrender.mark_fixed(formrender.fields(schema, ui), schema, known)
+    return formrender.fill_staff(field_list, people.staff_options(township)), known
 
 
 def urgency(task, moment, soon):
@@ -56,9 +68,9 @@ def task_unclaim(task_id):
 def _render_task(user, detail, values=None, errors=None, status=200):
     task, form = detail['task'], detail['form']
     ready = task.state == 'ready'
-    field_list = formrender.fields(form['schema'], form['ui_schema']) if form else []
+    field_list = prepared_fields(form['schema'], form['ui_schema'], detail['data'], task.township)[0] if form else []
     if values is None:
-        values = formrender.values_from_data(form['schema'], detail['data'], form['ui_schema']) if form else {}
+        values = formrender.prefill(form['schema'], detail['data'], today(), form['ui_schema']) if form else {}
     placed, loose = formrender.place_errors(field_list, (errors or {}).get('fields'))
     instance = cases.get_case(user, task.instance_id)
     moment = now()
@@ -84,7 +96,10 @@ def task_complete(task_id):
     user = me()
     detail = cases.task_detail(user, task_id)
     form = detail['form']
-    data = formrender.parse(form['schema'], request.form, form['ui_schema']) if form else {}
+    data = {}
+    if form:
+        known = formrender.fixed(form['schema'], detail['data'], form['ui_schema'])
+        data = formrender.with_fixed(formrender.parse(form['schema'], request.form, form['ui_schema']), known)
     try:
         row = cases.complete(user, task_id, data)
     except Invalid as exc:

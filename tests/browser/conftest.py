@@ -67,7 +67,7 @@ class Person:
     def __init__(self, browser, base, username):
         self.context = browser.new_context(base_url=base, locale='zh-CN', timezone_id='Asia/Shanghai',
                                            viewport={'width': 1360, 'height': 900})
-        self.context.set_default_timeout(15000)
+        self.context.set_default_timeout(30000)
         self.page = self.context.new_page()
         self.username = username
         self.errors = []

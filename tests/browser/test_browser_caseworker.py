@@ -17,6 +17,9 @@ def test_claim_then_invalid_then_valid_form(server, person):
     # Claiming opens the task page with its form.
     page.wait_for_selector('#task-form')
     assert '已认领「受理审查」' in page.inner_text('.flash-ok')
+    # The date comes filled in with today (the app clock); this test empties it to see the error.
+    assert page.input_value('#f-acceptance-checked_on') == '2026-09-28'
+    page.fill('#f-acceptance-checked_on', '')
     page.get_by_label('材料不全，一次性告知补正').check()
     page.fill('#f-acceptance-reason', '（先写下的说明）')
     page.click('#task-form button[type=submit]')

@@ -22,7 +22,18 @@ def test_dibao_a_from_application_to_notice(server, person):
     village = person('t01_xieli')
     page = village.page
     page.click('.nav >> text=新申请')
+    # Choosing a process shows its own start form at once (no failed submit needed).
+    page.wait_for_load_state('load')
+    page.get_by_label(re.compile('下放·方案B')).check()
+    page.wait_for_url(re.compile(r'/cases/new\?process=dibao_b$'))
+    page.wait_for_load_state('load')
     page.get_by_label(re.compile('下放·方案A')).check()
+    page.wait_for_url(re.compile(r'/cases/new\?process=dibao_a$'))
+    page.wait_for_load_state('load')
+    assert page.locator('input[name=process_key][value=dibao_a]').is_checked()
+    # The close relative among the staff is chosen by name (the value is the account).
+    relative = page.locator('#f-close_relative_of_staff option', has_text='赵经办（城关镇）')
+    assert relative.get_attribute('value') == 't01_jingban2'
     page.fill('#business_key', 'T01-2026-0301')
     page.fill('#f-applicant-name', '王秀兰')
     page.fill('#f-applicant-id_number', '110105194912310021')            # a wrong check digit first
@@ -118,8 +129,14 @@ def test_dibao_a_from_application_to_notice(server, person):
     assert '已办结' in page.inner_text('h1')
     assert page.locator('#ready-tasks .empty').inner_text() == '案件已办结。'
     history = page.inner_text('#history')
-    for who in ('t01_xieli', 't01_jingban', 'hedui', 't01_jingban2', 't01_lingdao', '系统（计时器）'):
+    # People by full name and post; the account name is only the tooltip.
+    for who in ('王协理（城关镇幸福村） · 村（社区）协理员', '李经办（城关镇） · 镇街经办人', '孙核对（区核对中心）',
+                '赵经办（城关镇）', '张镇长（城关镇分管领导）', '系统（计时器）'):
         assert who in history
+    for account in ('t01_xieli', 't01_jingban', 'hedui', 't01_lingdao'):
+        assert account not in history
+    assert page.locator('#history .person[title=t01_lingdao]').count() >= 1
+    assert '按期完成' in page.inner_text('#timers')
     assert page.locator('.marker-completed').count() >= 8
     cw.shot('walk-case-completed')
     links = page.locator('#notices a', has_text='出具低保审批通知书')
