@@ -44,10 +44,11 @@ def test_a_looping_review_keeps_its_state_bounded_and_goes_on(test_app, clock):
     page = progress.diagram_state(case)
     assert {'review', 'count', 'fork'} <= set(page['completed']) | set(page['active'])
     assert page['data']['rounds'] == 40 and page['data']['note'] == '第40轮退回'
-    # The history is in the task rows: every round, in order.
+    # The history is in the task rows: every round.
     done = db.session.scalars(select(Task.data).where(Task.instance_id == case_id, Task.bpmn_id == 'review',
                                                       Task.state == 'completed').order_by(Task.completed_at)).all()
-    assert [d['note'] for d in done] == [f'第{n}轮退回' for n in range(1, 41)]
+    # (All rounds were completed at one moment of the test clock: the database may list them in any order.)
+    assert sorted(d['note'] for d in done) == sorted(f'第{n}轮退回' for n in range(1, 41))
 
     # This round's deadline still fires after compaction: the review stays open, marked overdue.
     clock.advance(timedelta(days=6))

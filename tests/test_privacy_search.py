@@ -113,7 +113,7 @@ def test_upgrade_from_0004_fills_the_hashes_of_existing_cases_and_relatives(data
         assert ('process_instance.state', 'clear') in keys.counts()
         result = keys.rotate('tester')
         assert result.left == 0 and not any(key == 'clear' for (_, key) in keys.counts())
-        assert [i.business_key for i in cases.list_cases(sup, id_number=ID_B)[0]] == ['MIG-A']
+        assert [i.business_key for i in cases.list_cases(sup, id_number=ID_B).items] == ['MIG-A']
         assert users.relatives_of(relative_id) == ['cw1']
         new = runtime.start_instance('core_case', 't01', {'applicant': {'name': '张三', 'id_number': ID_B}}, 'cw1')
         assert new.id_hash == db.session.get(ProcessInstance, items[0].id).id_hash   # the same person

@@ -13,9 +13,11 @@ from .api_helpers import people, ready_tasks, start_core  # noqa: F401  (fixture
 
 # Statements sent through the driver for one completion (PostgreSQL adds the audit chain's lock).
 # Lower them when the path gets leaner; never raise them without a reason in the commit message.
+# +1 since forms are kept with each definition version (issue 10): the form is read from the case's
+# version, one SELECT of the definition before the write (its content is cached by digest).
 BUDGET = {
-    'sqlite': {'accept': 10, 'survey': 9},
-    'postgresql': {'accept': 11, 'survey': 10},
+    'sqlite': {'accept': 11, 'survey': 10},
+    'postgresql': {'accept': 12, 'survey': 11},
 }
 
 

@@ -45,8 +45,13 @@ def _race(make_app, monkeypatch, case_id, actions, at):
     monkeypatch.setattr(write, 'open_case', open_then_wait)
     outcomes = {}
 
+    # The apps are built here, one after the other: CPython 3.11's ast.parse (werkzeug compiles each
+    # URL rule with it) is not safe in two threads at once ("AST constructor recursion depth mismatch").
+    apps = {name: make_app(JIUZHU_FORMS_DIR=str(TEST_PROCESSES / 'forms'), JIUZHU_CLOCK_START=at.isoformat())
+            for name in actions}
+
     def run(name, action):
-        app = make_app(JIUZHU_FORMS_DIR=str(TEST_PROCESSES / 'forms'), JIUZHU_CLOCK_START=at.isoformat())
+        app = apps[name]
         with app.app_context():
             try:
                 action()

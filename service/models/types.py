@@ -60,6 +60,8 @@ class EncryptedText(TypeDecorator):
 class EncryptedJSON(EncryptedText):
     """A JSON value, encrypted as its text (compact, UTF-8 as written)."""
 
+    cache_ok = True     # SQLAlchemy asks each subclass; its state is `purpose`, part of the cache key
+
     def _text(self, value):
         return json.dumps(value, ensure_ascii=False, separators=(',', ':'))
 

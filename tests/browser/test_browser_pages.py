@@ -38,11 +38,16 @@ def full_server(make_app):
     """All of processes/ deployed, demo people, and cases of every process at a few stages."""
     from service import demo
     from service.scheduler.monthly import start_monthly_cases
-    from service.services import repository
+    from service.services import entrustments, repository
     app = make_app()
     with app.app_context():
         repository.deploy_directory(ROOT / 'processes', 'tester')
         demo.load_users()
+        demo.load_entrustments()
+        # A case of every flow in one township, whatever its 委托书 allows (the pages are under test here;
+        # tests/test_entrustments.py tests which flow a township may start).
+        patch = pytest.MonkeyPatch()
+        patch.setattr(entrustments, 'check_start', lambda definition, township, day=None: {})
         keys = sorted({d.key for d in repository.list_definitions(latest_only=True)
                        if d.category != 'roster'})
         for seq, key in enumerate(keys, start=1):
@@ -50,6 +55,7 @@ def full_server(make_app):
             demo._demo_case(key, seq, f'城关-2026-{seq:04d}', 't01', f'申请人{seq}', 2,
                             't01_jingban2' if seq == 1 else None)
         start_monthly_cases(app)
+        patch.undo()
     http = make_server('127.0.0.1', 0, app, threaded=True)
     thread = threading.Thread(target=http.serve_forever, name='web-pages-server', daemon=True)
     thread.start()
