@@ -8,6 +8,7 @@ from pathlib import Path
 from jsonschema import Draft202012Validator, FormatChecker
 from lxml import etree
 from sqlalchemy import select
+from sqlalchemy.orm import undefer
 from stdnum.cn import ric
 
 from ..errors import Conflict, Invalid
@@ -106,7 +107,8 @@ def _load_file(name):
 
 def definition_of(task):
     """The definition version of a task's case (tasks do not load their case: lazy='raise')."""
-    return db.session.scalar(select(ProcessDefinition).join(
+    # The forms come in the same statement (a deferred column would cost a second round trip).
+    return db.session.scalar(select(ProcessDefinition).options(undefer(ProcessDefinition.forms)).join(
         ProcessInstance, ProcessInstance.definition_id == ProcessDefinition.id)
         .where(ProcessInstance.id == task.instance_id))
 

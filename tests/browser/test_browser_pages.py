@@ -25,7 +25,7 @@ ROLES = ('t01_xieli', 't01_jingban', 't01_lingdao', 'hedui', 'jianguan', 'sheji'
 ALLOWED_WORDS = {'PDF', 'Excel', 'ID', 'SHA', 'BPMN', 'DMN', 'CSV', 'Camunda', 'Modeler'}
 # Designers work with files: their names (dibao_a.bpmn, .dmn) are what they upload and see in their
 # editor (bpmn.io, Camunda Modeler); a version's checksum (SHA-256 c823ee0e…) is theirs too.
-FILE_NAME = re.compile(r'\bbpmn\.io\b|[\w./-]*\.(bpmn|dmn|json)\b|\b[0-9a-f]{8,}\b')
+FILE_NAME = re.compile(r'\bbpmn\.io\b|[\w./-]*\.(bpmn|dmn|json|zip)\b|\b[0-9a-f]{8,}\b')
 WORD = re.compile(r'[A-Za-z_][A-Za-z0-9_]{2,}|\bnull\b|\bNone\b')
 # Links the crawl follows (besides the navigation); the first of each kind and task name is enough.
 FOLLOW = re.compile(r'^/(cases/\d+(/notices(/\w+)?)?|tasks/[\w-]+|designer/definitions/\d+|incidents|supervision)$')
