@@ -30,9 +30,11 @@ lock:
 	rm -rf .lock-venv build
 
 # Start the service with demo data on the embedded SQLite default: schema first, then processes.
+# The deploy runs in demo mode like the server (JIUZHU_CLOCK=manual): the demo's public data keys
+# stand in for the keys a real installation must set (deploy/keys.md).
 run: install
 	$(VENV)/bin/jiuzhu db upgrade
-	$(VENV)/bin/jiuzhu deploy
+	JIUZHU_CLOCK=manual $(VENV)/bin/jiuzhu deploy
 	$(VENV)/bin/jiuzhu serve --demo
 
 # The whole test suite, one worker per core (PostgreSQL too when JIUZHU_TEST_DATABASE_URL is set).
