@@ -43,16 +43,21 @@ def dump(url, payload_path):
     try:
         src = sqlite3.connect(f'file:{quote(str(source))}?mode=ro', uri=True, timeout=BUSY_MS / 1000)
         try:
-            dst = sqlite3.connect(payload_path)
-            try:
-                src.backup(dst)
-            finally:
-                dst.close()
+            _copy(src, payload_path)
         finally:
             src.close()
     except sqlite3.Error as exc:
         raise BackupError(f'SQLite 备份失败 (backup failed): {exc}') from exc
     return dict(_facts(payload_path), sqlite_version=sqlite3.sqlite_version)
+
+
+def _copy(src, path, timeout=5.0):
+    """Every page of the open database `src` into the database file at `path` (SQLite's backup API)."""
+    dst = sqlite3.connect(path, timeout=timeout)
+    try:
+        src.backup(dst)
+    finally:
+        dst.close()
 
 
 def restore(url, backup, force):
@@ -79,11 +84,7 @@ def restore(url, backup, force):
                 raise BackupError(f'备份中的数据库已损坏 (the backed-up database is damaged): {verdict}')
             # Page by page over the target through SQLite itself: its WAL and locks stay right,
             # and a target still open elsewhere makes this wait (busy timeout), not corrupt.
-            dst = sqlite3.connect(target, timeout=BUSY_MS / 1000)
-            try:
-                src.backup(dst)
-            finally:
-                dst.close()
+            _copy(src, target, timeout=BUSY_MS / 1000)
         finally:
             src.close()
     except sqlite3.Error as exc:

@@ -30,11 +30,14 @@ def today():
 
 
 def in_force(township, category, day=None):
-    day = day or today()
     return db.session.scalars(select(Entrustment).where(
-        Entrustment.township == township, Entrustment.category == category, Entrustment.revoked_at.is_(None),
-        Entrustment.valid_from <= day, or_(Entrustment.valid_to.is_(None), Entrustment.valid_to >= day))
+        Entrustment.township == township, Entrustment.category == category, _in_force_on(day or today()))
         .order_by(Entrustment.valid_from.desc()).limit(1)).first()
+
+
+def _in_force_on(day):
+    return and_(Entrustment.revoked_at.is_(None), Entrustment.valid_from <= day,
+                or_(Entrustment.valid_to.is_(None), Entrustment.valid_to >= day))
 
 
 def flow_variant(township, category, day=None):
@@ -94,9 +97,7 @@ def listing(user, township=None, category=None, day=None, in_force_only=False):
     if category:
         stmt = stmt.where(Entrustment.category == category)
     if in_force_only:
-        day = day or today()
-        stmt = stmt.where(Entrustment.revoked_at.is_(None), Entrustment.valid_from <= day,
-                          or_(Entrustment.valid_to.is_(None), Entrustment.valid_to >= day))
+        stmt = stmt.where(_in_force_on(day or today()))
     return db.session.scalars(stmt.order_by(Entrustment.township, Entrustment.category,
                                             Entrustment.valid_from)).all()
 
@@ -229,7 +230,7 @@ def phase_report(user, township=None, since=None):
         stmt = stmt.where(ProcessInstance.township == township)
     if since:
         start = datetime(since.year, since.month, 1, tzinfo=SHANGHAI).astimezone(timezone.utc)
-        stmt = stmt.where(and_(ProcessInstance.created_at >= start))
+        stmt = stmt.where(ProcessInstance.created_at >= start)
     return [dict(row._mapping) for row in db.session.execute(stmt)]
 
 
