@@ -37,6 +37,7 @@ def create_app(config=None):
     crypto.install(keyring)
     from .services.masking import install_log_masking
     install_log_masking()
+    from .services import figures  # noqa: F401  (keeps the supervision counts with every flush)
 
     if app.config.get('JIUZHU_PROXIES'):
         from werkzeug.middleware.proxy_fix import ProxyFix

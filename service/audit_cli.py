@@ -45,3 +45,26 @@ def verify(anchors, since):
         click.echo('  请另行记下这一行，日后用 --anchor 核对 (note it elsewhere; check later with --anchor)')
     for anchor_id in result.checked_anchors:
         click.echo(f'核对点 (anchor) {anchor_id}: 一致 (matches)')
+
+
+@click.command('recount')
+@click.option('--repair', is_flag=True, help='Rebuild the counts from the cases when they differ.')
+def recount_command(repair):
+    """Compare the supervision counts with a recount of the cases (exit 1 when they differ)."""
+    from . import create_app
+    from .extensions import db
+    from .services import figures
+    with create_app({'JIUZHU_EMBEDDED_SCHEDULER': False}).app_context():
+        found = figures.differences(db.session)
+        if found and repair:
+            figures.rebuild(db.session)
+            db.session.commit()
+    for table, key, have, want in found[:20]:
+        click.echo(f'{table} {key}: 记录 {have}，实数 {want} (stored {have}, recounted {want})')
+    if not found:
+        click.echo('督办统计与案件一致 (supervision counts match the cases)')
+    elif repair:
+        click.echo(f'已按案件重算 {len(found)} 处 (rebuilt; {len(found)} rows differed)')
+    else:
+        click.echo('统计不一致：用 --repair 重算 (counts differ: run with --repair)')
+        sys.exit(1)

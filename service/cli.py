@@ -1,4 +1,4 @@
-"""The `jiuzhu` command: validate, deploy, serve, scheduler, users, db, audit, backup, restore."""
+"""The `jiuzhu` command: validate, deploy, serve, scheduler, users, db, audit, recount, backup, restore."""
 import functools
 import logging
 import sys
@@ -177,6 +177,8 @@ from .audit_cli import audit_group  # noqa: E402
 for _command in audit_group.commands.values():
     needs_current_schema(_command)
 main.add_command(audit_group)
+from .audit_cli import recount_command  # noqa: E402
+main.add_command(needs_current_schema(recount_command))
 
 from .backup_cli import backup_command, restore_command  # noqa: E402
 # Neither waits for the current schema: a backup is what one makes before an upgrade, and a

@@ -7,6 +7,7 @@ from sqlalchemy import text
 
 from service.extensions import db
 from service.models import User
+from service.services import figures
 
 
 def staff(username, role, township):
@@ -72,6 +73,8 @@ def fill(definition, n, first=1, blob=2000):
                     WHEN g % 4 = 0 THEN 'fired' ELSE 'cancelled' END,
                {at(0)}, 0
         FROM c"""))
+    # Rows inserted past the ORM: the supervision counts are recounted, as after any bulk load.
+    figures.rebuild(db.session)
     db.session.commit()
     if pg:
         with db.engine.connect().execution_options(isolation_level='AUTOCOMMIT') as conn:

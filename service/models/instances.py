@@ -22,13 +22,16 @@ class ProcessInstance(db.Model):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    definition_id: Mapped[int] = mapped_column(ForeignKey('process_definition.id'), index=True)
+    # active_history on the columns the supervision counts follow (services/figures.py): a flush
+    # must know the value a change replaces even when the attribute was not loaded before.
+    definition_id: Mapped[int] = mapped_column(ForeignKey('process_definition.id'), index=True,
+                                               active_history=True)
     process_key: Mapped[str] = mapped_column(String(100), index=True)
     business_key: Mapped[str | None] = mapped_column(String(100), index=True)
-    township: Mapped[str] = mapped_column(String(50))
+    township: Mapped[str] = mapped_column(String(50), active_history=True)
     # running | incident (a step failed: held until someone acts) | suspended | completed | terminated
-    status: Mapped[str] = mapped_column(String(20), default='running')
-    overdue: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    status: Mapped[str] = mapped_column(String(20), default='running', active_history=True)
+    overdue: Mapped[bool] = mapped_column(Boolean, default=False, index=True, active_history=True)
     overdue_since = mapped_column(UTCDateTime)
     review_required: Mapped[bool] = mapped_column(Boolean, default=False)
     # The BPMN messages the case waits for now, as ",name,name,": who must answer it, findable by query.
@@ -49,7 +52,7 @@ class ProcessInstance(db.Model):
     # (services/milestones.py): the supervision figures read these, not the cases' workflows.
     accepted_at = mapped_column(UTCDateTime)
     decided_at = mapped_column(UTCDateTime)
-    decision_days: Mapped[int | None] = mapped_column(Integer)   # working days acceptance → decision
+    decision_days: Mapped[int | None] = mapped_column(Integer, active_history=True)   # working days acceptance → decision
     version: Mapped[int] = mapped_column(Integer, nullable=False)
 
     definition = relationship('ProcessDefinition', lazy='select')

@@ -1,19 +1,20 @@
 """Read-only figures for the pages: county supervision, the designer's definition list, list summaries.
 
 Every query is scoped through access.py; views only format what these functions return. The
-supervision figures are aggregates computed by the database over indexed columns (GROUP BY, one
-covering index): no case is read and no list of case ids is sent back as parameters, so they
-answer the same at a thousand cases and at millions. Lists of timers are pages (listing.py).
+supervision figures are read from count tables the write path keeps in the same transaction as
+each case (services/figures.py): no case is read and no list of case ids is sent back as
+parameters, so they answer the same at a thousand cases and at millions. Lists of timers are pages (listing.py).
 """
-import statistics
+from collections import Counter
 from datetime import datetime
 
-from sqlalchemy import func, select, text
+from sqlalchemy import select
 
 from .. import calendar
 from ..extensions import db
-from ..models import ProcessDefinition, ProcessInstance, Timer
+from ..models import CaseCount, CaseExclusion, DecisionDayCount, ProcessDefinition, ProcessInstance, Timer
 from . import access
+from .figures import weighted_median
 from .context import now
 from .listing import Key, order, page_of
 
@@ -65,16 +66,11 @@ def filter_options(user):
 
 
 def townships_with_cases(user):
-    """The distinct townships of the cases, by hopping along the township index (one probe per township)."""
+    """The distinct townships that have cases, from the count tables (a few hundred rows)."""
     if not access.sees_all_townships(user):
         return [user.township]
-    found = db.session.execute(text(
-        'WITH RECURSIVE t(township) AS ('
-        ' SELECT min(township) FROM process_instance'
-        ' UNION ALL SELECT (SELECT min(p.township) FROM process_instance p WHERE p.township > t.township)'
-        ' FROM t WHERE t.township IS NOT NULL)'
-        ' SELECT township FROM t WHERE township IS NOT NULL')).scalars()
-    return list(found)
+    return list(db.session.scalars(select(CaseCount.township).where(CaseCount.n > 0).distinct()
+                                   .order_by(CaseCount.township)))
 
 
 def deadline_timers(user, township=None, category=None, variant=None, overdue_after=None, soon_after=None,
@@ -117,16 +113,31 @@ def _with_fired_deadline(rows):
 
 
 def township_table(user, township=None, category=None, variant=None):
-    """One row per township: open, overdue, legacy/delegated counts, median working days to decision."""
+    """One row per township: open, overdue, legacy/delegated counts, median working days to decision.
+
+    Read from the count tables the write path keeps (services/figures.py): a few hundred rows at any
+    number of cases. A user's close-relative exclusions are taken back out of them, case by case.
+    """
     access.check_supervision(user)
     variants = dict(db.session.execute(select(ProcessDefinition.id, ProcessDefinition.variant)).all())
-    counts = db.session.execute(_filtered(access.scope_instances(user, select(
-        ProcessInstance.township, ProcessInstance.definition_id, ProcessInstance.status, ProcessInstance.overdue,
-        func.count())), township, category, variant).group_by(
-        ProcessInstance.township, ProcessInstance.definition_id, ProcessInstance.status,
-        ProcessInstance.overdue)).all()
+    ids = _definition_ids(category, variant)
+    scope = township if township else (None if access.sees_all_townships(user) else user.township)
+    counts = Counter()
+    stmt = select(CaseCount.township, CaseCount.definition_id, CaseCount.status, CaseCount.overdue, CaseCount.n)
+    for code, definition_id, status, overdue, n in db.session.execute(_narrowed(stmt, CaseCount, scope, ids)):
+        counts[code, definition_id, status, bool(overdue)] += n
+    days = Counter()
+    stmt = select(DecisionDayCount.township, DecisionDayCount.days, DecisionDayCount.n)
+    for code, day, n in db.session.execute(_narrowed(stmt, DecisionDayCount, scope, ids)):
+        days[code, day] += n
+    for case in _excluded_cases(user, scope, ids):
+        counts[case.township, case.definition_id, case.status or 'running', bool(case.overdue)] -= 1
+        if case.decision_days is not None:
+            days[case.township, case.decision_days] -= 1
     rows = {}
-    for code, definition_id, status, overdue, n in counts:
+    for (code, definition_id, status, overdue), n in counts.items():
+        if n <= 0:
+            continue
         row = rows.setdefault(code, {'township': code, 'total': 0, 'open': 0, 'overdue': 0, 'legacy': 0,
                                      'delegated': 0, 'decided': 0, 'median_days': None})
         row['total'] += n
@@ -134,30 +145,34 @@ def township_table(user, township=None, category=None, variant=None):
             row['open'] += n
             row['overdue'] += n if overdue else 0
         row['legacy' if variants.get(definition_id) in LEGACY_VARIANTS else 'delegated'] += n
-    for code, decided, median in _medians(user, township, category, variant):
+    per_township = {}
+    for (code, day), n in days.items():
+        per_township.setdefault(code, Counter())[day] += n
+    for code, histogram in per_township.items():
         if code in rows:
-            rows[code]['decided'], rows[code]['median_days'] = decided, median
+            rows[code]['decided'] = sum(n for n in histogram.values() if n > 0)
+            rows[code]['median_days'] = _number(weighted_median(histogram))
     return [rows[code] for code in sorted(rows)]
 
 
-def _medians(user, township, category, variant):
-    """(township, decided cases, median working days acceptance → decision) from the stored column."""
-    decided = ProcessInstance.decision_days.is_not(None)
-    if db.engine.dialect.name == 'postgresql':
-        stmt = select(ProcessInstance.township, func.count(),
-                      func.percentile_cont(0.5).within_group(ProcessInstance.decision_days))
-        found = db.session.execute(_filtered(access.scope_instances(user, stmt.where(decided)), township, category,
-                                             variant).group_by(ProcessInstance.township)).all()
-        return [(code, n, _number(median)) for code, n, median in found]
-    # SQLite (the small site): the per-township histogram of days, the median taken here.
-    stmt = select(ProcessInstance.township, ProcessInstance.decision_days, func.count())
-    found = db.session.execute(_filtered(access.scope_instances(user, stmt.where(decided)), township, category,
-                                         variant).group_by(ProcessInstance.township,
-                                                           ProcessInstance.decision_days)).all()
-    days = {}
-    for code, value, n in found:
-        days.setdefault(code, []).extend([value] * n)
-    return [(code, len(values), _number(statistics.median(values))) for code, values in days.items()]
+def _narrowed(stmt, model, township, definition_ids):
+    stmt = stmt.where(model.n != 0)
+    if township:
+        stmt = stmt.where(model.township == township)
+    if definition_ids is not None:
+        stmt = stmt.where(model.definition_id.in_(definition_ids))
+    return stmt
+
+
+def _excluded_cases(user, township, definition_ids):
+    """The cases this user may not see (close relatives): few, read to take them out of the counts."""
+    stmt = select(ProcessInstance).join(CaseExclusion, CaseExclusion.instance_id == ProcessInstance.id).where(
+        CaseExclusion.username == user.username)
+    if township:
+        stmt = stmt.where(ProcessInstance.township == township)
+    if definition_ids is not None:
+        stmt = stmt.where(ProcessInstance.definition_id.in_(definition_ids))
+    return db.session.scalars(stmt).all()
 
 
 def _number(value):
@@ -169,12 +184,12 @@ def _number(value):
 
 
 def definition_usage():
-    """Every deployed definition version with how many cases run on it (designer page; no case data)."""
-    counts = dict(db.session.execute(select(ProcessInstance.definition_id, func.count())
-                                     .group_by(ProcessInstance.definition_id)).all())
-    running = dict(db.session.execute(select(ProcessInstance.definition_id, func.count())
-                                      .where(ProcessInstance.status == 'running')
-                                      .group_by(ProcessInstance.definition_id)).all())
+    """Every deployed definition version with how many cases run on it (designer page; from the counts)."""
+    counts, running = Counter(), Counter()
+    for definition_id, status, n in db.session.execute(select(CaseCount.definition_id, CaseCount.status,
+                                                              CaseCount.n).where(CaseCount.n != 0)):
+        counts[definition_id] += n
+        running[definition_id] += n if status == 'running' else 0
     rows = db.session.scalars(select(ProcessDefinition).order_by(ProcessDefinition.key,
                                                                  ProcessDefinition.version.desc())).all()
     return [{'definition': d, 'cases': counts.get(d.id, 0), 'running': running.get(d.id, 0)} for d in rows]

@@ -1,0 +1,136 @@
+"""The supervision counts (models/figures.py), kept in step with the cases by every flush.
+
+After a flush has written cases (so their version checks passed), the change of each case's
+(township, definition, status, overdue) and decision days is added to the count tables in the same
+transaction: a rolled-back or stale write takes its counts back with it. Deltas are applied in key
+order, so two transactions counting the same rows take their row locks in one order (no deadlock).
+Bulk loads that bypass the ORM (tests/bench/gen_cases.py) call `rebuild` afterwards.
+"""
+from collections import Counter
+
+from sqlalchemy import delete, event, func, inspect, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from ..models import CaseCount, DecisionDayCount, ProcessInstance
+
+# A case row's counted columns, and the defaults a row not yet flushed takes for them.
+COUNTED = ('township', 'definition_id', 'status', 'overdue', 'decision_days')
+_DEFAULTS = {'status': 'running', 'overdue': False}
+
+
+def _values(obj, old):
+    """(township, definition, status, overdue, days) of a case before (`old`) or after its flush."""
+    state = inspect(obj)
+    out = []
+    for name in COUNTED:
+        if old:
+            history = state.attrs[name].history
+            value = history.deleted[0] if history.deleted else (
+                history.unchanged[0] if history.unchanged else getattr(obj, name))
+        else:
+            value = getattr(obj, name)
+        out.append(_DEFAULTS.get(name) if value is None and name in _DEFAULTS else value)
+    township, definition_id, status, overdue, days = out
+    return (township, definition_id, status, bool(overdue)), days
+
+
+def _count(counts, days, values, sign):
+    key, day = values
+    counts[key] += sign
+    if day is not None:
+        days[key[:2] + (day,)] += sign
+
+
+@event.listens_for(Session, 'after_flush')
+def _keep_counts(session, flush_context):
+    counts, days = Counter(), Counter()
+    for obj in session.new:
+        if isinstance(obj, ProcessInstance):
+            _count(counts, days, _values(obj, old=False), +1)
+    for obj in session.dirty:
+        if isinstance(obj, ProcessInstance) and any(
+                inspect(obj).attrs[name].history.has_changes() for name in COUNTED):
+            _count(counts, days, _values(obj, old=True), -1)
+            _count(counts, days, _values(obj, old=False), +1)
+    for obj in session.deleted:
+        if isinstance(obj, ProcessInstance):
+            _count(counts, days, _values(obj, old=True), -1)
+    if not any(counts.values()) and not any(days.values()):
+        return
+    connection = session.connection()
+    for key in sorted(k for k, n in counts.items() if n):
+        township, definition_id, status, overdue = key
+        _add(connection, CaseCount, dict(township=township, definition_id=definition_id, status=status,
+                                         overdue=overdue), counts[key])
+    for key in sorted(k for k, n in days.items() if n):
+        township, definition_id, day = key
+        _add(connection, DecisionDayCount, dict(township=township, definition_id=definition_id, days=day),
+             days[key])
+
+
+def _add(connection, model, key, delta):
+    """n += delta on one count row, creating it at delta (one statement, an upsert)."""
+    dialect = postgresql if connection.dialect.name == 'postgresql' else sqlite
+    stmt = dialect.insert(model).values(**key, n=delta)
+    connection.execute(stmt.on_conflict_do_update(index_elements=list(key), set_={'n': model.n + stmt.excluded.n}))
+
+
+# ------------------------------------------------------------------ reading, checking, rebuilding
+
+def _recount_counts():
+    overdue = func.coalesce(ProcessInstance.overdue, False)
+    status = func.coalesce(ProcessInstance.status, 'running')
+    return select(ProcessInstance.township, ProcessInstance.definition_id, status, overdue, func.count()) \
+        .group_by(ProcessInstance.township, ProcessInstance.definition_id, status, overdue)
+
+
+def _recount_days():
+    return select(ProcessInstance.township, ProcessInstance.definition_id, ProcessInstance.decision_days,
+                  func.count()).where(ProcessInstance.decision_days.is_not(None)) \
+        .group_by(ProcessInstance.township, ProcessInstance.definition_id, ProcessInstance.decision_days)
+
+
+def differences(session):
+    """The rows where the count tables and a full recount disagree ([] when they are in step)."""
+    stored = {tuple(r[:-1]): r[-1] for r in session.execute(select(
+        CaseCount.township, CaseCount.definition_id, CaseCount.status, CaseCount.overdue, CaseCount.n))}
+    stored_days = {tuple(r[:-1]): r[-1] for r in session.execute(select(
+        DecisionDayCount.township, DecisionDayCount.definition_id, DecisionDayCount.days, DecisionDayCount.n))}
+    found = []
+    for table, have, want in (('case_count', stored, session.execute(_recount_counts())),
+                              ('decision_day_count', stored_days, session.execute(_recount_days()))):
+        want = {(r[0], r[1], r[2], bool(r[3])) if table == 'case_count' else tuple(r[:-1]): r[-1] for r in want}
+        have = {(k[0], k[1], k[2], bool(k[3])) if table == 'case_count' else k: v for k, v in have.items()}
+        for key in sorted(set(have) | set(want), key=repr):
+            if have.get(key, 0) != want.get(key, 0):
+                found.append((table, key, have.get(key, 0), want.get(key, 0)))
+    return found
+
+
+def rebuild(session):
+    """Recount both tables from the cases (after a bulk load, or if `differences` finds any)."""
+    session.execute(delete(CaseCount))
+    session.execute(delete(DecisionDayCount))
+    session.execute(insert(CaseCount).from_select(
+        ['township', 'definition_id', 'status', 'overdue', 'n'], _recount_counts()))
+    session.execute(insert(DecisionDayCount).from_select(
+        ['township', 'definition_id', 'days', 'n'], _recount_days()))
+
+
+def weighted_median(histogram):
+    """The median of values given as {value: how many}; None for no values."""
+    total = sum(n for n in histogram.values() if n > 0)
+    if not total:
+        return None
+    wanted, seen, picked = ((total - 1) // 2, total // 2), 0, []
+    for value in sorted(v for v, n in histogram.items() if n > 0):
+        n = histogram[value]
+        for index in wanted:
+            if seen <= index < seen + n:
+                picked.append(value)
+        seen += n
+        if len(picked) == 2:
+            break
+    return (picked[0] + picked[1]) / 2
+
