@@ -16,6 +16,7 @@ def element_box(page, element_id):
 def drag_into_lane(page, element_id, lane_id):
     """Drag a shape with the mouse, as a designer would, and drop it near the top of another lane
     (a spot without shapes: the lane itself is the drop target)."""
+    page.evaluate('id => window.jiuzhuEditor.reveal(id)', element_id)
     task, lane = element_box(page, element_id), element_box(page, lane_id)
     x, y = task['x'] + task['width'] / 2, task['y'] + task['height'] / 2
     target_y = lane['y'] + min(12, lane['height'] / 4) + task['height'] / 2

@@ -4,6 +4,8 @@ new version, a running case keeps its own. Every shipped diagram survives import
 all its spiffworkflow extensions; a decision table edited in dmn-js is saved and deployed."""
 from lxml import etree
 
+from service.demo import demo_id_number
+
 from .conftest import ROOT
 from .helpers import APPLICATION, start
 from .modeler_helpers import drag_into_lane, open_editor, spiff_extensions
@@ -31,9 +33,10 @@ def test_edit_dibao_a_lane_and_timer_then_deploy(server, person):
     open_editor(page)
     assert page.inner_text('#modeler-warnings').strip() == '' or page.locator('#modeler-warnings').is_hidden()
     # The palette speaks Chinese.
-    assert page.locator('.djs-palette [title="任务"]').count() == 1
+    assert page.locator('.djs-palette [aria-label="任务"]').count() == 1
 
     # The publicity period: select the timer on the canvas, change its expression in the panel.
+    page.evaluate("window.jiuzhuEditor.reveal('publicity_expired')")
     page.locator('.djs-element[data-element-id="publicity_expired"]').first.click()
     page.wait_for_selector('#modeler-panel [data-element="publicity_expired"]')
     assert page.input_value('#prop-timer') == 'add_days(publicity_started_at, 7)'
@@ -41,8 +44,7 @@ def test_edit_dibao_a_lane_and_timer_then_deploy(server, person):
     page.press('#prop-timer', 'Tab')
 
     # A lane: drag the approval notice into the township leader's lane.
-    drag_into_lane(page, 'issue_approval_notice', 'Lane_township_leader')
-    page.locator('.djs-element[data-element-id="issue_approval_notice"]').first.click()
+    drag_into_lane(page, 'issue_approval_notice', 'Lane_township_leader')     # the moved task stays selected
     page.wait_for_selector('#modeler-panel [data-element="issue_approval_notice"]')
     assert page.inner_text('#panel-lane-name') == '镇街分管领导'
     des.shot('modeler-edited')
@@ -69,7 +71,7 @@ def test_edit_dibao_a_lane_and_timer_then_deploy(server, person):
     answer = page.request.post('/api/v1/instances', headers=headers,
                                data={'process_key': 'dibao_a', 'township': 't01',
                                      'data': dict(APPLICATION, applicant=dict(APPLICATION['applicant'],
-                                                                              id_number='110105194912310037'))})
+                                                                              id_number=demo_id_number(2)))})
     assert answer.status == 201, answer.text()
     assert _version_of(page, headers, answer.json()['id']) == 2
     assert _version_of(page, headers, running) == 1

@@ -44,8 +44,7 @@
     var modeler = new window.BpmnJS({
       container: tab.box,
       additionalModules: [window.JiuzhuModelerZh.module],
-      moddleExtensions: { spiffworkflow: window.JiuzhuSpiffModdle },
-      keyboard: { bindTo: document }
+      moddleExtensions: { spiffworkflow: window.JiuzhuSpiffModdle }
     });
     tab.panelBox = document.createElement('div');
     panelBox.appendChild(tab.panelBox);
@@ -62,7 +61,7 @@
   }
 
   function createDmn(tab) {
-    var modeler = new window.DmnJS({ container: tab.box, common: { keyboard: { bindTo: document } } });
+    var modeler = new window.DmnJS({ container: tab.box });
     modeler.on('views.changed', function () {
       var viewer = modeler.getActiveViewer();
       if (viewer && !viewer.jiuzhuWatched) {
@@ -216,6 +215,12 @@
     show: function (path) { return show(tabs.filter(function (t) { return t.path === path; })[0]); },
     importXML: function (xml) { return show(tabs[0]).then(function () { return load(tabs[0], xml); }); },
     saveXML: function () { return exportTab(tabs[0]); },
+    // Readable size around an element of the active diagram, as a designer zooms in to work on it.
+    reveal: function (id) {
+      var canvas = active.editor.get('canvas');
+      canvas.zoom(1);
+      canvas.scrollToElement(active.editor.get('elementRegistry').get(id));
+    },
     save: save,
     validate: validate
   };

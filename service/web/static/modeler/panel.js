@@ -147,6 +147,7 @@
     function render(element) {
       current = element || canvas.getRootElement();
       container.textContent = '';
+      if (!current || !current.businessObject) { return; }    // nothing imported yet
       var t = target(current);
       var bo = current.businessObject;
       var parts = [el('h2', { text: '元素属性' }),
