@@ -61,7 +61,9 @@
   }
 
   function createDmn(tab) {
-    var modeler = new window.DmnJS({ container: tab.box });
+    // Each view takes its own modules (a `common` list would be replaced by the view's own).
+    var zh = { additionalModules: [window.JiuzhuDmnZh.module] };
+    var modeler = new window.DmnJS({ container: tab.box, drd: zh, decisionTable: zh, literalExpression: zh, boxedExpression: zh });
     modeler.on('views.changed', function () {
       var viewer = modeler.getActiveViewer();
       if (viewer && !viewer.jiuzhuWatched) {

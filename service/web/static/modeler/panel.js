@@ -141,7 +141,15 @@
         field(label, found ? found.value : '', function (value) {
           if (found) { modeling.updateModdleProperties(t.element, found, { value: value }); return; }
           ensureExtension(t, type, { value: value });
-        }, { name: name, multiline: name !== 'decision', rows: 3 })]);
+        }, { name: name, multiline: name.indexOf('script') >= 0, rows: 3 })]);
+    }
+
+    function messageSection(element, message) {
+      var section = bodySection({ element: element, bo: message }, 'spiffworkflow:MessageVariable', '消息',
+        '消息数据存入的变量', 'message-variable');
+      section.insertBefore(el('p', {}, [el('span', { text: '消息名称：' }), el('span', { 'class': 'mono', text: message.name || message.id })]),
+        section.children[1]);
+      return section;
     }
 
     function render(element) {
@@ -166,13 +174,18 @@
       if (is(bo, 'bpmn:BusinessRuleTask')) {
         parts.push(bodySection(t, 'spiffworkflow:CalledDecisionId', '决策表', '决策表标识', 'decision'));
       }
-      if (is(bo, 'bpmn:Activity')) {
-        parts.push(bodySection(t, 'spiffworkflow:PreScript', '办理前脚本', '脚本（Python）', 'prescript'));
-        parts.push(bodySection(t, 'spiffworkflow:PostScript', '办理后脚本', '脚本（Python）', 'postscript'));
-      }
       if (is(t.bo, 'bpmn:Process') || is(t.bo, 'bpmn:Task') || is(t.bo, 'bpmn:StartEvent') || is(t.bo, 'bpmn:SubProcess') ||
           is(t.bo, 'bpmn:CallActivity')) {
         parts.push(propertiesSection(t));
+      }
+      (bo.eventDefinitions || []).forEach(function (def) {
+        // The message's variable (where its data lands) lives on the message itself, shared by its events.
+        if (def.$type === 'bpmn:MessageEventDefinition' && def.messageRef) { parts.push(messageSection(current, def.messageRef)); }
+      });
+      if (is(bo, 'bpmn:ReceiveTask') && bo.messageRef) { parts.push(messageSection(current, bo.messageRef)); }
+      if (is(bo, 'bpmn:Activity')) {
+        parts.push(bodySection(t, 'spiffworkflow:PreScript', '办理前脚本', '脚本（Python）', 'prescript'));
+        parts.push(bodySection(t, 'spiffworkflow:PostScript', '办理后脚本', '脚本（Python）', 'postscript'));
       }
       parts.forEach(function (p) { container.appendChild(p); });
       container.setAttribute('data-element', t.bo.id || '');
