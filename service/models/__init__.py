@@ -1,6 +1,7 @@
 from .audit import AuditEntry, AuditLogIsAppendOnly
 from . import audit_guard  # noqa: F401  (database triggers for the append-only audit log)
 from .definitions import ProcessDefinition
+from .drafts import DesignerDraft
 from .entrustments import Entrustment
 from .figures import CaseCount, DecisionDayCount
 from .incidents import Incident
@@ -12,5 +13,6 @@ from .tasks import Task
 from .timers import Timer
 from .users import COUNTY, ROLES, User
 
-__all__ = ['AuditEntry', 'AuditLogIsAppendOnly', 'CaseCount', 'CaseExclusion', 'DecisionDayCount', 'CloseRelative', 'DeployPreview', 'Entrustment', 'Incident', 'ProcessDefinition', 'ProcessInstance', 'Task',
+__all__ = ['AuditEntry', 'AuditLogIsAppendOnly', 'CaseCount', 'CaseExclusion', 'CloseRelative', 'DecisionDayCount', 'DeployPreview',
+           'DesignerDraft', 'Entrustment', 'Incident', 'ProcessDefinition', 'ProcessInstance', 'Task',
            'Timer', 'User', 'UserSession', 'ROLES', 'COUNTY']

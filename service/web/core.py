@@ -18,8 +18,8 @@ bp = Blueprint('web', __name__, template_folder='templates', static_folder='stat
                static_url_path='/static/web')
 
 # Reachable without signing in.
-PUBLIC_ENDPOINTS = {'web.login', 'web.static', 'web.vendor'}
-STATIC_ENDPOINTS = {'web.static', 'web.vendor'}
+PUBLIC_ENDPOINTS = {'web.login', 'web.static', 'web.vendor', 'web.vendor_dmn'}
+STATIC_ENDPOINTS = {'web.static', 'web.vendor', 'web.vendor_dmn'}
 # What a user who must first replace a demo or temporary password may open.
 PASSWORD_CHANGE_ENDPOINTS = {'web.password_change', 'web.logout'}
 

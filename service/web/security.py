@@ -41,7 +41,7 @@ HEADERS = {
 }
 
 # Files that hold no personal data and may be cached (the app's CSS/JS, the vendored bpmn-js).
-CACHEABLE_ENDPOINTS = frozenset({'web.static', 'web.vendor'})
+CACHEABLE_ENDPOINTS = frozenset({'web.static', 'web.vendor', 'web.vendor_dmn'})
 
 
 class SessionInterface(SecureCookieSessionInterface):

@@ -6,12 +6,13 @@ from flask import flash, redirect, render_template, request, send_file, url_for
 
 from ..errors import Conflict, Invalid, NotFound
 from ..services import access, bundles, deploy_preview, repository, supervision
+from ..services import designer_drafts as drafts
 from .core import bp, me, zh
 
 
 def _render(problems=None, message=None, status=200):
     return render_template('web/designer.html', usage=supervision.definition_usage(), problems=problems or [],
-                           message=message), status
+                           message=message, drafts=drafts.mine(me().username)), status
 
 
 @bp.get('/designer')
@@ -51,6 +52,8 @@ def designer_deploy():
     except (Invalid, Conflict) as exc:
         problems = exc.details if isinstance(exc.details, list) else []
         return _render(problems=problems, message=zh(exc.message), status=exc.status)
+    if request.form.get('draft_path'):     # deployed from the browser modeler: the draft is live now
+        drafts.delete(user.username, request.form['draft_path'])
     new = [f'{d.name}（{d.key}）第 {d.version} 版' for d, is_new in results if is_new]
     same = [f'{d.name}（{d.key}）第 {d.version} 版' for d, is_new in results if not is_new]
     if new:

@@ -1,0 +1,138 @@
+"""The designer's round trip in the browser modeler: open dibao_a, change the publicity period and a
+lane with the mouse and the properties panel, validate, see the diff, deploy; new cases take the
+new version, a running case keeps its own. Every shipped diagram survives import and export with
+all its spiffworkflow extensions; a decision table edited in dmn-js is saved and deployed."""
+from lxml import etree
+
+from service.demo import demo_id_number
+
+from .conftest import ROOT
+from .helpers import APPLICATION, start
+from .modeler_helpers import drag_into_lane, open_editor, spiff_extensions
+
+
+def _api_token(page, username):
+    from service.demo import DEMO_PASSWORD
+    answer = page.request.post('/api/v1/auth/token', data={'username': username, 'password': DEMO_PASSWORD})
+    assert answer.ok, answer.text()
+    return {'Authorization': f'Bearer {answer.json()["token"]}'}
+
+
+def _version_of(page, headers, instance_id):
+    answer = page.request.get(f'/api/v1/instances/{instance_id}', headers=headers)
+    assert answer.ok, answer.text()
+    return answer.json()['version']['version']
+
+
+def test_edit_dibao_a_lane_and_timer_then_deploy(server, person):
+    running = start(server.app, 'dibao_a', seq=1)            # on version 1, before the edit
+    des = person('sheji')
+    page = des.page
+    page.goto('/designer')
+    page.locator('#definitions tr', has_text='dibao_a').get_by_role('link', name='在浏览器中编辑').click()
+    open_editor(page)
+    assert page.inner_text('#modeler-warnings').strip() == '' or page.locator('#modeler-warnings').is_hidden()
+    # The palette speaks Chinese.
+    assert page.locator('.djs-palette [aria-label="任务"]').count() == 1
+
+    # The publicity period: select the timer on the canvas, change its expression in the panel.
+    page.evaluate("window.jiuzhuEditor.reveal('publicity_expired')")
+    page.locator('.djs-element[data-element-id="publicity_expired"]').first.click()
+    page.wait_for_selector('#modeler-panel [data-element="publicity_expired"]')
+    assert page.input_value('#prop-timer') == 'add_days(publicity_started_at, 7)'
+    page.fill('#prop-timer', 'add_days(publicity_started_at, 10)')
+    page.press('#prop-timer', 'Tab')
+
+    # A lane: drag the approval notice into the township leader's lane.
+    drag_into_lane(page, 'issue_approval_notice', 'Lane_township_leader')     # the moved task stays selected
+    page.wait_for_selector('#modeler-panel [data-element="issue_approval_notice"]')
+    assert page.inner_text('#panel-lane-name') == '镇街分管领导'
+    des.shot('modeler-edited')
+
+    page.click('#modeler-validate')
+    page.wait_for_selector('#modeler-ok:not([hidden])')
+    assert '校验通过' in page.inner_text('#modeler-ok')
+
+    page.click('#modeler-preview')
+    page.wait_for_selector('#deploy-button')
+    changes = page.locator('.preview-process[data-key=dibao_a] .changes li')
+    kinds = [changes.nth(i).get_attribute('data-kind') for i in range(changes.count())]
+    text = '\n'.join(changes.all_inner_texts())
+    assert 'timer_changed' in kinds and '10' in text, text
+    assert 'role_changed' in kinds and '出具低保审批通知书' in text, text
+    assert page.inner_text('.preview-process[data-key=dibao_a] .open-cases') == '1 件'
+    des.shot('modeler-preview')
+    page.click('#deploy-button')
+    assert '第 2 版' in page.inner_text('.flash-ok')
+    assert page.locator('#drafts').count() == 0                  # deployed: the draft is gone
+
+    # Through the API: a new case takes version 2, the running one keeps version 1.
+    headers = _api_token(page, 't01_jingban')
+    answer = page.request.post('/api/v1/instances', headers=headers,
+                               data={'process_key': 'dibao_a', 'township': 't01',
+                                     'data': dict(APPLICATION, applicant=dict(APPLICATION['applicant'],
+                                                                              id_number=demo_id_number(2)))})
+    assert answer.status == 201, answer.text()
+    assert _version_of(page, headers, answer.json()['id']) == 2
+    assert _version_of(page, headers, running) == 1
+
+
+def test_every_shipped_diagram_keeps_its_spiffworkflow_extensions(server, person):
+    des = person('sheji')
+    page = des.page
+    page.goto('/designer')
+    page.locator('#definitions tr', has_text='dibao_a').get_by_role('link', name='在浏览器中编辑').click()
+    open_editor(page)
+    diagrams = sorted((ROOT / 'processes').rglob('*.bpmn'))
+    assert len(diagrams) >= 9
+    for path in diagrams:
+        original = path.read_text(encoding='utf-8')
+        result = page.evaluate('xml => window.jiuzhuEditor.importXML(xml).then(r => r.warnings.map(w => w.message))',
+                               original)
+        assert result == [], f'{path.name}: import warnings {result}'
+        exported = page.evaluate('() => window.jiuzhuEditor.saveXML()')
+        before, after = spiff_extensions(original), spiff_extensions(exported)
+        assert before, path
+        assert after == before, f'{path.relative_to(ROOT)} lost or changed spiffworkflow extensions'
+        # The exported file is still a jiuzhu diagram: the same process ids.
+        ids = etree.fromstring(exported.encode()).xpath('//*[local-name()="process"]/@id')
+        assert ids == etree.fromstring(original.encode()).xpath('//*[local-name()="process"]/@id')
+
+
+def test_decision_table_edit_in_dmn_js_is_saved_and_deployed(server, person):
+    from service.services import repository
+    with server.app.app_context():
+        tree = repository.read_tree(ROOT / 'processes')
+        repository.deploy({p: tree[p] for p in ('delegated/temporary_aid.bpmn', 'decisions/temporary_aid_ceiling.dmn')},
+                          'tester')
+        definition_id = repository.latest('temporary_aid_delegated').id
+    des = person('sheji')
+    page = des.page
+    page.goto(f'/designer/edit/{definition_id}')
+    open_editor(page)
+    page.click('.modeler-tab[data-path="decisions/temporary_aid_ceiling.dmn"]')
+    page.wait_for_selector('.modeler-dmn .tjs-table')
+    cell = page.locator('.modeler-dmn td[data-element-id="rule_township_ceiling"] [contenteditable]').first
+    cell.click()
+    page.keyboard.press('Control+A')
+    page.keyboard.type('round(dibao_standard * 4, 2)')
+    page.locator('.modeler-dmn .tjs-table th').first.click()
+    des.shot('modeler-dmn')
+    page.click('#modeler-save')
+    page.wait_for_selector('#modeler-page[data-saved]')
+    page.goto('/designer')
+    assert 'delegated/temporary_aid.bpmn' in page.inner_text('#drafts')
+    page.locator('#drafts').get_by_role('link', name='继续编辑').click()
+    open_editor(page)
+    page.click('#modeler-preview')
+    page.wait_for_selector('#deploy-button')
+    text = page.inner_text('.preview-process[data-status=new_version]')
+    assert '* 4' in text, text
+    page.click('#deploy-button')
+    assert '已部署' in page.inner_text('.flash-ok')
+    rows = page.request.get('/api/v1/process-definitions', headers=_api_token(page, 'sheji')).json()
+    newest = max((r for r in rows if r['key'] == 'temporary_aid_delegated'), key=lambda r: r['version'])
+    assert newest['version'] == 2
+    dmn = page.request.get(f'/api/v1/process-definitions/{newest["id"]}/files/decisions/temporary_aid_ceiling.dmn',
+                           headers=_api_token(page, 'sheji'))
+    assert 'round(dibao_standard * 4, 2)' in dmn.text()
