@@ -55,6 +55,9 @@ class Engine:
         self.max_steps = max_steps
         self.max_case_bytes = max_case_bytes
         self._specs = {}
+        # Called with each workflow about to be stored (before compaction drops finished tasks):
+        # the scenario runner (service/scenarios) records the path of a case through it. None in service.
+        self.trace = None
 
     def functions(self):
         """What diagram expressions may call, beyond plain Python: the calendar, ages and the clock."""
@@ -93,6 +96,8 @@ class Engine:
 
     def dump(self, workflow):
         """The case's state; refused when it would pass the size bound (a diagram filling it up)."""
+        if self.trace is not None:
+            self.trace(workflow)
         text = self.serializer.dump_case(workflow)
         if len(text) > self.max_case_bytes:   # characters; a bound, not an exact byte count
             raise CaseTooLarge(len(text), self.max_case_bytes)
