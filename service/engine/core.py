@@ -55,6 +55,7 @@ class Engine:
         self.max_steps = max_steps
         self.max_case_bytes = max_case_bytes
         self._specs = {}
+        self._rules = {}
         # Called with each workflow about to be stored (before compaction drops finished tasks):
         # the scenario runner (service/scenarios) records the path of a case through it. None in service.
         self.trace = None
@@ -77,6 +78,15 @@ class Engine:
         if cached is None:
             cached = self._specs[definition_id] = self.serializer.load_spec(spec_json())
             pass_through(cached)
+        return cached
+
+    def rules(self, definition):
+        """The rules `definition`'s diagram declares (engine/rules.py: message senders and payload forms,
+        extension forms of time limits), read once per definition version."""
+        cached = self._rules.get(definition.id)
+        if cached is None:
+            from . import rules
+            cached = self._rules[definition.id] = rules.read(definition.source)
         return cached
 
     def new(self, definition, data):
