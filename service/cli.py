@@ -190,3 +190,6 @@ for _command in keys_group.commands.values():
     if _command.name != 'generate':
         needs_current_schema(_command)
 main.add_command(keys_group)
+
+from .scenarios.cli import test_processes_command  # noqa: E402  (process scenario tests, processes/README.md)
+main.add_command(test_processes_command)

@@ -97,7 +97,12 @@ def test_objection_during_publicity_goes_to_the_county(dibao_people):
     complete(cw, ready_tasks(cw, case['id'])['issue_acceptance_notice'], {'acceptance_notice': NOTICE})
     complete(cw, ready_tasks(cw, case['id'])['request_verification'],
              {'verification_request': {'requested_on': '2026-09-28', 'authorization_confirmed': True}})
-    ver.post(f"/api/v1/instances/{case['id']}/messages/verification_result", json={'payload': {'eligible': True}})
+    # The payload must fit the message's form (forms/verification_result.schema.json): 422 with field errors.
+    r = ver.post(f"/api/v1/instances/{case['id']}/messages/verification_result", json={'payload': {'eligible': True}})
+    assert r.status_code == 422 and {'report_no', 'summary'} <= set(r.json['details']), r.json
+    r = ver.post(f"/api/v1/instances/{case['id']}/messages/verification_result",
+                 json={'payload': {'eligible': True, 'report_no': 'HD-1', 'summary': '核对完毕'}})
+    assert r.status_code == 200, r.json
     complete(p['cw1b'], ready_tasks(cw, case['id'])['home_survey'],
              {'survey': {'surveyed_on': '2026-09-29', 'investigators': ['李明', '赵强'], 'per_capita_income': 420,
                          'findings': '无收入', 'signed_by_applicant': True}})

@@ -302,9 +302,9 @@ def test_formatting_rules():
 def test_diagram_facts_follow_the_lanes():
     lanes = {'区民政局': 'county_supervisor', '镇街经办人': 'township_caseworker'}
     facts = notices.diagram_facts([({'notice': 'approval_notice'}, '镇街经办人'),
-                                   ({'formJsonSchemaFilename': 'reexamination.schema.json'}, '镇街经办人')], lanes)
+                                   ({'reexamination': 'true'}, '镇街经办人')], lanes)
     assert facts == {'produced': {'approval_notice'}, 'county_reexamines': False}
-    facts = notices.diagram_facts([({'formJsonSchemaFilename': 'reexamination.schema.json'}, '区民政局')], lanes)
+    facts = notices.diagram_facts([({'reexamination': 'true'}, '区民政局')], lanes)
     assert facts['county_reexamines'] is True
 
 

@@ -91,7 +91,6 @@ HARDSHIP_NAMES = {
 AID_METHOD_NAMES = {'cash': '发放临时救助金', 'goods': '发放实物', 'referral': '转介服务'}
 
 COUNTY_ROLES = frozenset({'county_verifier', 'county_supervisor'})
-REEXAMINATION_FORM = 'reexamination.schema.json'
 
 
 # ------------------------------------------------------------------ formatting
@@ -162,7 +161,8 @@ def diagram_facts(user_tasks, lanes):
         properties = properties or {}
         if properties.get('notice') in KINDS:
             produced.add(properties['notice'])
-        if properties.get('formJsonSchemaFilename') == REEXAMINATION_FORM and lanes.get(lane) in COUNTY_ROLES:
+        # The task marked `reexamination` (复查) in the diagram, done in a county lane.
+        if str(properties.get('reexamination', '')).lower() == 'true' and lanes.get(lane) in COUNTY_ROLES:
             county_reexamines = True
     return {'produced': produced, 'county_reexamines': county_reexamines}
 

@@ -9,7 +9,7 @@ import re
 
 from lxml import etree
 
-from . import kinds, lanes as lane_rules
+from . import kinds, lanes as lane_rules, rules
 from .flowgraph import cycle_through, is_cycle, strongly_connected
 from .sandbox import ScriptRejected, check_source
 
@@ -78,6 +78,7 @@ class BpmnChecks:
             self.add(doc, root, None, '文件中没有流程 (no bpmn:process in this file)')
         for el in root.xpath('./bpmn:dataStore', namespaces=NS):
             kinds.check_element(el, self.signals, lambda e, i, m: self.add(doc, e, i, m))
+        rules.check(root, set(self.lanes.values()), self.form_exists, lambda e, i, m: self.add(doc, e, i, m))
         for proc in executable:
             if proc in doc.excluded:
                 continue   # no id, or a duplicate one: reported already, and never handed to Spiff
@@ -272,6 +273,10 @@ class BpmnChecks:
         ui = (props.get('formUiSchemaFilename') or '').strip()
         if ui:
             self.check_form_file(el, eid, ui, 'formUiSchemaFilename', add)
+
+    def form_exists(self, fname):
+        return self.forms_dir is None or not ('/' in fname or '\\' in fname or fname.startswith('.')) and \
+            (self.forms_dir / fname).is_file()
 
     def check_form_file(self, el, eid, fname, prop, add):
         path = self.forms_dir / fname

@@ -55,6 +55,10 @@ class Engine:
         self.max_steps = max_steps
         self.max_case_bytes = max_case_bytes
         self._specs = {}
+        self._rules = {}
+        # Called with each workflow about to be stored (before compaction drops finished tasks):
+        # the scenario runner (service/scenarios) records the path of a case through it. None in service.
+        self.trace = None
 
     def functions(self):
         """What diagram expressions may call, beyond plain Python: the calendar, ages and the clock."""
@@ -76,6 +80,15 @@ class Engine:
             pass_through(cached)
         return cached
 
+    def rules(self, definition):
+        """The rules `definition`'s diagram declares (engine/rules.py: message senders and payload forms,
+        extension forms of time limits), read once per definition version."""
+        cached = self._rules.get(definition.id)
+        if cached is None:
+            from . import rules
+            cached = self._rules[definition.id] = rules.read(definition.source)
+        return cached
+
     def new(self, definition, data):
         """A workflow of `definition` that has not run a step yet."""
         spec, subs = self.specs(definition.id, lambda: definition.spec_json)
@@ -93,6 +106,8 @@ class Engine:
 
     def dump(self, workflow):
         """The case's state; refused when it would pass the size bound (a diagram filling it up)."""
+        if self.trace is not None:
+            self.trace(workflow)
         text = self.serializer.dump_case(workflow)
         if len(text) > self.max_case_bytes:   # characters; a bound, not an exact byte count
             raise CaseTooLarge(len(text), self.max_case_bytes)

@@ -17,6 +17,7 @@ from sqlalchemy import exists, not_, select
 from ..errors import Conflict, Forbidden, NotFound
 from ..extensions import db
 from ..models import CaseExclusion, ProcessInstance, Task, Timer, User
+from . import case_rules
 from .users import COUNTY_ROLES, ROLE_NAMES, TOWNSHIP_ROLES, relatives_of
 
 ALL_TOWNSHIPS_ROLES = frozenset({'county_verifier', 'county_supervisor', 'admin'})
@@ -40,13 +41,6 @@ ENTRUSTERS = frozenset({'county_supervisor', 'admin'})
 # The township leader answers for what the township was entrusted with; caseworkers need not read it.
 ENTRUSTMENT_READERS = ENTRUSTERS | frozenset({'township_leader', 'county_verifier'})
 
-# Who delivers each message: mirrors the "Messages" table of processes/README.md.
-MESSAGE_SENDERS = {
-    'verification_result': frozenset({'county_verifier'}),
-    'objection': frozenset({'village_assistant', 'township_caseworker', 'township_leader', 'county_supervisor'}),
-    'supplement_received': frozenset({'village_assistant', 'township_caseworker'}),
-}
-DEFAULT_MESSAGE_SENDERS = frozenset({'township_caseworker', 'township_leader', 'county_supervisor'})
 
 
 def _forbidden(message, code='forbidden'):
@@ -132,7 +126,8 @@ def check_message(user, instance, name):
     check_instance_read(user, instance)
     if instance.status != 'running':
         raise Conflict(f'案件已结束（{instance.status}），不再接收消息 (case is not running)', code='not_running')
-    _require(user, MESSAGE_SENDERS.get(name, DEFAULT_MESSAGE_SENDERS), f'发送消息 {name}')
+    # Who records which message is the diagram's word (its bpmn:message `senders`), per case version.
+    _require(user, case_rules.message_senders(instance.definition, name), f'发送消息 {name}')
 
 
 def check_extend_deadline(user, instance):

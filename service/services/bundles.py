@@ -23,7 +23,7 @@ MAX_FILES = 200
 MAX_BYTES = 16 * 1024 * 1024        # uncompressed, all files together (a zip may not unpack past it)
 SPIFF_NS = 'http://spiffworkflow.org/bpmn/schema/1.0/core'
 BPMN_NS = 'http://www.omg.org/spec/BPMN/20100524/MODEL'
-FORM_PROPERTIES = ('formJsonSchemaFilename', 'formUiSchemaFilename', 'startForm')
+FORM_PROPERTIES = ('formJsonSchemaFilename', 'formUiSchemaFilename', 'startForm', 'extensionForm')
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True)
 
 

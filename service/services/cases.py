@@ -10,7 +10,7 @@ from .. import crypto
 from ..errors import Invalid
 from ..extensions import db
 from ..models import AuditEntry, ProcessInstance, Task, Timer
-from . import access, audit, entrustments, forms, repository, runtime, tasks
+from . import access, audit, case_rules, entrustments, forms, repository, runtime, tasks
 from .auth import find_user
 from .listing import Key, capped_count, order, page_of
 from .masking import mask_data, mask_id_number
@@ -99,14 +99,11 @@ def list_cases(user, status=None, township=None, process_key=None, overdue=None,
     return found
 
 
-# Messages that answer a step of the case (someone owes them); an objection is a right, not a duty.
-ANSWERS = ('verification_result', 'supplement_received')
-
-
 def cases_awaiting_answers(user, limit=200):
     """Running cases in the user's scope that wait for an answer the user's role records:
     the verification centre's report, a household's missing materials."""
-    names = [n for n in ANSWERS if user.role in access.MESSAGE_SENDERS.get(n, ())]
+    # Messages marked `answer` in the diagrams (someone owes them; an objection is a right, not a duty).
+    names = case_rules.answer_messages(user.role)
     if not names:
         return []
     stmt = access.scope_instances(user, select(ProcessInstance)).where(
@@ -155,8 +152,7 @@ def history(instance_id):
 def send_message(user, instance_id, name, payload):
     instance = db.session.get(ProcessInstance, instance_id)
     access.check_message(user, instance, name)
-    if not isinstance(payload, dict):
-        raise Invalid('消息内容应为对象 (payload must be an object)', details={'payload': '应为对象'})
+    case_rules.check_payload(instance.definition, name, payload)
     return runtime.deliver_message(instance.id, name, payload, user.username)
 
 

@@ -86,40 +86,18 @@ def case_data(instance_id):
     return current_data(workflow)
 
 
-# DOMAIN.md §3.3 (S7 §4(1)): the 20-working-day total of a delegated case may be extended to 45
-# working days on these grounds only.
-EXTENSION_GROUNDS = {
-    'objection': '公示期间有异议',
-    'separated_household': '人户分离',
-    'remote_application': '异地申办',
-    'hard_investigation': '调查核实难度大',
-}
-MAX_EXTENDED_WORKING_DAYS = 45
-
-
 def extend_deadline(instance_id, timer_bpmn_id, working_days, reason, actor, note=None):
     """Move a waiting deadline to `working_days` working days after the case's acceptance.
 
-    `reason` is one of EXTENSION_GROUNDS (its code or its Chinese wording); `note` is free text
-    for the file. The new due time, the old one and the grounds go into the audit log.
+    The grounds and the longest total are the diagram's (the timer's `extensionForm`,
+    services/case_rules.py): `reason` is a ground's code or its wording; `note` is free text for
+    the file. The new due time, the old one and the grounds go into the audit log.
     """
     from .. import calendar
     from ..engine.timers import TimerEventDefinition, reschedule_timer, waiting_timer_task
-    from ..errors import Invalid
+    from .case_rules import check_extension
 
-    ground = reason if reason in EXTENSION_GROUNDS else next(
-        (code for code, zh in EXTENSION_GROUNDS.items() if zh == reason), None)
-    if ground is None:
-        raise Invalid(f'延期理由不在法定情形之内：{reason!r}（可选：{"、".join(EXTENSION_GROUNDS.values())}）'
-                      f' (not a ground for extension)', details={'grounds': EXTENSION_GROUNDS},
-                      code='invalid_extension_ground')
-    if isinstance(working_days, bool) or not isinstance(working_days, int) or working_days < 1:
-        raise Invalid(f'延期后的办理时限应为正整数个工作日，收到 {working_days!r} (working_days must be a positive int)',
-                      code='invalid_extension')
-    if working_days > MAX_EXTENDED_WORKING_DAYS:
-        raise Invalid(f'延期后总时限不得超过 {MAX_EXTENDED_WORKING_DAYS} 个工作日，申请的是 {working_days} 个'
-                      f' (the extended total may not exceed {MAX_EXTENDED_WORKING_DAYS} working days)',
-                      details={'max': MAX_EXTENDED_WORKING_DAYS}, code='extension_too_long')
+    ground, wording = check_extension(get_instance(instance_id).definition, timer_bpmn_id, working_days, reason, note)
     change = {}
 
     def act(workflow):
@@ -139,6 +117,6 @@ def extend_deadline(instance_id, timer_bpmn_id, working_days, reason, actor, not
         change.update(accepted_at=accepted_at, previous_due=old_due.isoformat(), due=due)
 
     instance, _ = write_case(instance_id, actor, 'extend_deadline', act, timer=timer_bpmn_id,
-                             working_days=working_days, ground=ground, reason=EXTENSION_GROUNDS[ground],
+                             working_days=working_days, ground=ground, reason=wording,
                              note=note, change=change)
     return instance

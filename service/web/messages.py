@@ -1,45 +1,32 @@
-"""The forms for the BPMN messages a person records on the case page (processes/README.md, "Messages").
+"""The forms of the BPMN messages a person records on the case page, and of time-limit extensions.
 
-The API takes any payload object; on the pages a message is a small form, rendered and parsed by
-the one form renderer and checked with services/forms.py like a task form.
+Both are the diagram's (processes/README.md, "Rules"): a `bpmn:message` names its payload form, a
+boundary timer its `extensionForm`; the forms are those deployed with the case's version. The
+page renders and parses them with the one form renderer; services/case_rules.py checks them.
 """
-MESSAGE_FORMS = {
-    'verification_result': {
-        'title': '录入家庭经济状况核对结果',
-        'type': 'object',
-        'properties': {
-            'eligible': {'type': 'boolean', 'title': '核对结果：符合条件'},
-            'report_no': {'type': 'string', 'title': '核对报告编号', 'minLength': 1},
-            'summary': {'type': 'string', 'title': '核对情况', 'minLength': 1},
-        },
-        'required': ['eligible', 'report_no', 'summary'],
-    },
-    'objection': {
-        'title': '登记公示期间的异议',
-        'type': 'object',
-        'properties': {
-            'reason': {'type': 'string', 'title': '异议内容', 'minLength': 1},
-            'raised_by': {'type': 'string', 'title': '异议人'},
-        },
-        'required': ['reason'],
-    },
-    'supplement_received': {
-        'title': '登记收到的补正材料',
-        'type': 'object',
-        'properties': {
-            'items': {'type': 'array', 'title': '补交的材料', 'minItems': 1, 'items': {'type': 'string'}},
-            'received_on': {'type': 'string', 'format': 'date', 'title': '收到日期'},
-        },
-        'required': ['items', 'received_on'],
-    },
-}
-MESSAGE_UI = {
-    'verification_result': {'summary': {'ui:widget': 'textarea'}},
-    'objection': {'reason': {'ui:widget': 'textarea'}},
-}
+from ..services import case_rules
 
 
-def label_schemas():
-    """Wrapped under their data names, so the case data summary can name the payload fields."""
-    names = {'verification_result': 'verification', 'objection': 'objection', 'supplement_received': 'supplement'}
-    return [{'properties': {names[key]: schema}} for key, schema in MESSAGE_FORMS.items()]
+def message_forms(definition, names):
+    """{name: {'schema', 'ui_schema'}} of the messages among `names` that have a payload form."""
+    out = {}
+    for name in names:
+        form = case_rules.message_form(definition, name)
+        if form is not None:
+            out[name] = form
+    return out
+
+
+def extension_forms(definition, timers):
+    """{timer id: ({code: wording}, longest total)} of the timers among `timers` that may be extended."""
+    out = {}
+    for timer in dict.fromkeys(timers):
+        schema = case_rules.extension_form(definition, timer)
+        if schema is not None:
+            out[timer] = case_rules.extension_choices(schema)
+    return out
+
+
+def label_schemas(definitions=None):
+    """Payload schemas under their data names, so the case data summary can name the payload fields."""
+    return case_rules.data_labels(definitions if definitions is not None else case_rules.latest_definitions())

@@ -6,7 +6,7 @@ from ..services import access, cases, entrustments, forms, progress, repository,
 from ..services.listing import MAX_OFFSET
 from . import formrender
 from .core import allowed, bp, me
-from .messages import MESSAGE_FORMS, MESSAGE_UI, label_schemas
+from .messages import extension_forms, label_schemas, message_forms
 from .views_tasks import form_errors, prepared_fields, today
 
 PER_PAGE = 30
@@ -121,9 +121,9 @@ def _render_case(user, instance_id, message=None, values=None, errors=None, stat
     detail = cases.case_detail(user, instance_id)
     instance = detail['instance']
     state = progress.diagram_state(instance)
-    messages = [name for name in state['messages'] if name in MESSAGE_FORMS
-                and allowed(access.check_message, user, instance, name)]
-    message_fields = {name: formrender.fields(MESSAGE_FORMS[name], MESSAGE_UI.get(name)) for name in messages}
+    found = message_forms(instance.definition, state['messages'])
+    messages = [name for name in found if allowed(access.check_message, user, instance, name)]
+    message_fields = {name: formrender.fields(found[name]['schema'], found[name]['ui_schema']) for name in messages}
     placed, loose = formrender.place_errors(message_fields.get(message, []), (errors or {}).get('fields'))
     data = state['data']
     done = cases.list_tasks(user, instance_id=instance.id, state='completed', per_page=200).items
@@ -139,14 +139,14 @@ def _render_case(user, instance_id, message=None, values=None, errors=None, stat
     return render_template(
         'web/case.html', instance=instance, definition=instance.definition, detail=detail, history=history,
         state=state,
-        sections=formrender.data_sections(data, label_schemas()), messages=messages, message_fields=message_fields,
-        message_forms=MESSAGE_FORMS, open_message=message, message_values=values or {}, field_errors=placed,
-        message_defaults={name: formrender.prefill(MESSAGE_FORMS[name], {}, today(), MESSAGE_UI.get(name))
+        sections=formrender.data_sections(data, label_schemas([instance.definition])), messages=messages, message_fields=message_fields,
+        message_forms=found, open_message=message, message_values=values or {}, field_errors=placed,
+        message_defaults={name: formrender.prefill(found[name]['schema'], {}, today(), found[name]['ui_schema'])
                           for name in messages},
         loose_errors=loose, error_message=(errors or {}).get('message'), notices=notices,
         notices_installed=_notices_installed(), xml=instance.definition.source,
         can_extend=allowed(access.check_extend_deadline, user, instance),
-        extension_grounds=runtime.EXTENSION_GROUNDS, max_extension=runtime.MAX_EXTENDED_WORKING_DAYS), status
+        extensions=extension_forms(instance.definition, [tm.bpmn_id for tm in detail['timers']])), status
 
 
 def _notices_installed():
@@ -161,17 +161,17 @@ def case(instance_id):
 @bp.post('/cases/<int:instance_id>/messages/<string:name>')
 def case_message(instance_id, name):
     user = me()
-    if name not in MESSAGE_FORMS:
-        raise NotFound(f'没有这种消息：{name} (no such message)')
     instance = cases.get_case(user, instance_id)
+    form = message_forms(instance.definition, [name]).get(name)
+    if form is None:
+        raise NotFound(f'没有这种消息：{name} (no such message)')
     access.check_message(user, instance, name)
-    payload = formrender.parse(MESSAGE_FORMS[name], request.form, MESSAGE_UI.get(name))
+    payload = formrender.parse(form['schema'], request.form, form['ui_schema'])
     try:
-        forms.validate(MESSAGE_FORMS[name], payload, what='消息')
         cases.send_message(user, instance_id, name, payload)
     except Invalid as exc:
         return _render_case(user, instance_id, name, formrender.raw_values(request.form), form_errors(exc), 422)
-    flash(f'已登记：{MESSAGE_FORMS[name]["title"].removeprefix("录入").removeprefix("登记")}', 'ok')
+    flash(f'已登记：{form["schema"].get("title", name).removeprefix("录入").removeprefix("登记")}', 'ok')
     return redirect(url_for('web.case', instance_id=instance_id))
 
 
