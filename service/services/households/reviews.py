@@ -6,7 +6,7 @@ the leader's decision (continue / raise / lower / stop), the adjustment or stop 
 
 - periodic: `raise_due` (the scheduler, daily, and after the demo clock moved) starts one for
   every household whose next review falls within `lead_days`; its deadline is the due date.
-  Idempotent like the monthly cases: the business key `review-<household>-<due date>` is a
+  Idempotent like the monthly cases: the business key `定期复核-<household>-<due date>` is a
   `calendar_start` row committed with the case. A recognition that expires instead (刚性支出)
   is stopped on its due date, without a case: the family applies again.
 - reported: `report_change` (API, page) for a change the family or the village reports, a
@@ -101,7 +101,7 @@ def raise_due(day=None):
             continue
         if deployed is None:
             continue   # nothing to start a review on yet (`jiuzhu deploy` puts it in place)
-        key = f'review-{household.id}-{household.next_review_on.isoformat()}'
+        key = f'定期复核-{household.id}-{household.next_review_on.isoformat()}'
         if register.open_review(household.id) is not None or db.session.scalar(
                 select(CalendarStart.business_key).where(CalendarStart.business_key == key)) is not None:
             continue
@@ -122,7 +122,7 @@ def raise_due(day=None):
 
 
 def report_change(user, household_id, kind, report):
-    """A reported change (or death, or doubtful data) opens a review case at once."""
+    """A reported change (or death, or doubtful data) opens a review case at once: (case, due day)."""
     household = db.session.get(Household, household_id)
     access.check_report_change(user, household)
     if kind not in KINDS or kind == 'periodic':
@@ -142,4 +142,4 @@ def report_change(user, household_id, kind, report):
         int(schedule.intervals().get('reported_recheck_months', 1))
     due_day = schedule.working_day_on_or_after(schedule.add_months(today(), months))
     audit.record(user.username, 'household_change_reported', household_id=household.id, kind=kind)
-    return start_review(household, kind, due_day, user.username, report=report)
+    return start_review(household, kind, due_day, user.username, report=report), due_day
