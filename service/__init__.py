@@ -59,6 +59,8 @@ def create_app(config=None):
 
     from . import models  # noqa: F401  (registers the tables)
     from .scheduler import models as _scheduler_models  # noqa: F401  (calendar_start)
+    from .services.households import effects as household_effects
+    household_effects.install()   # binds the `household_effect` service operator
     from .migrations import readiness
     with app.app_context():
         tune_sqlite(db.engine)

@@ -170,5 +170,7 @@ def init_api(app):
     from . import audit, auth, clock, definitions, entrustments, incidents, instances, tasks, timers
     for module in (auth, definitions, instances, incidents, tasks, timers, clock, audit, entrustments):
         api.register_blueprint(module.blp)
+    from . import households   # issue 13
+    api.register_blueprint(households.blp)
     app.extensions['jiuzhu.api'] = api
     return api

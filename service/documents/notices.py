@@ -31,7 +31,7 @@ Decisions recorded here because a printed notice cannot be taken back:
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
-from . import tekun
+from . import household_notices, tekun
 from ..services.masking import mask_data
 
 SHANGHAI = timezone(timedelta(hours=8))
@@ -60,6 +60,7 @@ KINDS = {k.key: k for k in (
          category='temporary_aid', record='rejection_notice'),
     Kind('tekun_approval_notice', '特困人员救助供养确认通知书', '特', decision=True, category='tekun'),
     Kind('tekun_rejection_notice', '特困人员救助供养不予确认通知书', '不特', decision=True, category='tekun'),
+    Kind('household_change_notice', '救助金调整（停发）告知书', '调', decision=True, category='household_review'),
 )}
 
 CATEGORY_NAMES = {
@@ -369,6 +370,8 @@ def build(kind, case, data, task_rows, status, *, township, district, county_ree
     elif spec.category == 'tekun':
         decided = decision.get('decided_on') or _completed_day(_decision_task(task_rows))
         ctx.update(tekun.facts(kind, data, recorded, decided), remedies=remedies(district))
+    elif spec.category == 'household_review':
+        ctx.update(household_notices.facts(data), remedies=remedies(district))
     # Free text may name other people's numbers: masked. The applicant's own ID number is not.
     ctx = mask_data(ctx)
     ctx['applicant']['id_number'] = _text(applicant.get('id_number'))

@@ -4,6 +4,7 @@ from .definitions import ProcessDefinition
 from .drafts import DesignerDraft
 from .entrustments import Entrustment
 from .figures import CaseCount, DecisionDayCount
+from .households import Household, HouseholdAmount, HouseholdCase
 from .incidents import Incident
 from .instances import ProcessInstance
 from .previews import DeployPreview
@@ -14,5 +15,6 @@ from .timers import Timer
 from .users import COUNTY, ROLES, User
 
 __all__ = ['AuditEntry', 'AuditLogIsAppendOnly', 'CaseCount', 'CaseExclusion', 'CloseRelative', 'DecisionDayCount', 'DeployPreview',
-           'DesignerDraft', 'Entrustment', 'Incident', 'ProcessDefinition', 'ProcessInstance', 'Task',
+           'DesignerDraft', 'Entrustment', 'Household', 'HouseholdAmount', 'HouseholdCase', 'Incident',
+           'ProcessDefinition', 'ProcessInstance', 'Task',
            'Timer', 'User', 'UserSession', 'ROLES', 'COUNTY']

@@ -12,6 +12,8 @@ __all__ = ['sweep_due', 'start_monthly_cases', 'catch_up']
 def catch_up(app):
     """After the demo clock moved: fire what became due and start the month's calendar cases now,
     rather than at the next periodic sweep."""
+    from .reviews import raise_due_reviews
     fired = sweep_due(app)
     started = start_monthly_cases(app)
-    return {'fired': fired, 'started': list(started or [])}
+    started = list(started or []) + raise_due_reviews(app)   # the households' due reviews (issue 13)
+    return {'fired': fired, 'started': started}

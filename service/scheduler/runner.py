@@ -30,12 +30,14 @@ from apscheduler.triggers.cron import CronTrigger
 
 from ..calendar import SHANGHAI
 from .monthly import start_monthly_cases
+from .reviews import raise_due_reviews
 from .sweep import Sweeper, setting
 
 log = logging.getLogger('jiuzhu.scheduler')
 
 SWEEP_JOB = 'jiuzhu-sweep'
 MONTHLY_JOB = 'jiuzhu-monthly'
+REVIEW_JOB = 'jiuzhu-household-reviews'
 DEFAULT_SWEEP_SECONDS = 30
 # A pulled-forward run never comes sooner than this after the sweep that asked for it: rows released
 # after a conflicting write are due again at once, and retrying them must not make the job spin.
@@ -70,6 +72,9 @@ class TimerScheduler:
             self.scheduler.add_job(self.run_monthly, CronTrigger(day=1, hour=0, minute=0, second=5, timezone=SHANGHAI),
                                    id=MONTHLY_JOB, next_run_time=now, coalesce=True, misfire_grace_time=None,
                                    replace_existing=True)
+            self.scheduler.add_job(self.run_reviews, CronTrigger(hour=0, minute=10, timezone=SHANGHAI),
+                                   id=REVIEW_JOB, next_run_time=now, coalesce=True, misfire_grace_time=None,
+                                   replace_existing=True)
         return self
 
     def run_monthly(self):
@@ -78,12 +83,16 @@ class TimerScheduler:
         except Exception:
             log.exception('starting the monthly cases failed')
 
+    def run_reviews(self):
+        raise_due_reviews(self.app)   # logs its own failures
+
     def run_sweep(self):
         with self._lock:
             if self._stopping.is_set():
                 return
             if self.manual:
                 self.run_monthly()
+                self.run_reviews()
             try:
                 self.sweeper.sweep()
             except Exception:

@@ -310,3 +310,23 @@ def check_register_relative(user, staff):
 
 def _role_zh(role):
     return ROLE_NAMES.get(role, role or '（无）')
+
+
+# ------------------------------------------------------------------ households (issue 13)
+
+# Who reports a change in a household (event-driven review): the village and township staff who
+# know the family, and the county (专项治理: doubtful data from the verification centre, seed 002).
+CHANGE_REPORTERS = frozenset({'village_assistant', 'township_caseworker', 'township_leader', 'county_supervisor'})
+
+
+def check_household_visible(user, household, household_id=None):
+    """A household is seen like its township's cases: another township's answers 404."""
+    require_case_reader(user)
+    if household is None or (not sees_all_townships(user) and household.township != user.township):
+        raise NotFound(f'没有编号为 {household_id if household is None else household.id} 的救助家庭 '
+                       f'(no such household)', code='household_not_found')
+
+
+def check_report_change(user, household):
+    check_household_visible(user, household)
+    _require(user, CHANGE_REPORTERS, '登记家庭情况变化')

@@ -18,6 +18,7 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
+from ..engine import service_operators
 from ..engine.failures import EngineFailure, describe
 from ..errors import Conflict, Invalid, JiuzhuError, NotFound
 from ..extensions import db
@@ -101,7 +102,9 @@ def run_engine(case, fn):
     The act's own refusals (JiuzhuError: task not ready, not waiting…) pass through untouched.
     """
     try:
-        with engine().one_write():
+        # acting_on: a service task's operator (a household granted) writes its rows for this case,
+        # into this transaction, under this case's version check.
+        with engine().one_write(), service_operators.acting_on(case.instance):
             result = fn(case.workflow)
         return result, engine().dump(case.workflow)
     except (JiuzhuError, EngineFailure):

@@ -115,6 +115,7 @@ def nav_items(user):
     items = []
     if allowed(access.require_case_reader, user):
         items += [('web.tasks', '待办'), ('web.case_list', '案件')]
+        items.append(('web.household_list', '救助家庭'))
     if user.township and allowed(access.check_start, user, user.township):
         items.append(('web.case_new', '新申请'))
     if allowed(access.check_supervision, user):

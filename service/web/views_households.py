@@ -1,0 +1,58 @@
+"""救助家庭: the register of a township, one household's page, a reported change.
+
+The page shows what the household is now (status, amount, next review), every month's amount
+as decided, and every case it had; ID numbers masked. Staff who know the family report a change
+here, which opens a review case at once (services/households/reviews.py).
+"""
+from flask import flash, redirect, render_template, request, url_for
+
+from ..errors import Conflict, Invalid
+from ..services import access
+from ..services.households import register, reviews, view
+from .core import allowed, bp, me, zh
+from .fmt import CATEGORY_NAMES
+
+REPORT_KINDS = {k: v for k, v in reviews.KINDS.items() if k != 'periodic'}
+
+
+@bp.get('/households')
+def household_list():
+    user = me()
+    status = request.args.get('status') or None
+    if status not in (None, *register.STATUS_ZH):
+        status = None
+    rows = register.listing(user, township=request.args.get('township') or None, status=status)
+    return render_template('web/households.html', rows=[view.summary(h) for h in rows],
+                           statuses=register.STATUS_ZH, category_names=CATEGORY_NAMES, args=request.args)
+
+
+def _render(household_id, values=None, error=None, status=200):
+    user = me()
+    household = view.detail(user, household_id)
+    can_report = household['status'] != 'stopped' and allowed(
+        access.check_report_change, user, register.get(user, household_id))
+    return render_template('web/household.html', h=household, category_names=CATEGORY_NAMES,
+                           can_report=can_report, report_kinds=REPORT_KINDS, values=values or {},
+                           error=error), status
+
+
+@bp.get('/households/<int:household_id>')
+def household(household_id):
+    return _render(household_id)
+
+
+@bp.post('/households/<int:household_id>/reviews')
+def household_report(household_id):
+    user = me()
+    kind, report = request.form.get('kind', ''), request.form.get('report', '')
+    try:
+        instance, due_day = reviews.report_change(user, household_id, kind, report)
+    except (Invalid, Conflict) as exc:
+        return _render(household_id, {'kind': kind, 'report': report}, zh(exc.message), exc.status)
+    flash(f'已登记家庭情况变化，复核案件 {instance.id} 已发起，须在 {due_day.year}年{due_day.month}月{due_day.day}日前办结', 'ok')
+    return redirect(url_for('web.case', instance_id=instance.id))
+
+
+def household_of_case(instance_id):
+    """For the case page: the household this case belongs to, or None."""
+    return register.for_case(instance_id)
