@@ -366,6 +366,24 @@ def add_hours(start, n):
     return default_calendar.add_hours(start, n)
 
 
+def last_day_of_months(start, months):
+    """The last day (ISO date) of a term of `months` months from the Shanghai day of `start`.
+
+    民法典 art. 201-202: the starting day does not count, and a term in months ends on the
+    corresponding day of its last month, or on that month's last day when it has none
+    (2026-10-21 + 12 → 2027-10-21; 2027-01-31 + 1 → 2027-02-28). Diagrams record validity
+    this way (刚性支出困难家庭认定有效期不超过12个月).
+    """
+    if isinstance(months, bool) or not isinstance(months, int) or months < 1:
+        raise ValueError(f'last_day_of_months: months must be a positive int, got {months!r}')
+    day = _day(start, 'start')
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    last = (date(year + (month == 12), month % 12 + 1, 1) - timedelta(days=1)).day
+    return date(year, month, min(day.day, last)).isoformat()
+
+
 _RESIDENT_ID = re.compile(r'^\d{17}[\dXx]$')
 
 

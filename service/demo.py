@@ -32,6 +32,7 @@ DEMO_USERS = [
     ('t02_jingban', '刘经办（河西街道）', 'township_caseworker', 't02'),
     ('t02_lingdao', '周主任（河西街道分管领导）', 'township_leader', 't02'),
     ('hedui', '孙核对（区核对中心）', 'county_verifier', 'county'),
+    ('canlian', '钱审核（区残联）', 'disability_federation', 'county'),
     ('jianguan', '吴科长（区民政局）', 'county_supervisor', 'county'),
     ('sheji', '郑设计（流程设计）', 'designer', 'county'),
     ('admin', '系统管理员', 'admin', 'county'),
@@ -76,7 +77,7 @@ def flag_demo_passwords():
 
     Runs at every start of a real-clock app (web/core.py), cheaply: accounts already flagged, and
     accounts whose password was ever set again (audit log), are skipped without hashing; the rest
-    (at most the eleven demo names) are checked against the demo password once. Returns the names flagged.
+    (at most the twelve demo names) are checked against the demo password once. Returns the names flagged.
     """
     names = [username for username, *_ in DEMO_USERS]
     candidates = db.session.scalars(select(User).where(User.username.in_(names),
@@ -115,6 +116,15 @@ DEMO_ENTRUSTMENTS = [
     ('t02', 'temporary_aid', 'transition', 'delegated_a', '区民委〔2026〕2号'),
     ('t01', 'tekun', 'full', 'delegated_b', '区民委〔2026〕1号'),
     ('t02', 'tekun', 'preparation', None, '区民委〔2026〕2号'),
+    # Issue 12: 城关镇 recognises 低保边缘/刚性支出 and decides the subsidies itself; 河西街道 is in transition
+    # for 低保边缘, has no 委托书 for 刚性支出 (the county recognises) and prepares for the 两项补贴.
+    ('t01', 'marginal_dibao', 'full', 'delegated_b', '区民委〔2026〕1号'),
+    ('t01', 'rigid_expense', 'full', 'delegated_b', '区民委〔2026〕1号'),
+    ('t01', 'disability_subsidy', 'full', 'delegated_a', '区民委〔2026〕1号'),
+    ('t01', 'welfare_subsidy', 'full', 'delegated_a', '区民委〔2026〕1号'),
+    ('t02', 'marginal_dibao', 'transition', 'delegated_b', '区民委〔2026〕2号'),
+    ('t02', 'disability_subsidy', 'preparation', None, '区民委〔2026〕2号'),
+    ('t02', 'welfare_subsidy', 'full', 'delegated_a', '区民委〔2026〕2号'),
 ]
 
 

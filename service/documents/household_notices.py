@@ -10,6 +10,8 @@ Pure, like notices.py. Decisions recorded here:
 - A stop with a 渐退期 (income rose above the line, S1 art. 33) prints the months still paid and
   the month payment ends; the remedies are those of any administrative decision.
 """
+# The one notice of a household review (documents/categories.py reads KINDS of every module).
+KINDS = (('household_change_notice', '救助金调整（停发）告知书', '调', 'household_review', None),)
 RESULT_ZH = {'raise': '调增', 'lower': '调减', 'stop': '停发', 'continue': '维持'}
 
 

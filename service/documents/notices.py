@@ -23,15 +23,15 @@ Decisions recorded here because a printed notice cannot be taken back:
 - A decision notice is issued in the name of whoever decided: the county when a county lane
   recorded the decision (every legacy approval; a delegated temporary aid above the township's
   ceiling), the township otherwise. Without a recorded decision the variant says.
-- 特困 has notices of its own too (`tekun.py`): the care level, the support mode and the
-  certificate; the county and the township both *confirm* (确认) there (民发〔2021〕43号).
+- 特困, 低保边缘/刚性支出 and the subsidies have notices of their own (`categories.py`: `tekun.py`,
+  `recognition.py`, `subsidies.py`); the county and the township both *confirm* (确认) 特困.
 - Temporary aid (临时救助) has notices of its own: its case data (intake, opinion, one-off amount)
   is not the 低保 procedure's, so no 低保 notice is derived from it.
 """
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
-from . import household_notices, tekun
+from . import categories
 from ..services.masking import mask_data
 
 SHANGHAI = timezone(timedelta(hours=8))
@@ -58,17 +58,16 @@ KINDS = {k.key: k for k in (
          category='temporary_aid', record='approval_notice'),
     Kind('temporary_aid_rejection_notice', '不予临时救助告知书', '不临', decision=True,
          category='temporary_aid', record='rejection_notice'),
-    Kind('tekun_approval_notice', '特困人员救助供养确认通知书', '特', decision=True, category='tekun'),
-    Kind('tekun_rejection_notice', '特困人员救助供养不予确认通知书', '不特', decision=True, category='tekun'),
-    Kind('household_change_notice', '救助金调整（停发）告知书', '调', decision=True, category='household_review'),
 )}
+KINDS.update({k.key: k for k in categories.kinds(Kind)})   # 特困, 低保边缘/刚性支出, subsidies
 
 CATEGORY_NAMES = {
     'dibao': '最低生活保障',
     'tekun': '特困人员救助供养',
     'temporary_aid': '临时救助',
-    'marginal': '低保边缘家庭认定',
+    'marginal_dibao': '低保边缘家庭认定',
     'rigid_expense': '刚性支出困难家庭认定',
+    'disability_subsidy': '残疾人两项补贴',
 }
 
 DELIVERY_NAMES = {
@@ -285,7 +284,7 @@ def build(kind, case, data, task_rows, status, *, township, district, county_ree
     acceptance = data.get('acceptance') if isinstance(data.get('acceptance'), dict) else {}
     decision = data.get('decision') if isinstance(data.get('decision'), dict) else {}
     verification = data.get('verification') if isinstance(data.get('verification'), dict) else {}
-    category = CATEGORY_NAMES.get(case.get('category'), '社会救助')
+    category = categories.matter(case.get('category'), data) or CATEGORY_NAMES.get(case.get('category'), '社会救助')
     legacy = case.get('variant') == 'legacy'
 
     issued = status == 'issued'
@@ -367,11 +366,9 @@ def build(kind, case, data, task_rows, status, *, township, district, county_ree
         ctx.update(_temporary_aid_facts(data), **refusal)
         ctx['reasons'] = _reasons(ctx['reasons'], recorded.get('reason'))
         ctx['remedies'] = remedies(district)
-    elif spec.category == 'tekun':
+    elif spec.category in categories.MODULES:
         decided = decision.get('decided_on') or _completed_day(_decision_task(task_rows))
-        ctx.update(tekun.facts(kind, data, recorded, decided), remedies=remedies(district))
-    elif spec.category == 'household_review':
-        ctx.update(household_notices.facts(data), remedies=remedies(district))
+        ctx.update(categories.facts(kind, spec.category, data, recorded, decided, ctx), remedies=remedies(district))
     # Free text may name other people's numbers: masked. The applicant's own ID number is not.
     ctx = mask_data(ctx)
     ctx['applicant']['id_number'] = _text(applicant.get('id_number'))

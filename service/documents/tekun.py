@@ -12,6 +12,11 @@ Pure, like notices.py. Decisions recorded here:
 - A minor's case was not publicised: the notice says so instead of naming a publicity.
 """
 
+# (key, title, 文号代字, category, the key its task's form records under): see categories.py
+KINDS = (
+    ('tekun_approval_notice', '特困人员救助供养确认通知书', '特', 'tekun', None),
+    ('tekun_rejection_notice', '特困人员救助供养不予确认通知书', '不特', 'tekun', None),
+)
 SUPPORT_MODES = {'scattered': '分散供养', 'centralized': '集中供养'}
 
 

@@ -70,6 +70,7 @@ class Engine:
             'add_days': calendar.add_days,
             'add_hours': calendar.add_hours,
             'age_on': calendar.age_on,
+            'last_day_of_months': calendar.last_day_of_months,
         }
 
     def specs(self, definition_id, spec_json):

@@ -5,7 +5,7 @@ from ..extensions import db
 from .types import UTCDateTime
 
 ROLES = ('village_assistant', 'township_caseworker', 'township_leader', 'county_verifier',
-         'county_supervisor', 'designer', 'admin')
+         'county_supervisor', 'designer', 'admin', 'disability_federation')
 COUNTY = 'county'
 
 

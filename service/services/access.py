@@ -20,7 +20,8 @@ from ..models import CaseExclusion, ProcessInstance, Task, Timer, User
 from . import case_rules
 from .users import COUNTY_ROLES, ROLE_NAMES, TOWNSHIP_ROLES, relatives_of
 
-ALL_TOWNSHIPS_ROLES = frozenset({'county_verifier', 'county_supervisor', 'admin'})
+# The county disabled persons' federation (区残联) checks certificates for every township (两项补贴).
+ALL_TOWNSHIPS_ROLES = frozenset({'county_verifier', 'county_supervisor', 'admin', 'disability_federation'})
 CASE_READERS = TOWNSHIP_ROLES | ALL_TOWNSHIPS_ROLES
 STARTERS = frozenset({'township_caseworker', 'village_assistant'})
 DEPLOYERS = frozenset({'designer', 'admin'})

@@ -22,6 +22,7 @@ ROLE_NAMES = {
     'county_supervisor': '区民政局监管',
     'designer': '流程设计',
     'admin': '系统管理员',
+    'disability_federation': '区残联',
 }
 
 

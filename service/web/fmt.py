@@ -14,6 +14,7 @@ CATEGORY_NAMES = {
     'marginal_dibao': '低保边缘家庭',
     'rigid_expense': '刚性支出困难家庭',
     'disability_subsidy': '残疾人两项补贴',
+    'welfare_subsidy': '儿童和老年人补贴',
     'roster': '月度名册与发放',
     'household_review': '救助家庭复核',
 }
@@ -25,6 +26,8 @@ VARIANT_NAMES = {
 # Where a category has two delegated variants, A and B say how they differ (dibao: when publicity is).
 CATEGORY_VARIANT_NAMES = {
     ('dibao', 'delegated_a'): '下放 A（审批后村内公示）',
+    ('marginal_dibao', 'delegated_b'): '下放（镇街认定）',
+    ('rigid_expense', 'delegated_b'): '下放（镇街认定）',
 }
 STATUS_NAMES = {'running': '办理中', 'incident': '流程故障', 'suspended': '已挂起', 'completed': '已办结',
                 'terminated': '已终止', 'error': '出错', 'cancelled': '已撤销'}
