@@ -159,7 +159,7 @@ def test_failing_marginal_moves_to_rigid_expense_with_consent_valid_twelve_month
     assert data_of(case, 'category_consent')['category_sought'] == 'marginal_dibao'
     do(case, 'category_consent', consent(True))
     seen = data_of(case, 'preliminary_opinion')
-    assert (seen['category_sought'], seen['category_moved_from']) == ('rigid_expense', 'marginal_dibao')
+    assert (seen['category_sought'], seen['category_applied']) == ('rigid_expense', 'marginal_dibao')
     through_publicity(clock, case)
     do(case, 'confirmation', decision(True), actor='leader1')
     notice = data_of(case, 'issue_rigid_notice')

@@ -17,7 +17,7 @@ from service.services.auth import find_user
 from .security_helpers import api_token, bearer, demo_app, signed_in, start_case, web_app, web_login  # noqa: F401
 
 NOTICE = {'document_no': '城民救〔2026〕1号', 'issued_on': '2026-09-28', 'delivery': 'in_person'}
-ROLES = ('t01_xieli', 't01_jingban', 't01_lingdao', 't02_jingban', 'hedui', 'jianguan', 'sheji', 'admin')
+ROLES = ('t01_xieli', 't01_jingban', 't01_lingdao', 't02_jingban', 'hedui', 'canlian', 'jianguan', 'sheji', 'admin')
 STATIC_PREFIXES = ('/static/', '/vendor/')
 INLINE_SCRIPT = re.compile(r'<script(?![^>]*\bsrc=)(?![^>]*type="application/json")[^>]*>', re.I)
 HANDLER = re.compile(r'<[a-z][^>]*\son[a-z]+\s*=', re.I)

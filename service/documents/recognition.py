@@ -45,7 +45,7 @@ def facts(kind, data, recorded, decided, ctx):
         sought = 'marginal_dibao'
     elif kind == 'rigid_expense_recognition_notice':
         sought = 'rigid_expense'
-    moved_from = data.get('category_moved_from')
+    moved_from = data.get('category_applied')
     out = {'verb': '认定', 'decided_on': notices.format_date(decided), 'steps': _steps(data),
            'family': SHORT.get(sought, '低收入家庭'), 'matter': NAMES.get(sought, '低收入家庭认定'),
            'moved_from': SHORT.get(moved_from, '') if moved_from and moved_from != sought else '',

@@ -67,6 +67,21 @@ DATA_NAMES = {
     'reported_at': '报送时间', 'paid_at': '发放时间',
     # The outputs of the temporary-aid ceiling decision table (processes/decisions/).
     'within_township_ceiling': '在镇街审核确认权限内', 'ceiling': '镇街审核确认上限（元）',
+    # 低保边缘/刚性支出 (scripts and decision tables) and 两项补贴 (decision table).
+    'category_sought': '认定类别', 'category_applied': '申请类别', 'classified_category': '分类认定结果',
+    'classified_name': '分类认定结果名称', 'classification_reason': '分类认定理由', 'dibao_standard': '低保标准（元/月）',
+    'disposable_income': '上年人均可支配收入（元）', 'standards_year': '标准年度', 'income_band': '收入比对结果',
+    'income_band_name': '收入比对结果说明', 'rigid_expense_heavy': '刚性支出超过规定比例',
+    'rigid_expense_finding': '刚性支出比对结果', 'valid_until': '认定有效期至', 'decided_at': '决定时间',
+    'referred_at': '报送区残联时间', 'federation_returned_at': '区残联审核完毕时间',
+    'living_subsidy_eligible': '可享受生活补贴', 'care_subsidy_eligible': '可享受护理补贴',
+}
+# Codes those scripts and tables write, as the case page shows them.
+_CODES = dict(CATEGORY_NAMES, none='不符合')
+DATA_VALUE_NAMES = {
+    'category_sought': _CODES, 'category_applied': _CODES, 'classified_category': _CODES,
+    'income_band': {'below_dibao': '低于低保标准', 'below_marginal': '低于低保标准1.5倍',
+                    'below_disposable': '低于上年人均可支配收入', 'above': '不低于上年人均可支配收入'},
 }
 
 

@@ -365,5 +365,7 @@ def data_sections(data, extra_schemas=(), hide=()):
                 rows.append((sub_title, _display(sub_value, sub_schema)))
             sections.append((title, rows))
         else:
+            if isinstance(value, str):   # a code a script or decision table wrote
+                value = fmt.DATA_VALUE_NAMES.get(key, {}).get(value, value)
             general.append((title, fmt.township(value) if key == 'township' else _display(value, schema)))
     return ([('基本信息', general)] if general else []) + sections

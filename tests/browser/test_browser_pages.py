@@ -20,7 +20,7 @@ from .conftest import ROOT, SCREENSHOTS
 PHONE = {'width': 390, 'height': 844}
 DESK = {'width': 1366, 'height': 768}
 # One account per role: the roles see different pages and buttons.
-ROLES = ('t01_xieli', 't01_jingban', 't01_lingdao', 'hedui', 'jianguan', 'sheji', 'admin')
+ROLES = ('t01_xieli', 't01_jingban', 't01_lingdao', 'hedui', 'canlian', 'jianguan', 'sheji', 'admin')
 # Words people use that are written in Latin letters.
 ALLOWED_WORDS = {'PDF', 'Excel', 'ID', 'SHA', 'BPMN', 'DMN', 'CSV', 'Camunda', 'Modeler'}
 # Designers work with files: their names (dibao_a.bpmn, .dmn) are what they upload and see in their
