@@ -4,6 +4,7 @@ from .definitions import ProcessDefinition
 from .entrustments import Entrustment
 from .incidents import Incident
 from .instances import ProcessInstance
+from .lists import InboxRead, SavedFilter
 from .previews import DeployPreview
 from .relatives import CaseExclusion, CloseRelative
 from .sessions import UserSession
@@ -11,5 +12,5 @@ from .tasks import Task
 from .timers import Timer
 from .users import COUNTY, ROLES, User
 
-__all__ = ['AuditEntry', 'AuditLogIsAppendOnly', 'CaseExclusion', 'CloseRelative', 'DeployPreview', 'Entrustment', 'Incident', 'ProcessDefinition', 'ProcessInstance', 'Task',
+__all__ = ['AuditEntry', 'AuditLogIsAppendOnly', 'CaseExclusion', 'CloseRelative', 'DeployPreview', 'Entrustment', 'InboxRead', 'Incident', 'ProcessDefinition', 'SavedFilter', 'ProcessInstance', 'Task',
            'Timer', 'User', 'UserSession', 'ROLES', 'COUNTY']
