@@ -4,7 +4,6 @@ import csv
 import io
 from datetime import date, datetime, timedelta
 
-import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 

@@ -5,7 +5,7 @@ checked here: a bad value is a 422 with a Chinese message, never a 500. Every st
 from access.scope_tasks / scope_instances, so a list, its total and its export show the same rows.
 """
 from dataclasses import dataclass, fields
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import or_, select
 
@@ -112,7 +112,6 @@ class CaseFilters:
 
 def _day_end(day):
     """The first instant after `day` in Shanghai, as UTC (a deadline "by 12-31" is due before 01-01 00:00)."""
-    from datetime import timezone
     return datetime.combine(day + timedelta(days=1), time(0), tzinfo=timezone.utc) - SHANGHAI_OFFSET
 
 
