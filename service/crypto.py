@@ -21,6 +21,7 @@ import hashlib
 import hmac
 import os
 import re
+import unicodedata
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import current_app, has_app_context
@@ -111,6 +112,11 @@ class Keyring:
         applicant = data.get('applicant') if isinstance(data, dict) else None
         return self.id_hash(applicant.get('id_number')) if isinstance(applicant, dict) else None
 
+    def applicant_name_hash(self, data):
+        """The name_hash of a case whose data is `data`: its applicant's full name's."""
+        applicant = data.get('applicant') if isinstance(data, dict) else None
+        return self.name_hash(applicant.get('name')) if isinstance(applicant, dict) else None
+
     def is_current(self, stored):
         return stored is None or stored.startswith(self._current_prefix)
 
@@ -121,6 +127,20 @@ class Keyring:
         if normal is None:
             return None
         return hmac.new(self.search_key, normal.encode(), hashlib.sha256).hexdigest()
+
+
+    def name_hash(self, name):
+        """HMAC-SHA256 (hex) of a normalised full name, in its own domain (never equal to an ID hash)."""
+        normal = normalise_name(name)
+        if normal is None:
+            return None
+        return hmac.new(self.search_key, b'name\x00' + normal.encode(), hashlib.sha256).hexdigest()
+
+
+def normalise_name(name):
+    """A name as it is hashed: full-width forms folded (NFKC), no spaces; None when empty."""
+    text = re.sub(r'\s', '', unicodedata.normalize('NFKC', str(name or '')))
+    return text or None
 
 
 def key_id_of(stored):

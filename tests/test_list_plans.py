@@ -16,7 +16,7 @@ from sqlalchemy import event, select, text
 from service import create_app
 from service.extensions import db
 from service.models import ProcessDefinition
-from service.services import cases, listing, repository, supervision
+from service.services import cases, inbox, listing, repository, search, supervision, worklists
 
 from .conftest import PG_URL, T0, TEST_PROCESSES, _pg_admin_engine, schema_at_head
 from .list_helpers import fill, staff
@@ -118,7 +118,21 @@ LISTS = {
     'timers: fired deadlines': lambda **k: cases.list_timers(SUP, overdue=True, **k),
     'timers: township': lambda **k: cases.list_timers(CW, **k),
     'timers: township waiting': lambda **k: cases.list_timers(SUP, township='t05', state='waiting', **k),
+    # The pages' own lists (issue 11): the task page's sections and filters, the case page's filters.
+    'pages: tasks mine': lambda **k: worklists.task_page(CW, worklists.TaskFilters(), 'mine', **_cursor(k)),
+    'pages: tasks group': lambda **k: worklists.task_page(CW, worklists.TaskFilters(), 'group', **_cursor(k)),
+    'pages: tasks county overdue': lambda **k: worklists.task_page(
+        SUP, worklists.TaskFilters(assigned='all', overdue=True), **_cursor(k)),
+    'pages: tasks township started': lambda **k: worklists.task_page(
+        CW, worklists.TaskFilters(assigned='all', sort='started'), **_cursor(k)),
+    'pages: cases township running': lambda **k: worklists.case_page(
+        CW, worklists.CaseFilters(status='running'), **k),
 }
+
+
+def _cursor(k):
+    # The task page pages by cursor only.
+    return {'cursor': k['cursor']} if 'cursor' in k else {} if 'page' not in k else {'cursor': None}
 
 
 def _plans_of(call):
@@ -150,6 +164,10 @@ SUPERVISION = {
     'deadlines': lambda: supervision.deadline_timers(SUP),
     'deadlines, one township': lambda: supervision.deadline_timers(SUP, township='t05'),
     'awaiting answers': lambda: cases.cases_awaiting_answers(VER),
+    'inbox of a caseworker': lambda: inbox.items(staff('cw_t05', 'township_caseworker', 't05')),
+    'search by full name': lambda: search.find_cases(SUP, '张三丰'),
+    'search by part of a name in a township': lambda: search.find_cases(CW, '三丰'),
+    'search by ID number': lambda: search.find_cases(SUP, '11010519491231002X'),
 }
 
 

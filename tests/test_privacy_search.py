@@ -66,12 +66,12 @@ def test_the_case_list_page_searches_by_id_number_with_a_post(web_app):
     cases.start_case(find_user('t01_jingban'), 'dibao_a', 't01', other)
     client = signed_in(web_app, 't01_jingban')
     listing = client.get('/cases').get_data(as_text=True)
-    assert 'name="id_number"' in listing
+    assert 'name="q"' in listing
     r = client.post('/cases/search', data={'id_number': ID_A, 'csrf_token': csrf_of(listing)})
     html = r.get_data(as_text=True)
     assert r.status_code == 200 and f'/cases/{a.id}"' in html and '李四' not in html
     assert ID_A not in html                          # the list shows the number masked
-    r = client.post('/cases/search', data={'id_number': 'abc', 'csrf_token': csrf_of(listing)})
+    r = client.post('/cases/search', data={'q': ID_A[:17], 'csrf_token': csrf_of(listing)})
     assert r.status_code == 422 and '18 位' in r.get_data(as_text=True)
     # Another township's caseworker finds nothing.
     client = signed_in(web_app, 't02_jingban')

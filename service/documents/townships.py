@@ -35,6 +35,11 @@ def township(code):
     return {'code': code, 'name': found['name'], 'short': found.get('short') or found['name'][:1]}
 
 
+def codes():
+    """The township codes the district configured (or the built-in ones)."""
+    return list(dict(_config('JIUZHU_TOWNSHIPS', TOWNSHIPS)))
+
+
 def district():
     """The district bodies named in notices: the bureau, the government, the court."""
     name = _config('JIUZHU_DISTRICT_NAME', DEFAULT_DISTRICT)

@@ -7,6 +7,7 @@ from .figures import CaseCount, DecisionDayCount
 from .households import Household, HouseholdAmount, HouseholdCase
 from .incidents import Incident
 from .instances import ProcessInstance
+from .lists import InboxRead, SavedFilter
 from .previews import DeployPreview
 from .relatives import CaseExclusion, CloseRelative
 from .sessions import UserSession
@@ -15,6 +16,6 @@ from .timers import Timer
 from .users import COUNTY, ROLES, User
 
 __all__ = ['AuditEntry', 'AuditLogIsAppendOnly', 'CaseCount', 'CaseExclusion', 'CloseRelative', 'DecisionDayCount', 'DeployPreview',
-           'DesignerDraft', 'Entrustment', 'Household', 'HouseholdAmount', 'HouseholdCase', 'Incident',
+           'DesignerDraft', 'Entrustment', 'Household', 'HouseholdAmount', 'HouseholdCase', 'InboxRead', 'Incident', 'SavedFilter',
            'ProcessDefinition', 'ProcessInstance', 'Task',
            'Timer', 'User', 'UserSession', 'ROLES', 'COUNTY']

@@ -42,6 +42,8 @@ class ProcessInstance(db.Model):
     state: Mapped[str] = mapped_column(EncryptedText('process_instance.state'))
     # HMAC-SHA256 of the applicant's normalised ID number (crypto.Keyring.id_hash): exact search.
     id_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    # HMAC-SHA256 of the applicant's full name (crypto.Keyring.name_hash): exact search by name.
+    name_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     error: Mapped[str | None] = mapped_column(Text)   # the open incident's message, for lists
     terminated_at = mapped_column(UTCDateTime)
     started_by: Mapped[str] = mapped_column(String(100))

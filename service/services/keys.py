@@ -20,7 +20,8 @@ BATCH = 200
 PASSES = 5
 
 _instances = sa.table('process_instance', sa.column('id', sa.Integer), sa.column('state', sa.Text),
-                      sa.column('version', sa.Integer), sa.column('id_hash', sa.String))
+                      sa.column('version', sa.Integer), sa.column('id_hash', sa.String),
+                      sa.column('name_hash', sa.String))
 _tasks = sa.table('task', sa.column('id', sa.String), sa.column('data', sa.Text))
 _relatives = sa.table('close_relative', sa.column('id', sa.Integer), sa.column('id_number', sa.Text),
                       sa.column('id_hash', sa.String))
@@ -50,7 +51,9 @@ def _rewrite(keyring, table, column, purpose, row):
     values = {column: keyring.encrypt(clear, purpose)}
     if table is _instances:
         values['version'] = table.c.version + 1
-        values['id_hash'] = keyring.applicant_hash(start_data(clear))
+        started = start_data(clear)
+        values['id_hash'] = keyring.applicant_hash(started)
+        values['name_hash'] = keyring.applicant_name_hash(started)
         guard = table.c.version == row.version
     else:
         guard = table.c[column] == row.value

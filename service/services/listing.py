@@ -175,3 +175,22 @@ def _bad_cursor():
 
 def _invalid(name, message):
     return Invalid(message, details={name: message.split(' (')[0]}, code='validation_error')
+
+
+def iter_batches(stmt, order_, limit, batch=1000):
+    """Lists of at most `batch` rows of `stmt` in `order_`, `limit` rows in all: each batch one
+    index range after the last row of the one before (the same keyset paging as the pages)."""
+    ordered = stmt.order_by(*order_.clauses())
+    values, taken = None, 0
+    while taken < limit:
+        size = min(batch, limit - taken)
+        rows = (list(db.session.execute(ordered.limit(size)).all()) if values is None
+                else _after(ordered, order_, values, size))
+        if not rows:
+            return
+        items = [_unwrap(r) for r in rows]
+        yield items
+        taken += len(items)
+        if len(items) < size:
+            return
+        values = order_.values(items[-1])

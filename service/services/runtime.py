@@ -42,7 +42,8 @@ def start_instance(process_key, township, data, actor, business_key=None, prepar
         instance = ProcessInstance(
             definition_id=definition.id, definition=definition, process_key=definition.key,
             business_key=business_key, township=township, status='running', summary=_summary(data),
-            id_hash=crypto.active().applicant_hash(data), state=state, started_by=actor, created_at=moment, updated_at=moment)
+            id_hash=crypto.active().applicant_hash(data), name_hash=crypto.active().applicant_name_hash(data),
+            state=state, started_by=actor, created_at=moment, updated_at=moment)
         db.session.add(instance)
         db.session.flush()
         if prepare is not None:

@@ -16,7 +16,7 @@ from ..models import CaseCount, CaseExclusion, DecisionDayCount, ProcessDefiniti
 from . import access
 from .figures import weighted_median
 from .context import now
-from .listing import Key, order, page_of
+from .listing import Key, iter_batches, order, page_of
 
 # "Due soon" everywhere (task lists, supervision): a deadline within this many working days.
 DUE_SOON_WORKING_DAYS = 2
@@ -86,8 +86,7 @@ def deadline_timers(user, township=None, category=None, variant=None, overdue_af
     def base(stmt):
         return _filtered(access.scope_instances(user, stmt).join(
             ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id), township, category, variant)
-    overdue = base(select(ProcessInstance, ProcessDefinition).where(
-        ProcessInstance.status == 'running', ProcessInstance.overdue == True))  # noqa: E712 (the index's column)
+    overdue = overdue_statement(user, township, category, variant)
     # A waiting timer belongs to a running case (a held case's are suspended, an ended case's cancelled).
     soon = select(Timer, ProcessInstance, ProcessDefinition).select_from(Timer).join(
         ProcessInstance, ProcessInstance.id == Timer.instance_id).where(
@@ -98,6 +97,21 @@ def deadline_timers(user, township=None, category=None, variant=None, overdue_af
     late = page_of(overdue, OVERDUE_ORDER, per_page, cursor=overdue_after)
     late.items = _with_fired_deadline(late.items)
     return {'overdue': late, 'due_soon': page_of(soon, SOON_ORDER, per_page, cursor=soon_after), 'now': moment}
+
+
+def overdue_statement(user, township=None, category=None, variant=None):
+    """Running overdue cases as (case, definition) rows, for OVERDUE_ORDER (the page and its export)."""
+    access.check_supervision(user)
+    return _filtered(access.scope_instances(user, select(ProcessInstance, ProcessDefinition).join(
+        ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id).where(
+        ProcessInstance.status == 'running', ProcessInstance.overdue == True)),  # noqa: E712 (the index's column)
+        township, category, variant)
+
+
+def overdue_batches(user, limit, **filters):
+    """The overdue list in batches of (fired deadline, case, definition), `limit` rows at most."""
+    for rows in iter_batches(overdue_statement(user, **filters), OVERDUE_ORDER, limit):
+        yield _with_fired_deadline(rows)
 
 
 def _with_fired_deadline(rows):

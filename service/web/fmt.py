@@ -194,6 +194,12 @@ def _process_name(key):
     return names[key]
 
 
+def process_names():
+    """{process key: its name} of the deployed processes (exports name each row's process)."""
+    from ..services import repository
+    return {d.key: definition(d, version=False) for d in repository.list_definitions(latest_only=True)}
+
+
 def case_no(business_key, instance_id=None):
     """A case as people call it: its business key, a calendar case by its process, township and month
     (月度保障金发放 · 城关镇 · 2026年11月, not payment-t01-2026-11), else 案件 N."""

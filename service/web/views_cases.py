@@ -2,7 +2,8 @@
 from flask import current_app, flash, redirect, render_template, request, url_for
 
 from ..errors import Conflict, Invalid, NotFound
-from ..services import access, cases, entrustments, forms, progress, repository, runtime
+from ..services import (access, cases, entrustments, forms, progress, repository, runtime, saved_filters, supervision,
+                        worklists)
 from ..services.listing import MAX_OFFSET
 from . import formrender
 from .core import allowed, bp, me
@@ -12,39 +13,28 @@ from .views_tasks import form_errors, prepared_fields, today
 PER_PAGE = 30
 
 
+def case_list_context(user, filters):
+    """What the case list page shows besides its rows: filter choices, saved filters, export links."""
+    keys = sorted({d.key: d for d in repository.list_definitions(latest_only=True)}.items())
+    return {'processes': keys, 'categories': worklists.categories(), 'statuses': worklists.STATUSES,
+            'townships': supervision.townships_with_cases(user) if access.sees_all_townships(user) else [],
+            'args': filters.as_args(), 'filters': filters.as_args(), 'per_page': PER_PAGE, 'max_offset': MAX_OFFSET,
+            'saved': saved_filters.for_list(user, 'cases')}
+
+
 @bp.get('/cases')
 def case_list():
     user = me()
     args = request.args
-    overdue = {'1': True, '0': False}.get(args.get('overdue', ''))
     page = max(1, args.get('page', 1, type=int) or 1)
     cursor = args.get('after') or None
-    found = cases.list_cases(user, status=args.get('status') or None, township=args.get('township') or None,
-                             process_key=args.get('process') or None, overdue=overdue,
-                             page=1 if cursor else page, per_page=PER_PAGE, cursor=cursor)
-    keys = sorted({d.key: d for d in repository.list_definitions(latest_only=True)}.items())
+    filters = worklists.CaseFilters.from_args(args)
+    found = worklists.case_page(user, filters, per_page=PER_PAGE, page=1 if cursor else page, cursor=cursor)
     # Filters stay in the paging links; the position is either a page number or the cursor after a row.
-    filters = {k: v for k, v in args.items() if k not in ('page', 'after')}
-    return render_template('web/cases.html', items=found.items, total=found.total, capped=found.capped,
-                           next_cursor=found.next, page=page, cursor=cursor, per_page=PER_PAGE,
-                           processes=keys, args=args, filters=filters, max_offset=MAX_OFFSET)
-
-
-@bp.post('/cases/search')
-def case_search():
-    """Cases of one applicant by ID number. A POST, so the number stays out of URLs, the browser's
-    history and the servers' access logs; the search itself is audited (masked)."""
-    user = me()
-    number = request.form.get('id_number', '').strip()
-    try:
-        found = cases.list_cases(user, id_number=number, page=1, per_page=PER_PAGE)
-        items, total, error = found.items, found.total, None
-    except Invalid as exc:
-        items, total, error = [], 0, exc.message.split(' (')[0]
-    keys = sorted({d.key: d for d in repository.list_definitions(latest_only=True)}.items())
-    return render_template('web/cases.html', items=items, total=total, capped=False, next_cursor=None, page=1,
-                           cursor=None, per_page=PER_PAGE, processes=keys, args={}, filters={},
-                           max_offset=MAX_OFFSET, searched=True, search_error=error), 422 if error else 200
+    context = case_list_context(user, filters)
+    context.update(items=found.items, total=found.total, capped=found.capped, next_cursor=found.next, page=page,
+                   cursor=cursor)
+    return render_template('web/cases.html', **context)
 
 
 # ------------------------------------------------------------------ new application

@@ -2,13 +2,13 @@
 from flask import flash, redirect, render_template, request, url_for
 
 from ..errors import Invalid
-from ..services import access, cases, supervision
+from ..services import access, cases, repository, saved_filters, supervision, worklists
 from ..services.context import now
 from . import fmt, formrender, people
 from .core import allowed, bp, me, safe_next, zh
 from .messages import label_schemas
 
-LIST_SIZE = 200
+LIST_SIZE = 50
 
 
 def form_errors(exc):
@@ -38,17 +38,38 @@ def urgency(task, moment, soon):
     return ''
 
 
+# Sections of the task page by the "assigned" filter: (id, title, section of worklists.task_statement).
+SECTIONS = {'': (('mine', '我的待办', 'mine'), ('group', '组待办', 'group')),
+            'me': (('mine', '我的待办', 'mine'),)}
+
+
+def task_list_context(user, filters):
+    """Filter choices, saved filters and the people a task can be assigned to, for the task page."""
+    keys = sorted({d.key: d for d in repository.list_definitions(latest_only=True)}.items())
+    return {'processes': keys, 'categories': worklists.categories(), 'sorts': worklists.SORT_LABELS,
+            'townships': supervision.townships_with_cases(user) if access.sees_all_townships(user) else [],
+            'staff': people.staff_options(None if access.sees_all_townships(user) else user.township),
+            'filters': filters.as_args(), 'saved': saved_filters.for_list(user, 'tasks')}
+
+
 @bp.get('/tasks')
 def tasks():
     user = me()
-    mine = cases.list_tasks(user, mine=True, per_page=LIST_SIZE).items
-    group = cases.list_tasks(user, group=True, unassigned=True, per_page=LIST_SIZE).items
+    filters = worklists.TaskFilters.from_args(request.args)
+    sections = []
+    for key, title, section in SECTIONS.get(filters.assigned, (('list', '待办（筛选结果）', None),)):
+        cursor = request.args.get(f'{key}_after') or None
+        found = worklists.task_page(user, filters, section, per_page=LIST_SIZE, cursor=cursor)
+        sections.append({'id': key, 'title': title, 'page': found, 'cursor': cursor,
+                         'rows': [task for task, _ in found.items],
+                         'process_of': {task.id: process for task, process in found.items}})
     moment = now()
     soon = supervision.due_soon_limit(moment)
-    summaries = supervision.case_summaries(user, [t.instance_id for t in mine + group])
-    return render_template('web/tasks.html', mine=mine, group=group, cases=summaries,
-                           awaiting=cases.cases_awaiting_answers(user),
-                           urgency=lambda t: urgency(t, moment, soon), due_soon_days=supervision.DUE_SOON_WORKING_DAYS)
+    summaries = supervision.case_summaries(user, [t.instance_id for s in sections for t in s['rows']])
+    return render_template('web/tasks.html', sections=sections, cases=summaries,
+                           awaiting=cases.cases_awaiting_answers(user), process_names=fmt.process_names(),
+                           urgency=lambda t: urgency(t, moment, soon), due_soon_days=supervision.DUE_SOON_WORKING_DAYS,
+                           **task_list_context(user, filters))
 
 
 @bp.post('/tasks/<string:task_id>/claim')
