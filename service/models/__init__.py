@@ -1,5 +1,6 @@
 from .audit import AuditEntry, AuditLogIsAppendOnly
 from . import audit_guard  # noqa: F401  (database triggers for the append-only audit log)
+from .casework import Attachment, CaseComment, TaskDraft
 from .definitions import ProcessDefinition
 from .entrustments import Entrustment
 from .incidents import Incident
@@ -11,5 +12,5 @@ from .tasks import Task
 from .timers import Timer
 from .users import COUNTY, ROLES, User
 
-__all__ = ['AuditEntry', 'AuditLogIsAppendOnly', 'CaseExclusion', 'CloseRelative', 'DeployPreview', 'Entrustment', 'Incident', 'ProcessDefinition', 'ProcessInstance', 'Task',
+__all__ = ['Attachment', 'CaseComment', 'TaskDraft', 'AuditEntry', 'AuditLogIsAppendOnly', 'CaseExclusion', 'CloseRelative', 'DeployPreview', 'Entrustment', 'Incident', 'ProcessDefinition', 'ProcessInstance', 'Task',
            'Timer', 'User', 'UserSession', 'ROLES', 'COUNTY']

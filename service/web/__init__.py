@@ -9,6 +9,7 @@ from .core import bp, install
 def init_web(app):
     from . import (views_auth, views_cases, views_clock, views_designer, views_entrustments, views_incidents,  # noqa: F401
                    views_supervision, views_tasks, vendor)
+    from . import views_attachments, views_casework  # noqa: F401  (drafts, comments, attachments, reassignment)
     fmt.install(app)
     people.install(app)
     install(app)
