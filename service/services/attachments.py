@@ -5,15 +5,20 @@ must be a PNG, JPEG, GIF, WebP or PDF signature, and an image must open as one (
 is 413, anything else refused is 422, both with a Chinese message. The SHA-256 is kept with the
 row and checked again on every download: a file changed or damaged on disk is refused, not served.
 Images get a thumbnail (JPEG, at most 320 px, without the photo's EXIF such as its GPS position).
+Files and thumbnails are encrypted with the current data key (AES-256-GCM, crypto.Keyring.encrypt_bytes):
+a copy of the files directory alone shows nothing. A retired key must stay configured while files
+written under it are kept (`jiuzhu keys rotate` re-encrypts rows, not files; deploy/keys.md).
 """
 import hashlib
 import io
 import logging
 from pathlib import PurePosixPath
 
+from cryptography.exceptions import InvalidTag
 from flask import current_app
 from sqlalchemy import select, update
 
+from .. import crypto
 from ..errors import Invalid, JiuzhuError, NotFound
 from ..extensions import db
 from ..models import Attachment, ProcessInstance
@@ -116,9 +121,11 @@ def save(user, data, filename, instance_id=None, task=None, field=None):
         township = user.township
     kind, name, thumb = check(data, filename)
     store, key = filestore.store(), filestore.new_key()
-    store.put(key, data)
+    # Encrypted like the case data (a photo of an ID card is personal data); the purpose names the
+    # key, so a file moved under another key does not decrypt.
+    store.put(key, crypto.active().encrypt_bytes(data, 'attachment:' + key))
     if thumb is not None:
-        store.put(key + '.thumb', thumb)
+        store.put(key + '.thumb', crypto.active().encrypt_bytes(thumb, 'attachment:' + key + '.thumb'))
     row = Attachment(instance_id=instance_id, township=township, task_id=task.id if task is not None else None,
                      field=field, filename=name, content_type=kind, size=len(data),
                      sha256=hashlib.sha256(data).hexdigest(), storage_key=key, has_thumbnail=thumb is not None,
@@ -176,15 +183,25 @@ def get(user, attachment_id):
     return row
 
 
+def _load(key):
+    """The clear bytes under a store key; None when missing or when they fail their authentication tag."""
+    blob = filestore.store().get(key)
+    if blob is None:
+        return None
+    try:
+        return crypto.active().decrypt_bytes(blob, 'attachment:' + key)
+    except InvalidTag:
+        return None
+
+
 def read(user, attachment_id, thumbnail=False):
     """(row, bytes) for a download, the checksum verified; a download of the file itself is audited."""
     row = get(user, attachment_id)
-    store = filestore.store()
     if thumbnail:
         if not row.has_thumbnail:
             raise NotFound('此附件没有缩略图 (no thumbnail)', code='thumbnail_not_found')
-        return row, store.get(row.storage_key + '.thumb') or b''
-    data = store.get(row.storage_key)
+        return row, _load(row.storage_key + '.thumb') or b''
+    data = _load(row.storage_key)
     if data is None or hashlib.sha256(data).hexdigest() != row.sha256:
         log.error('attachment %s: stored file %s', row.id, 'missing' if data is None else 'does not match its SHA-256')
         raise Damaged('附件文件缺失或已被改动（校验值不符），请联系管理员从备份恢复 (stored file damaged)')
