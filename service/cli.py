@@ -188,3 +188,9 @@ for _command in keys_group.commands.values():
     if _command.name != 'generate':
         needs_current_schema(_command)
 main.add_command(keys_group)
+
+from .files_cli import files_group  # noqa: E402  (attachments: the files directory)
+
+for _command in files_group.commands.values():
+    needs_current_schema(_command)
+main.add_command(files_group)

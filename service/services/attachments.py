@@ -208,3 +208,24 @@ def read(user, attachment_id, thumbnail=False):
     audit.record(user.username, 'read_case', instance_id=row.instance_id, via='attachment', attachment_id=row.id)
     db.session.commit()
     return row, data
+
+
+def check_store(batch=500):
+    """Every attachment row against the store: (rows checked, [(id, 'missing' | 'damaged')]).
+
+    After a restore (deploy/backup.md) this shows which files the copied directory lacks. Reads
+    every file once: minutes for a few GB, run it by hand or nightly, not per request.
+    """
+    problems, checked, last = [], 0, 0
+    while True:
+        rows = db.session.execute(select(Attachment.id, Attachment.storage_key, Attachment.sha256)
+                                  .where(Attachment.id > last).order_by(Attachment.id).limit(batch)).all()
+        if not rows:
+            return checked, problems
+        for attachment_id, key, digest in rows:
+            data = _load(key)
+            if data is None:
+                problems.append((attachment_id, 'missing' if not filestore.store().exists(key) else 'damaged'))
+            elif hashlib.sha256(data).hexdigest() != digest:
+                problems.append((attachment_id, 'damaged'))
+            checked, last = checked + 1, attachment_id
