@@ -263,8 +263,11 @@ def complete(user, task_id, data):
         forms.validate(form['schema'], data)
     elif not isinstance(data, dict):
         raise Invalid('表单数据应为对象 (data must be an object)', details={'$': '应为对象'}, code='validation_error')
-    tasks.complete_task(row.id, data, user.username, check=lambda r: access.check_complete_in_write(user, r))
-    drafts.discard_task(row.id)   # a finished task needs no half-filled copies any more
+    def check(r):
+        access.check_complete_in_write(user, r)
+        # A finished task needs no half-filled copies: dropped in the completion's own transaction.
+        drafts.discard_in_write(r.id)
+    tasks.complete_task(row.id, data, user.username, check=check)
     # `row` is the row the write read (and completed) under the case's version; the commit kept it.
     return row
 

@@ -82,7 +82,8 @@ def discard(user, task_id):
     db.session.commit()
 
 
-def discard_task(task_id):
-    """Every draft of a task that is done (called after its completion committed)."""
+def discard_in_write(task_id):
+    """Every draft of a task being completed, inside the completion's write (services/write.py): they
+    go with its commit, and stay if it is refused. One statement per completion
+    (tests/test_request_path.py)."""
     db.session.execute(delete(TaskDraft).where(TaskDraft.task_id == task_id))
-    db.session.commit()
