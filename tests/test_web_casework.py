@@ -133,3 +133,13 @@ def test_the_leader_reassigns_from_the_task_page_with_a_reason(app):
         'assignee': 't01_jingban2', 'previous': 't01_jingban', 'reason': '原经办人休假一周'}
     history = leader.get(f'/cases/{case.id}').get_data(as_text=True).split('id="history"')[1]
     assert '分派' in history
+
+    # The API's assign is the same operation: the reason rides along into the audit log.
+    client = app.test_client()
+    from service.demo import DEMO_PASSWORD
+    token = client.post('/api/v1/auth/token', json={'username': 't01_lingdao', 'password': DEMO_PASSWORD}).json['token']
+    r = client.post(f'/api/v1/tasks/{task.id}/assign', json={'username': 't01_jingban', 'reason': '休假结束'},
+                    headers={'Authorization': f'Bearer {token}'})
+    assert r.status_code == 200 and r.json['assignee'] == 't01_jingban'
+    last = db.session.scalars(select(AuditEntry).where(AuditEntry.action == 'assign').order_by(AuditEntry.id.desc())).first()
+    assert last.detail['reason'] == '休假结束'
