@@ -75,13 +75,6 @@ def load(user, task):
                                                      TaskDraft.username == user.username))
 
 
-def discard(user, task_id):
-    row = db.session.get(Task, task_id)
-    access.check_task_read(user, row, task_id)
-    db.session.execute(delete(TaskDraft).where(TaskDraft.task_id == row.id, TaskDraft.username == user.username))
-    db.session.commit()
-
-
 def discard_in_write(task_id):
     """Every draft of a task being completed, inside the completion's write (services/write.py): they
     go with its commit, and stay if it is refused. One statement per completion
