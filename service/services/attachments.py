@@ -35,7 +35,7 @@ SIGNATURES = (
     (b'GIF89a', 'image/gif', '.gif'),
     (b'%PDF-', 'application/pdf', '.pdf'),
 )
-ACCEPTED_ZH = '照片（JPG、PNG、GIF、WebP）或 PDF 扫描件'
+ACCEPTED_ZH = '照片（常见图片格式）或 PDF 扫描件'
 THUMB_PX = 320
 MAX_PIXELS = 60_000_000     # a decompression bomb is refused before it is decoded
 
