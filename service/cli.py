@@ -193,3 +193,9 @@ main.add_command(keys_group)
 
 from .scenarios.cli import test_processes_command  # noqa: E402  (process scenario tests, processes/README.md)
 main.add_command(test_processes_command)
+
+from .files_cli import files_group  # noqa: E402  (attachments: the files directory)
+
+for _command in files_group.commands.values():
+    needs_current_schema(_command)
+main.add_command(files_group)

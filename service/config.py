@@ -38,6 +38,9 @@ def from_environment(instance_path):
         'JIUZHU_HOLIDAYS': env.get('JIUZHU_HOLIDAYS'),
         'JIUZHU_PROCESSES_DIR': env.get('JIUZHU_PROCESSES_DIR', str(ROOT / 'processes')),
         'JIUZHU_FORMS_DIR': env.get('JIUZHU_FORMS_DIR', str(ROOT / 'forms')),
+        # Attachments (photos, scanned materials) are files, not rows: services/filestore.py.
+        'JIUZHU_FILES_DIR': env.get('JIUZHU_FILES_DIR') or str(Path(instance_path) / 'files'),
+        'JIUZHU_MAX_FILE_BYTES': int(env.get('JIUZHU_MAX_FILE_BYTES', str(10 << 20))),
         # The embedded default runs the timer sweep inside the web process.
         'JIUZHU_EMBEDDED_SCHEDULER': _flag(env.get('JIUZHU_EMBEDDED_SCHEDULER', '0')),
         # Sessions and tokens (services/auth.py, wall clock): end after this long without a request,

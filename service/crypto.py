@@ -107,6 +107,22 @@ class Keyring:
         raw = base64.b64decode(body)
         return aead.decrypt(raw[:NONCE], raw[NONCE:], purpose.encode()).decode()
 
+    # -- files (attachments): the same AES-GCM, raw bytes, "jz1:<key id>:" + nonce + sealed
+    def encrypt_bytes(self, data, purpose):
+        nonce = os.urandom(NONCE)
+        return self._current_prefix.encode() + nonce + self._current.encrypt(nonce, data, purpose.encode())
+
+    def decrypt_bytes(self, blob, purpose):
+        """The clear bytes of a stored file; raises UnknownKey, or InvalidTag when it was changed."""
+        if not blob.startswith(PREFIX.encode()):
+            return blob
+        kid, _, body = blob[len(PREFIX):].partition(b':')
+        aead = self._aead.get(kid.decode('ascii', 'replace'))
+        if aead is None:
+            raise UnknownKey(f'文件由密钥 {kid.decode("ascii", "replace")} 加密，但 JIUZHU_DATA_KEYS 中没有该密钥 '
+                             f'(key is not configured)')
+        return aead.decrypt(body[:NONCE], body[NONCE:], purpose.encode())
+
     def applicant_hash(self, data):
         """The id_hash of a case whose data is `data`: its applicant's ID number's."""
         applicant = data.get('applicant') if isinstance(data, dict) else None

@@ -115,6 +115,7 @@ def make_app(database_url, tmp_path):
             'JIUZHU_CLOCK': 'manual',
             'JIUZHU_CLOCK_START': T0,
             'JIUZHU_HOLIDAYS': None,
+            'JIUZHU_FILES_DIR': str(tmp_path / 'files'),   # attachments: never into the repository's instance/
             **PRODUCTION_KEYS,
         }
         config.update(overrides)

@@ -15,9 +15,10 @@ from .api_helpers import people, ready_tasks, start_core  # noqa: F401  (fixture
 # Lower them when the path gets leaner; never raise them without a reason in the commit message.
 # +1 since forms are kept with each definition version (issue 10): the form is read from the case's
 # version, one SELECT of the definition before the write (its content is cached by digest).
+# +1 each for dropping the task's drafts (services/drafts.discard_in_write) in the same transaction.
 BUDGET = {
-    'sqlite': {'accept': 11, 'survey': 10},
-    'postgresql': {'accept': 12, 'survey': 11},
+    'sqlite': {'accept': 12, 'survey': 11},
+    'postgresql': {'accept': 13, 'survey': 12},
 }
 
 

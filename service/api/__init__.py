@@ -167,8 +167,8 @@ def init_api(app):
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(Exception, handle_unexpected)
 
-    from . import audit, auth, clock, definitions, entrustments, incidents, instances, tasks, timers
-    for module in (auth, definitions, instances, incidents, tasks, timers, clock, audit, entrustments):
+    from . import audit, auth, casework, clock, definitions, entrustments, incidents, instances, tasks, timers
+    for module in (auth, definitions, instances, incidents, tasks, timers, clock, audit, entrustments, casework):
         api.register_blueprint(module.blp)
     from . import households   # issue 13
     api.register_blueprint(households.blp)

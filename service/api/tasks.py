@@ -48,7 +48,7 @@ def unclaim(task_id):
 @errors(blp, 401, 403, 404, 409, 422)
 def assign(body, task_id):
     """Assign to a user of the lane's role in the same township (township leader) 分派"""
-    return cases.assign(me(), task_id, body['username'])
+    return cases.assign(me(), task_id, body['username'], reason=body.get('reason'))
 
 
 @blp.route('/<string:task_id>/priority', methods=['PUT'])

@@ -65,7 +65,8 @@ def notice_list(instance_id):
     audit.record(user.username, 'read_case', instance_id=instance.id, via='notices')
     db.session.commit()
     applicant = case.data.get('applicant') if isinstance(case.data.get('applicant'), dict) else {}
-    return render_template('notices/list.html', case=case.case, notices=case.listing(),
+    from .sheets import sheets_of
+    return render_template('notices/list.html', case=case.case, notices=case.listing(), sheets=sheets_of(case.rows),
                            applicant_name=applicant.get('name') or '',
                            id_masked=mask_id_number(applicant.get('id_number')) if applicant.get('id_number') else '')
 

@@ -1,5 +1,6 @@
 from .audit import AuditEntry, AuditLogIsAppendOnly
 from . import audit_guard  # noqa: F401  (database triggers for the append-only audit log)
+from .casework import Attachment, CaseComment, TaskDraft
 from .definitions import ProcessDefinition
 from .drafts import DesignerDraft
 from .entrustments import Entrustment
@@ -15,7 +16,7 @@ from .tasks import Task
 from .timers import Timer
 from .users import COUNTY, ROLES, User
 
-__all__ = ['AuditEntry', 'AuditLogIsAppendOnly', 'CaseCount', 'CaseExclusion', 'CloseRelative', 'DecisionDayCount', 'DeployPreview',
+__all__ = ['Attachment', 'CaseComment', 'TaskDraft', 'AuditEntry', 'AuditLogIsAppendOnly', 'CaseCount', 'CaseExclusion', 'CloseRelative', 'DecisionDayCount', 'DeployPreview',
            'DesignerDraft', 'Entrustment', 'Household', 'HouseholdAmount', 'HouseholdCase', 'InboxRead', 'Incident', 'SavedFilter',
            'ProcessDefinition', 'ProcessInstance', 'Task',
            'Timer', 'User', 'UserSession', 'ROLES', 'COUNTY']

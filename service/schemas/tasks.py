@@ -55,6 +55,7 @@ class CompleteRequest(Schema):
 
 class AssignRequest(Schema):
     username = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    reason = fields.String(validate=validate.Length(max=1000), metadata={'description': '分派理由（写入审计日志）'})
 
 
 class PriorityRequest(Schema):

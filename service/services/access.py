@@ -250,6 +250,23 @@ def check_assign(user, task, target):
         raise _forbidden(f'{target.username} 是本案申请人的近亲属，需回避 (assignee is excluded)', 'excluded')
 
 
+def check_case_contribute(user, instance, instance_id=None):
+    """Comments and attachments on a case: whoever may read the case may add to it (the county's
+    remarks included); the additions are scoped like the case."""
+    check_instance_read(user, instance, instance_id)
+
+
+def check_pending_upload(user):
+    """A file sent with a new application, before the case exists: only who may start one."""
+    check_start(user, user.township)
+
+
+def check_pending_read(user, uploaded_by):
+    """A file not yet on any case is its uploader's alone (404 for anyone else)."""
+    if uploaded_by != user.username:
+        raise NotFound('没有这个附件 (no such attachment)', code='attachment_not_found')
+
+
 def check_set_priority(user, task):
     """Township leaders order their township's work; county supervisors any township's."""
     check_task_read(user, task)

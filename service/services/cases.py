@@ -10,12 +10,14 @@ from .. import crypto
 from ..errors import Invalid
 from ..extensions import db
 from ..models import AuditEntry, ProcessInstance, Task, Timer
-from . import access, audit, case_rules, entrustments, forms, repository, runtime, tasks
+from . import access, audit, case_rules, drafts, entrustments, forms, repository, runtime, tasks
 from .auth import find_user
 from .listing import Key, capped_count, order, page_of
 from .masking import mask_data, mask_id_number
 
 READ_ACTIONS = ('read_case', 'read_task')
+# Audited but not acts on the case: kept out of its history (a draft is unfinished work).
+QUIET_ACTIONS = READ_ACTIONS + ('save_draft',)
 START_EXTRA_FIELDS = ('close_relative_of_staff',)
 
 
@@ -137,7 +139,7 @@ def case_detail(user, instance_id):
 def history(instance_id):
     """Who did what when: the case's audit entries (reads excluded) and its finished task rows."""
     entries = db.session.scalars(select(AuditEntry).where(
-        AuditEntry.instance_id == instance_id, AuditEntry.action.not_in(READ_ACTIONS)).order_by(AuditEntry.id)).all()
+        AuditEntry.instance_id == instance_id, AuditEntry.action.not_in(QUIET_ACTIONS)).order_by(AuditEntry.id)).all()
     done = db.session.scalars(select(Task).where(Task.instance_id == instance_id, Task.state != 'ready')
                               .order_by(Task.completed_at, Task.created_at, Task.id)).all()
     names = dict(db.session.execute(select(Task.id, Task.name).where(Task.instance_id == instance_id)).all())
@@ -230,11 +232,11 @@ def unclaim(user, task_id):
     return tasks.unclaim(row.id, user.username, check=lambda r: access.check_unclaim(user, r))
 
 
-def assign(user, task_id, username):
+def assign(user, task_id, username, reason=None):
     row = _task(user, task_id)
     target = find_user(username)
     return tasks.assign(row.id, target.username if target else username, user.username,
-                        check=lambda r: access.check_assign(user, r, target))
+                        check=lambda r: access.check_assign(user, r, target), reason=reason)
 
 
 def set_priority(user, task_id, priority):
@@ -257,7 +259,11 @@ def complete(user, task_id, data):
         forms.validate(form['schema'], data)
     elif not isinstance(data, dict):
         raise Invalid('表单数据应为对象 (data must be an object)', details={'$': '应为对象'}, code='validation_error')
-    tasks.complete_task(row.id, data, user.username, check=lambda r: access.check_complete_in_write(user, r))
+    def check(r):
+        access.check_complete_in_write(user, r)
+        # A finished task needs no half-filled copies: dropped in the completion's own transaction.
+        drafts.discard_in_write(r.id)
+    tasks.complete_task(row.id, data, user.username, check=check)
     # `row` is the row the write read (and completed) under the case's version; the commit kept it.
     return row
 

@@ -86,11 +86,11 @@ def unclaim(task_id, actor, check=None):
     return _touch(task_id, actor, 'unclaim', change, check)
 
 
-def assign(task_id, assignee, actor, check=None):
+def assign(task_id, assignee, actor, check=None, reason=None):
     """Give a ready task to `assignee`; the previous assignee in the audit log is the one read under the version."""
     def change(row):
         previous, row.assignee = row.assignee, assignee
-        return {'assignee': assignee, 'previous': previous}
+        return {'assignee': assignee, 'previous': previous, **({'reason': reason} if reason else {})}
     return _touch(task_id, actor, 'assign', change, check)
 
 

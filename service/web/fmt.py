@@ -44,6 +44,7 @@ ACTION_NAMES = {
     'priority': '调整优先级', 'message': '收到消息', 'timers_fired': '计时器到期', 'extend_deadline': '延长时限',
     'completed': '办理完成', 'cancelled': '任务取消',
     'incident': '流程故障', 'retry': '重试', 'suspend': '挂起', 'resume': '恢复', 'terminate': '终止',
+    'comment': '填写意见', 'attach': '上传附件', 'save_draft': '暂存表单',
 }
 # What ran into an incident (Incident.trigger: the action of the write that failed).
 TRIGGER_NAMES = {

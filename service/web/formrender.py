@@ -56,8 +56,16 @@ def _raw(value):
     return json.dumps(value, ensure_ascii=False)
 
 
+def is_file(schema, ui=None):
+    """A file or photo field: `format: data-url`, `x-widget: file` or `ui:widget: file`. Its value in the
+    data is the attachment's number (services/attachments.py), never the bytes."""
+    return schema.get('format') == 'data-url' or 'file' in (schema.get('x-widget'), (ui or {}).get('ui:widget'))
+
+
 def _kind(schema, ui):
     widget = (ui or {}).get('ui:widget')
+    if is_file(schema, ui):
+        return 'file'
     if schema.get('format') == STAFF_FORMAT:
         return 'staff'      # a select of staff names; its options come from the users list (fill_staff)
     kind = schema.get('type')
@@ -127,6 +135,12 @@ def _parse_value(schema, ui, raw, present):
         return True, raw == 'true'      # an unticked box is not posted at all: it means "no"
     if not present:
         return False, None
+    if kind == 'file':
+        # The hidden input carries the attachment's number (views_attachments put a new upload's there).
+        raw = raw.strip()
+        if not raw.isdigit():
+            return False, None
+        return True, int(raw) if schema.get('type') == 'integer' else raw
     if kind == 'list':
         items = [line.strip() for line in raw.splitlines() if line.strip()]
         return bool(items), items
@@ -332,6 +346,8 @@ def _label_index(extra_schemas=()):
 def _display(value, schema):
     if (schema or {}).get('format') == STAFF_FORMAT and isinstance(value, str):
         return people.name(value)
+    if is_file(schema or {}) and value not in (None, ''):
+        return f'附件第 {value} 号（见附件列表）'
     if isinstance(value, bool):
         return fmt.yes_no(value)
     if isinstance(value, list):

@@ -2,12 +2,13 @@
 from flask import current_app, flash, redirect, render_template, request, url_for
 
 from ..errors import Conflict, Invalid, NotFound
-from ..services import (access, cases, entrustments, forms, progress, repository, runtime, saved_filters, supervision,
-                        worklists)
+from ..services import (access, attachments, cases, comments, entrustments, forms, progress, repository, runtime,
+                        saved_filters, supervision, worklists)
 from ..services.listing import MAX_OFFSET
 from . import formrender
 from .core import allowed, bp, me
 from .messages import extension_forms, label_schemas, message_forms
+from .views_attachments import UploadRefused, take_uploads
 from .views_tasks import form_errors, prepared_fields, today
 
 PER_PAGE = 30
@@ -94,13 +95,21 @@ def case_create():
     startable = _startable(user.township)
     chosen = _chosen(startable, request.form.get('process_key'))
     definition, form_name = chosen
-    data = formrender.parse(forms.load(form_name, definition), request.form, _ui_of(form_name, definition))
+    schema, ui = forms.load(form_name, definition), _ui_of(form_name, definition)
     business_key = request.form.get('business_key', '').strip() or None
+    try:
+        # Photos sent with the application wait, as the uploader's own, for the case they start.
+        posted, files = take_uploads(user, schema, ui, request.form, request.files)
+    except UploadRefused as exc:
+        return _render_new(user, startable, chosen, formrender.raw_values(request.form), exc.errors,
+                           business_key or '', status=exc.status)
+    data = formrender.parse(schema, posted, ui)
     try:
         instance = cases.start_case(user, definition.key, user.township, data, business_key)
     except Invalid as exc:
-        return _render_new(user, startable, chosen, formrender.raw_values(request.form), form_errors(exc),
+        return _render_new(user, startable, chosen, formrender.raw_values(posted), form_errors(exc),
                            business_key or '', status=422)
+    attachments.link(user, files, instance.id)
     flash(f'已发起申请：案件 {instance.id}（{definition.name}）', 'ok')
     return redirect(url_for('web.case', instance_id=instance.id))
 
@@ -136,7 +145,14 @@ def _render_case(user, instance_id, message=None, values=None, errors=None, stat
         loose_errors=loose, error_message=(errors or {}).get('message'), notices=notices,
         notices_installed=_notices_installed(), xml=instance.definition.source,
         can_extend=allowed(access.check_extend_deadline, user, instance),
-        extensions=extension_forms(instance.definition, [tm.bpmn_id for tm in detail['timers']])), status
+        extensions=extension_forms(instance.definition, [tm.bpmn_id for tm in detail['timers']]),
+        comments=comments.list_for(user, instance.id), attachments=attachments.list_for(user, instance.id),
+        max_file_mb=attachments.max_bytes() >> 20, sheets=_sheets(done + list(detail['ready_tasks']))), status
+
+
+def _sheets(rows):
+    from ..documents.sheets import sheets_of   # the printable documents are their own blueprint
+    return sheets_of(rows)
 
 
 def _notices_installed():

@@ -2,11 +2,12 @@
 from flask import flash, redirect, render_template, request, url_for
 
 from ..errors import Invalid
-from ..services import access, cases, repository, saved_filters, supervision, worklists
+from ..services import access, cases, drafts, reassign, repository, saved_filters, supervision, worklists
 from ..services.context import now
 from . import fmt, formrender, people
 from .core import allowed, bp, me, safe_next, zh
 from .messages import label_schemas
+from .views_attachments import UploadRefused, take_uploads
 
 LIST_SIZE = 50
 
@@ -90,6 +91,9 @@ def _render_task(user, detail, values=None, errors=None, status=200):
     task, form = detail['task'], detail['form']
     ready = task.state == 'ready'
     field_list = prepared_fields(form['schema'], form['ui_schema'], detail['data'], task.township)[0] if form else []
+    draft = drafts.load(user, task) if values is None else None
+    if draft is not None:
+        values = dict(draft.values)     # the person's own 暂存, as typed
     if values is None:
         values = formrender.prefill(form['schema'], detail['data'], today(), form['ui_schema']) if form else {}
     placed, loose = formrender.place_errors(field_list, (errors or {}).get('fields'))
@@ -103,6 +107,7 @@ def _render_task(user, detail, values=None, errors=None, status=200):
         can_claim=ready and not task.assignee and allowed(access.check_claim, user, task),
         can_unclaim=ready and bool(task.assignee) and allowed(access.check_unclaim, user, task),
         can_complete=ready and task.assignee == user.username and allowed(access.check_complete, user, task),
+        draft=draft, assignees=reassign.candidates(user, task),
     ), status
 
 
@@ -117,14 +122,19 @@ def task_complete(task_id):
     user = me()
     detail = cases.task_detail(user, task_id)
     form = detail['form']
-    data = {}
-    if form:
-        known = formrender.fixed(form['schema'], detail['data'], form['ui_schema'])
-        data = formrender.with_fixed(formrender.parse(form['schema'], request.form, form['ui_schema']), known)
+    data, posted = {}, request.form
+    try:
+        if form:
+            posted = take_uploads(user, form['schema'], form['ui_schema'], request.form, request.files,
+                                  task=detail['task'], instance_id=detail['task'].instance_id)[0]
+            known = formrender.fixed(form['schema'], detail['data'], form['ui_schema'])
+            data = formrender.with_fixed(formrender.parse(form['schema'], posted, form['ui_schema']), known)
+    except UploadRefused as exc:
+        return _render_task(user, detail, formrender.raw_values(posted), exc.errors, status=exc.status)
     try:
         row = cases.complete(user, task_id, data)
     except Invalid as exc:
-        return _render_task(user, detail, formrender.raw_values(request.form), form_errors(exc), status=422)
+        return _render_task(user, detail, formrender.raw_values(posted), form_errors(exc), status=422)
     if cases.case_status(row.instance_id) == 'incident':
         # The work is kept; the step after it failed and the county sees the incident.
         flash(f'「{row.name}」已办理完成，但流程在下一步出错，案件已暂停，等待区民政局处理', 'error')

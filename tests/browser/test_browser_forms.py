@@ -1,0 +1,114 @@
+"""A phone in the field: a village assistant starts a case with a photo taken on the spot, the
+caseworker half-fills the home survey with a photo, keeps it (暂存 and the automatic save), leaves,
+comes back later in a new session and finishes it. Screenshots at 390×844 and 1366×768."""
+import io
+import re
+
+from PIL import Image
+
+from .conftest import SCREENSHOTS
+from .helpers import accepted, do
+
+PHONE = {'width': 390, 'height': 844}
+DESK = {'width': 1366, 'height': 768}
+
+
+def _png(colour):
+    out = io.BytesIO()
+    Image.new('RGB', (640, 480), colour).save(out, 'PNG')
+    return {'name': 'photo.png', 'mimeType': 'image/png', 'buffer': out.getvalue()}
+
+
+def _shot(page, name):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for size, viewport in (('phone', PHONE), ('desk', DESK)):
+        page.set_viewport_size(viewport)
+        page.screenshot(path=str(SCREENSHOTS / f'{name}-{size}.png'), full_page=True)
+    page.set_viewport_size(PHONE)
+
+
+def _fits(page):
+    assert page.evaluate('document.documentElement.scrollWidth - window.innerWidth') <= 0, page.url
+
+
+def _thumbnail_loaded(page, selector):
+    page.wait_for_function('s => { const i = document.querySelector(s); return i && i.complete && i.naturalWidth > 0; }',
+                           arg=selector)
+
+
+def test_phone_application_with_photo_then_survey_draft_finished_later(server, person):
+    # 1. The village assistant, on a phone, starts the application and photographs the materials.
+    xieli = person('t01_xieli')
+    page = xieli.page
+    page.set_viewport_size(PHONE)
+    page.goto('/cases/new?process=dibao_a')
+    assert page.get_attribute('#f-materials_photo', 'capture') == 'environment'
+    page.fill('#f-applicant-name', '王秀兰')
+    page.fill('#f-applicant-id_number', '11010519491231002X')
+    page.fill('#f-applicant-phone', '13800001234')
+    page.fill('#f-applicant-address', '城关镇幸福社区3号楼')
+    page.fill('#f-applicant-household_size', '3')
+    page.check('input[name=authorization_signed][value=true]')
+    page.set_input_files('#f-materials_photo', files=[_png((180, 40, 40))])
+    _fits(page)
+    _shot(page, 'forms-new-application')
+    page.click('#new-case-form button.primary')
+    page.wait_for_selector('.flash-ok')
+    case_id = int(re.search(r'/cases/(\d+)', page.url).group(1))
+    _thumbnail_loaded(page, '#attachments img.thumb')
+    assert '申请材料照片' in page.inner_text('#data')
+    _fits(page)
+    _shot(page, 'forms-case-with-photo')
+
+    # The caseworker accepts it and asks for the verification (services: not what is under test).
+    accepted(server.app, case_id)
+    do(server.app, case_id, 'request_verification',
+       {'verification_request': {'requested_on': '2026-09-28', 'authorization_confirmed': True}}, 't01_jingban')
+
+    # 2. The caseworker, on a phone at the household, begins the home survey with a photo and keeps it.
+    jingban = person('t01_jingban')
+    page = jingban.page
+    page.set_viewport_size(PHONE)
+    page.goto(f'/cases/{case_id}')
+    page.click('#ready-tasks a:has-text("入户调查")')
+    page.click('button:has-text("认领")')
+    page.wait_for_selector('#task-form')
+    page.fill('#f-survey-investigators', '李明\n赵强')
+    page.fill('#f-survey-per_capita_income', '420')
+    page.set_input_files('#f-survey-photo', files=[_png((40, 120, 40))])
+    page.click('#save-draft')
+    page.wait_for_selector('.flash-ok:has-text("已暂存")')
+    task_url = page.url
+    _thumbnail_loaded(page, '[data-field="survey.photo"] img.thumb')
+    assert page.input_value('#f-survey-per_capita_income') == '420'
+    # Typing on: the page saves by itself (every 20 s; the browser's clock is moved, nobody waits).
+    page.clock.install()
+    page.reload()
+    page.fill('#f-survey-findings', '住房简陋，主要收入为低保金')
+    page.clock.fast_forward(21000)
+    page.wait_for_selector('#draft-status:has-text("已自动暂存")')
+    _shot(page, 'forms-survey-draft')
+    jingban.close()
+
+    # 3. Later, in a new session: the form comes back as it was left, photo included; finish it.
+    again = person('t01_jingban')
+    page = again.page
+    page.set_viewport_size(PHONE)
+    page.goto(task_url)
+    page.wait_for_selector('#draft-restored')
+    assert page.input_value('#f-survey-investigators') == '李明\n赵强'
+    assert page.input_value('#f-survey-findings') == '住房简陋，主要收入为低保金'
+    _thumbnail_loaded(page, '[data-field="survey.photo"] img.thumb')
+    page.check('input[name="survey.signed_by_applicant"][value=true]')
+    page.click('#task-form button.primary')
+    page.wait_for_selector('.flash-ok:has-text("已办理完成")')
+
+    page.goto(f'/cases/{case_id}')
+    items = page.locator('#attachments li')
+    assert items.count() == 2
+    _fits(page)
+    # A comment from the phone, too.
+    page.fill('#comment-body', '已入户，照片已上传')
+    page.click('#comments button')
+    page.wait_for_selector('#comments .comment:has-text("已入户")')
+    _shot(page, 'forms-case-finished')
