@@ -38,6 +38,8 @@ def from_environment(instance_path):
         'JIUZHU_HOLIDAYS': env.get('JIUZHU_HOLIDAYS'),
         'JIUZHU_PROCESSES_DIR': env.get('JIUZHU_PROCESSES_DIR', str(ROOT / 'processes')),
         'JIUZHU_FORMS_DIR': env.get('JIUZHU_FORMS_DIR', str(ROOT / 'forms')),
+        # A deploy preview runs the changed diagrams' scenarios (services/scenario_preview.py); 0 skips them.
+        'JIUZHU_PREVIEW_SCENARIOS': _flag(env.get('JIUZHU_PREVIEW_SCENARIOS', '1')),
         # The embedded default runs the timer sweep inside the web process.
         'JIUZHU_EMBEDDED_SCHEDULER': _flag(env.get('JIUZHU_EMBEDDED_SCHEDULER', '0')),
         # Sessions and tokens (services/auth.py, wall clock): end after this long without a request,
