@@ -15,10 +15,6 @@ from service.scenarios.suite import run_paths
 ROOT = Path(__file__).resolve().parent.parent
 PROCESSES = ROOT / 'processes'
 FILES = [p.relative_to(PROCESSES).as_posix() for p in loader.find_files([PROCESSES])]
-# Diagrams whose scenarios are still to be written (issue 10, item 6): their flow tests
-# (tests/test_flow_*.py) cover them meanwhile. The list may only shrink: a diagram that gets a
-# scenario file leaves it, and from then on every one of its branches needs a scenario.
-PENDING = {'delegated/tekun.bpmn', 'legacy/tekun.bpmn'}
 
 
 @pytest.fixture(scope='module')
@@ -40,12 +36,10 @@ def test_scenarios_of_a_diagram_pass(report, name):
 
 
 def test_every_branch_of_every_shipped_diagram_has_a_scenario(report):
-    uncovered = [b for b in report.uncovered if b.file not in PENDING]
-    assert not uncovered, '没有场景经过的分支：\n' + '\n'.join(str(b) for b in uncovered)
+    assert not report.uncovered, '没有场景经过的分支：\n' + '\n'.join(str(b) for b in report.uncovered)
 
 
 def test_every_shipped_diagram_has_scenarios():
     diagrams = {p.relative_to(PROCESSES).as_posix() for p in PROCESSES.rglob('*.bpmn')}
     with_scenarios = {name[:-len(loader.SUFFIX)] + '.bpmn' for name in FILES}
-    assert sorted(diagrams - with_scenarios - PENDING) == []
-    assert sorted(PENDING & with_scenarios) == [], 'has scenarios now: remove it from PENDING'
+    assert sorted(diagrams - with_scenarios) == []
