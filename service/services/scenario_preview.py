@@ -15,7 +15,8 @@ from pathlib import Path
 from .context import engine
 
 SUFFIX = '.scenarios.json'
-TIMEOUT_SECONDS = 120
+# A bound, not a budget: a diagram's scenarios take seconds; a loaded machine may take many times that.
+TIMEOUT_SECONDS = 300
 
 
 def scenario_texts(candidates, upload, processes_dir):
