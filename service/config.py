@@ -41,6 +41,8 @@ def from_environment(instance_path):
         # Attachments (photos, scanned materials) are files, not rows: services/filestore.py.
         'JIUZHU_FILES_DIR': env.get('JIUZHU_FILES_DIR') or str(Path(instance_path) / 'files'),
         'JIUZHU_MAX_FILE_BYTES': int(env.get('JIUZHU_MAX_FILE_BYTES', str(10 << 20))),
+        # A deploy preview runs the changed diagrams' scenarios (services/scenario_preview.py); 0 skips them.
+        'JIUZHU_PREVIEW_SCENARIOS': _flag(env.get('JIUZHU_PREVIEW_SCENARIOS', '1')),
         # The embedded default runs the timer sweep inside the web process.
         'JIUZHU_EMBEDDED_SCHEDULER': _flag(env.get('JIUZHU_EMBEDDED_SCHEDULER', '0')),
         # Sessions and tokens (services/auth.py, wall clock): end after this long without a request,

@@ -42,7 +42,8 @@ def edited_acceptance_form():
 @pytest.fixture
 def des(make_app, monkeypatch):
     """dibao_a and both temporary aid processes deployed from disk; people; the designer's client."""
-    app = make_app()
+    # Scenarios of a preview run in a child process (seconds): test_scenario_preview.py covers them.
+    app = make_app(JIUZHU_PREVIEW_SCENARIOS=False)
     with app.app_context():
         tree = repository.read_tree(ROOT / 'processes')
         repository.deploy(tree, 'tester', only=set(DEPLOYED))
@@ -232,12 +233,16 @@ def test_an_upgrade_from_0004_stores_each_versions_forms_and_finds_it_unchanged(
 
     from .migration_helpers import connect, url_of
 
-    # A version as the code of revision 0004 stored it: no forms, a digest of spec and files only.
+    # A version as the code of revision 0004 stored it: no forms, a digest of spec and files only; and
+    # a diagram of those days (no extensionForm yet: the migration's frozen list does not know it).
+    dibao_a = re.sub(r'\s*<bpmn:extensionElements>\s*<spiffworkflow:properties>\s*<spiffworkflow:property '
+                     r'name="extensionForm"[^>]*/>\s*</spiffworkflow:properties>\s*</bpmn:extensionElements>', '', DIBAO_A)
+    assert 'extensionForm' not in dibao_a
     scratch = create_app({'TESTING': True, 'DATABASE_URL': f'sqlite:///{tmp_path / "scratch.sqlite3"}',
                           'SECRET_KEY': 'x', 'JIUZHU_CLOCK': 'manual', 'JIUZHU_HOLIDAYS': None})
     with scratch.app_context():
         from service.extensions import db as scratch_db
-        files = {'delegated/dibao_a.bpmn': DIBAO_A.encode('utf-8')}
+        files = {'delegated/dibao_a.bpmn': dibao_a.encode('utf-8')}
         proc = repository.parse(files)['dibao_a']
         spec_json = scratch.extensions['jiuzhu.engine'].serializer.dump_spec(proc.spec, proc.subprocess_specs)
         old_digest = repository._digest(spec_json, proc.source, [], {})
@@ -250,7 +255,7 @@ def test_an_upgrade_from_0004_stores_each_versions_forms_and_finds_it_unchanged(
     with connection.begin():
         connection.execute(table.insert().values(
             key='dibao_a', name=proc.name, version=1, sha256=old_digest, category=proc.category, variant=proc.variant,
-            file='delegated/dibao_a.bpmn', source=DIBAO_A, dependencies={}, spec_json=spec_json,
+            file='delegated/dibao_a.bpmn', source=dibao_a, dependencies={}, spec_json=spec_json,
             deployed_at=datetime(2026, 9, 1), deployed_by='tester'))
     connection.close()
     engine.dispose()
@@ -306,6 +311,8 @@ def test_the_designer_page_previews_in_plain_words_and_deploys_only_what_was_pre
                        '定时器「公示期满无异议」（「审批结果公示7天」上）的时间：add_days(publicity_started_at, 7) → '
                        'add_days(publicity_started_at, 5)']
     assert '部署为第 2 版' in page and '0 件' in page and 'id="deploy-button"' in page
+    # dibao_a's scenarios ran on the edit: the moved task fails those that have the caseworker do it.
+    assert 'id="scenario-results"' in page and '未通过' in page and 'issue_approval_notice' in page
     token = re.search(r'name="preview_token" value="([0-9a-f]+)"', page).group(1)
 
     # The deploy needs the preview's token; a made-up one is refused with a clear page.

@@ -25,7 +25,12 @@ def _properties(el):
 
 
 def _variable(message):
+    """The data name of the payload: on the message, or on an event definition catching it."""
     found = message.xpath('./bpmn:extensionElements/spiffworkflow:messageVariable/text()', namespaces=NS)
+    if not found and message.get('id'):
+        found = message.getroottree().xpath(
+            '//bpmn:messageEventDefinition[@messageRef=$ref]/bpmn:extensionElements/spiffworkflow:messageVariable/text()',
+            namespaces=NS, ref=message.get('id'))
     return found[0].strip() if found else None
 
 

@@ -39,7 +39,9 @@ def scenario_app(processes_dir, forms_dir, files=None, forms=None, database_url=
     from .. import create_app
     from ..extensions import db
     from ..services import repository
-    folder = Path(tempfile.mkdtemp(prefix='jiuzhu-scenarios-'))
+    # In memory where the system offers it (/dev/shm): the database is written to for every step.
+    shm = Path('/dev/shm')
+    folder = Path(tempfile.mkdtemp(prefix='jiuzhu-scenarios-', dir=shm if shm.is_dir() else None))
     try:
         url = database_url or f'sqlite:///{folder / "scenarios.sqlite3"}'
         if database_url is None:

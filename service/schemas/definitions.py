@@ -68,10 +68,31 @@ class PreviewProcessSchema(Schema):
     changes = fields.List(fields.Nested(ChangeSchema))
 
 
+class ScenarioResultSchema(Schema):
+    file = fields.String()
+    process = fields.String()
+    name = fields.String()
+    passed = fields.Boolean()
+    message = fields.String(metadata={'description': 'why it failed, in Chinese'})
+    element = fields.String(allow_none=True, metadata={'description': 'where the case diverged'})
+    milliseconds = fields.Float()
+    path = fields.List(fields.String(), metadata={'description': 'elements passed, in order'})
+
+
+class ScenarioRunSchema(Schema):
+    passed = fields.Integer()
+    failed = fields.Integer()
+    results = fields.List(fields.Nested(ScenarioResultSchema))
+    uncovered = fields.List(fields.String())
+    error = fields.String(metadata={'description': 'the scenarios could not run at all'})
+
+
 class PreviewSchema(Schema):
     preview_token = fields.String(attribute='token')
     processes = fields.List(fields.Nested(PreviewProcessSchema))
     written = fields.List(fields.String(), metadata={'description': 'diagram paths the upload replaces or adds'})
     changed_forms = fields.List(fields.String())
+    scenarios = fields.Nested(ScenarioRunSchema, allow_none=True, metadata={
+        'description': 'results of the scenario files of the changed processes (none: null) 场景测试'})
     warnings = fields.List(fields.Nested(ProblemSchema), metadata={
         'description': 'what was noted but does not stop the deploy (e.g. a message without messageVariable) 提示'})

@@ -105,6 +105,8 @@ def split(files):
     """{path: text} -> (diagrams {path: text}, forms {form file name: text}); forms/ is flat."""
     diagrams, forms, problems = {}, {}, []
     for path, text in files.items():
+        if path.endswith('.scenarios.json'):
+            continue        # a diagram's scenarios (services/scenario_preview.py), not a form
         if path.lower().endswith('.json'):
             name = PurePosixPath(path).name
             problem = form_problem(name, text)

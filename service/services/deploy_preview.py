@@ -8,12 +8,13 @@ the designer saw would no longer be the truth.
 import secrets
 from datetime import timedelta
 
+from flask import current_app
 from sqlalchemy import delete, func, select
 
 from ..errors import Conflict, Invalid
 from ..extensions import db
 from ..models import DeployPreview, ProcessDefinition, ProcessInstance
-from . import bundles, repository
+from . import bundles, repository, scenario_preview
 from .context import engine, now
 from .semantic_diff import diff_process
 from .users import ROLE_NAMES
@@ -86,18 +87,24 @@ def describe(the_plan):
 def preview(files, actor):
     """Validate and describe an upload ({path: text}, normalized); store it for the deploy.
 
-    Returns {token, processes, written, changed_forms}; an invalid upload raises Invalid (422) and
-    stores nothing.
+    Returns {token, processes, written, changed_forms, warnings, scenarios}: `scenarios` are the
+    results of the changed processes' scenario files (services/scenario_preview.py), None without any.
+    An invalid upload raises Invalid (422) and stores nothing.
     """
     the_plan = repository.bundle_plan(repository.processes_dir(), files)
     processes = describe(the_plan)
+    changed = [c for c in the_plan.candidates if c.existing is None]
+    scenarios = None
+    if changed and current_app.config.get('JIUZHU_PREVIEW_SCENARIOS', True):
+        scenarios = scenario_preview.run(changed, files, repository.processes_dir())
     db.session.execute(delete(DeployPreview).where(DeployPreview.created_at < now() - KEEP))
     token = secrets.token_hex(32)
     db.session.add(DeployPreview(id=token, actor=actor, created_at=now(), upload_sha256=bundles.upload_digest(files),
                                  base_id=_base_id(), files=files))
     db.session.commit()
     return {'token': token, 'processes': processes, 'written': the_plan.written,
-            'changed_forms': the_plan.changed_forms, 'warnings': [w.as_dict() for w in the_plan.warnings]}
+            'changed_forms': the_plan.changed_forms, 'warnings': [w.as_dict() for w in the_plan.warnings],
+            'scenarios': scenarios}
 
 
 def take(token, actor, files=None):
