@@ -170,6 +170,7 @@
       var element = tab.editor.get('elementRegistry').get(elementId);
       if (!element) { return; }
       tab.editor.get('selection').select(element);
+      tab.editor.get('canvas').zoom(1);          // readable, then the element in view
       tab.editor.get('canvas').scrollToElement(element);
     });
   }
