@@ -156,3 +156,9 @@ def test_validation_problems_select_their_element(server, person):
     page.wait_for_selector('#modeler-panel [data-element="issue_approval_notice"]')
     assert page.locator('.djs-element.selected[data-element-id="issue_approval_notice"]').count() == 1
     des.shot('modeler-problems')
+
+    # bpmn-js import warnings are shown to the designer, in Chinese.
+    odd = original.replace('<bpmn:laneSet id="LaneSet_dibao_a">', '<bpmn:oddThing id="odd" /><bpmn:laneSet id="LaneSet_dibao_a">', 1)
+    page.evaluate('xml => window.jiuzhuEditor.importXML(xml)', odd)
+    page.wait_for_selector('#modeler-warnings:not([hidden])')
+    assert '无法解析的内容 <bpmn:oddThing>' in page.inner_text('#modeler-warnings')
