@@ -71,6 +71,9 @@ def draft_validate():
     _designer()
     result = drafts.validate(_files_field())
     result['message'] = zh(result['message'])
+    # The page shows the Chinese part of each message, as the designer page's problem table does.
+    result['problems'] = [dict(p, message=zh(p.get('message'))) for p in result['problems']]
+    result['warnings'] = [dict(w, message=zh(w.get('message'))) for w in result['warnings']]
     return jsonify(result)
 
 

@@ -136,3 +136,29 @@ def test_decision_table_edit_in_dmn_js_is_saved_and_deployed(server, person):
     dmn = page.request.get(f'/api/v1/process-definitions/{newest["id"]}/files/decisions/temporary_aid_ceiling.dmn',
                            headers=_api_token(page, 'sheji'))
     assert 'round(dibao_standard * 4, 2)' in dmn.text()
+
+
+def test_validation_problems_select_their_element(server, person):
+    des = person('sheji')
+    page = des.page
+    page.goto('/designer')
+    page.locator('#definitions tr', has_text='dibao_a').get_by_role('link', name='在浏览器中编辑').click()
+    open_editor(page)
+    # A task that no lane lists: the deploy's validation refuses it, naming the element.
+    original = (ROOT / 'processes' / 'delegated' / 'dibao_a.bpmn').read_text(encoding='utf-8')
+    broken = original.replace('<bpmn:flowNodeRef>issue_approval_notice</bpmn:flowNodeRef>', '', 1)
+    page.evaluate('xml => window.jiuzhuEditor.importXML(xml)', broken)
+    page.click('#modeler-validate')
+    problem = page.locator('#modeler-problems button.problem[data-element="issue_approval_notice"]')
+    problem.wait_for()
+    assert '泳道' in problem.inner_text() and 'dibao_a.bpmn' in problem.inner_text()
+    problem.click()
+    page.wait_for_selector('#modeler-panel [data-element="issue_approval_notice"]')
+    assert page.locator('.djs-element.selected[data-element-id="issue_approval_notice"]').count() == 1
+    des.shot('modeler-problems')
+
+    # bpmn-js import warnings are shown to the designer, in Chinese.
+    odd = original.replace('<bpmn:laneSet id="LaneSet_dibao_a">', '<bpmn:oddThing id="odd" /><bpmn:laneSet id="LaneSet_dibao_a">', 1)
+    page.evaluate('xml => window.jiuzhuEditor.importXML(xml)', odd)
+    page.wait_for_selector('#modeler-warnings:not([hidden])')
+    assert '无法解析的内容 <bpmn:oddThing>' in page.inner_text('#modeler-warnings')

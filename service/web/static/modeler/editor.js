@@ -29,11 +29,24 @@
     box.hidden = !items.length;
   }
 
+  // bpmn-moddle's import warnings are English: the common ones in Chinese, the element kept.
+  var WARNINGS = [[/unparsable content <([^>]+)> detected/, '无法解析的内容 <$1>（文件中可能有不符合 BPMN 2.0 的部分）'],
+    [/unresolved reference <([^>]+)>/, '找不到引用的元素 <$1>'], [/unknown type <([^>]+)>/, '无法识别的类型 <$1>'],
+    [/failed to import/, '无法导入']];
+  function zhWarning(message) {
+    var text = String(message || '');
+    for (var i = 0; i < WARNINGS.length; i += 1) {
+      var m = text.match(WARNINGS[i][0]);
+      if (m) { return m[0].replace(WARNINGS[i][0], WARNINGS[i][1]); }
+    }
+    return text;
+  }
+
   function showWarnings(tab, warnings) {
     var items = (warnings || []).map(function (w) {
       var id = w.element && w.element.id ? '（元素 ' + w.element.id + '）' : '';
       var li = document.createElement('li');
-      li.textContent = tab.path + '：' + (w.message || String(w)) + id;
+      li.textContent = tab.path + '：' + zhWarning(w.message || String(w)) + id;
       return li;
     });
     tab.warnings = items;
@@ -170,6 +183,7 @@
       var element = tab.editor.get('elementRegistry').get(elementId);
       if (!element) { return; }
       tab.editor.get('selection').select(element);
+      tab.editor.get('canvas').zoom(1);          // readable, then the element in view
       tab.editor.get('canvas').scrollToElement(element);
     });
   }
