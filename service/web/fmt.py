@@ -16,6 +16,7 @@ CATEGORY_NAMES = {
     'disability_subsidy': '残疾人两项补贴',
     'roster': '月度名册与发放',
     'household_review': '救助家庭复核',
+    'spot_check': '抽查复核',
 }
 VARIANT_NAMES = {
     'legacy': '改革前（区县审批）',
