@@ -82,6 +82,8 @@ def test_the_payment_roster_comes_from_the_records_and_a_mismatch_is_caught(app)
     assert api(app, 'cw1').get('/api/v1/filings?township=t02&month=2026-11').status_code == 404
     assert api(app, 'sup').get('/api/v1/filings?township=t02&month=2026-11').get_json()['totals']['amount'] == 700
     assert api(app, 'sup').get('/api/v1/filings?township=t02&month=11').status_code == 422
+    assert api(app, 'sup').get('/api/v1/filings?month=2026-11').get_json()['totals']['amount'] == 1350 + 700
+    assert api(app, 'cw1').get('/api/v1/filings?month=2026-11').get_json()['totals']['amount'] == 1350
 
 
 def test_the_spot_check_draw_is_reproducible_and_covers_30_percent(app, clock):

@@ -2,7 +2,8 @@
 from ..schemas.households import (ChangeReport, Entitlement, EntitlementArgs, Filing, FilingArgs, FilingCheck,
                                   FilingProblems, HouseholdList, HouseholdListArgs, HouseholdSchema, ReviewStarted,
                                   SpotCheckCreate, SpotCheckSchema)
-from ..services.households import filing, register, reviews, spot_checks, view
+from ..services.households import filing, register, reviews, schedule, spot_checks, view
+from ..services.households.effects import today
 from .common import errors, make_blueprint, me
 
 blp = make_blueprint('households', '/api/v1', 'Households 救助家庭 (dynamic management)')
@@ -53,7 +54,7 @@ def report_change(body, household_id):
 @errors(blp, 401, 403, 404, 422)
 def get_filing(args):
     """A township's month from the records: new, exited, adjusted households and the payment roster 月度备案名册"""
-    return filing.build(me(), args['township'], args['month'])
+    return filing.build(me(), args.get('township'), args.get('month') or schedule.month_of(today()))
 
 
 @blp.route('/filings/check', methods=['POST'])
@@ -62,7 +63,7 @@ def get_filing(args):
 @errors(blp, 401, 403, 404, 422)
 def check_filing(body):
     """Compare a reported payment roster with the records, line by line (seed 002: 相一致) 名册核对"""
-    expected = filing.build(me(), body['township'], body['month'])
+    expected = filing.build(me(), body.get('township'), body.get('month') or schedule.month_of(today()))
     problems = filing.compare(expected, body['lines'], body.get('total'))
     for p in problems:
         p['problem_zh'] = filing.PROBLEM_ZH[p['problem']]
@@ -72,7 +73,7 @@ def check_filing(body):
 @blp.route('/spot-checks', methods=['POST'])
 @blp.arguments(SpotCheckCreate)
 @blp.response(201, SpotCheckSchema)
-@errors(blp, 401, 403, 422)
+@errors(blp, 401, 403, 409, 422)
 def create_spot_check(body):
     """Draw a year's spot check (≥ 30 % of each township's new households), a county home visit each 抽查复核"""
     row = spot_checks.draw(me(), body['year'], body['percent'], body.get('seed'))

@@ -95,8 +95,10 @@ class ReviewStarted(Schema):
 
 
 class FilingArgs(Schema):
-    township = fields.String(required=True, validate=validate.Length(min=1, max=50))
-    month = fields.String(required=True, validate=validate.Regexp(r'^\d{4}-(0[1-9]|1[0-2])$', error='格式应为 2026-11'))
+    township = fields.String(validate=validate.Length(min=1, max=50),
+                             metadata={'description': 'default: your own township (county: the whole district)'})
+    month = fields.String(validate=validate.Regexp(r'^\d{4}-(0[1-9]|1[0-2])$', error='格式应为 2026-11'),
+                          metadata={'description': 'YYYY-MM, default: this month'})
 
 
 class Filing(Schema):

@@ -21,15 +21,23 @@ CHANGE_GROUPS = {'grant': 'new', 'stop': 'exited', 'raise': 'adjusted', 'lower':
 
 
 def _rows(township, month):
-    """Every dated change up to `month` of the township's households, with the household."""
+    """Every dated change up to `month` of the township's households (None: all), with the household."""
+    stmt = select(HouseholdAmount, Household).join(Household, Household.id == HouseholdAmount.household_id) \
+        .where(HouseholdAmount.effective_month <= month)
+    if township is not None:
+        stmt = stmt.where(Household.township == township)
     return db.session.execute(
-        select(HouseholdAmount, Household).join(Household, Household.id == HouseholdAmount.household_id)
-        .where(Household.township == township, HouseholdAmount.effective_month <= month)
-        .order_by(Household.id, HouseholdAmount.effective_month, HouseholdAmount.id)).all()
+        stmt.order_by(Household.id, HouseholdAmount.effective_month, HouseholdAmount.id)).all()
 
 
 def build(user, township, month):
-    access.check_township_records(user, township)
+    """`township` None: the caller's own township, or the whole district for the county."""
+    if township is None and not access.sees_all_townships(user):
+        township = user.township
+    if township is not None:
+        access.check_township_records(user, township)
+    else:
+        access.require_case_reader(user)
     schedule.check_month(month)
     current, households = {}, {}
     changes = {'new': [], 'exited': [], 'adjusted': []}
@@ -44,7 +52,7 @@ def build(user, township, month):
     lines = [{'household_id': hid, 'head_name': households[hid].head_name, 'size': households[hid].size,
               'category': households[hid].category, 'amount': fen / 100}
              for hid, fen in current.items() if fen > 0]
-    return {'township': township, 'month': month, 'changes': changes, 'payment': lines,
+    return {'township': township or '', 'month': month, 'changes': changes, 'payment': lines,
             'totals': {'households': len(lines), 'persons': sum(line['size'] for line in lines),
                        'amount': round(sum(current[line['household_id']] for line in lines) / 100, 2)}}
 

@@ -19,10 +19,10 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from ...errors import Invalid, NotFound
+from ...errors import Conflict, Invalid, NotFound
 from ...extensions import db
 from ...models import Household, HouseholdAmount, HouseholdCase, SpotCheckDraw
-from .. import access, audit, runtime
+from .. import access, audit, repository, runtime
 from ..context import now
 from .effects import SHANGHAI
 
@@ -61,6 +61,11 @@ def draw(user, year, percent=MIN_PERCENT, seed=None):
     if not isinstance(percent, int) or not MIN_PERCENT <= percent <= 100:
         raise Invalid(f'抽查比例应在 {MIN_PERCENT}% 到 100% 之间 (percent must be 30-100)',
                       details={'percent': f'{MIN_PERCENT} 到 100'}, code='bad_percent')
+    try:
+        repository.latest(PROCESS_KEY)
+    except NotFound:
+        raise Conflict('入户抽查流程尚未部署，不能抽查 (spot_check_visit is not deployed)',
+                       code='process_not_deployed') from None
     seed = seed or secrets.token_hex(16)
     people = population(year)
     row = SpotCheckDraw(year=year, percent=percent, seed=seed, population=people,
