@@ -20,7 +20,7 @@ from service.services.households.effects import today as shanghai_today
 from .flow_helpers import APPLICATION, deployed_app, do, ready
 from .test_flow_dibao_a import APPROVAL, accept_and_investigate, decision, expire_publicity, start
 
-FILES = ('delegated/dibao_a.bpmn', 'common/household_review.bpmn')
+FILES = ('delegated/dibao_a.bpmn', 'delegated/dibao_b.bpmn', 'common/household_review.bpmn')
 
 
 @pytest.fixture
@@ -60,6 +60,20 @@ def test_a_confirmed_dibao_decision_registers_the_household(app, clock):
     # personal data at rest: neither the name nor the ID number is stored in clear
     raw = db.session.execute(text('SELECT head_name, members FROM household')).one()
     assert '王秀兰' not in raw[0] and APPLICATION['applicant']['id_number'] not in raw[1]
+
+
+def test_dibao_b_registers_the_household_too(app, clock):
+    from . import test_flow_dibao_b as b
+    case = b.start()
+    b.accept(case)
+    b.investigate(case)
+    started = clock.now()
+    do(case, 'preliminary_opinion', b.opinion())
+    b.expire_publicity(clock, case, started)
+    do(case, 'township_confirmation', b.decision(True), actor='leader1')
+    do(case, 'issue_approval_notice', APPROVAL)
+    household = register.for_case(case.id)
+    assert case.status == 'completed' and household.status == 'receiving' and household.amount_fen == 65000
 
 
 def _fixture_household(category, review_type, name, number, on, amount_fen=50000):

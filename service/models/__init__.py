@@ -5,7 +5,7 @@ from .definitions import ProcessDefinition
 from .drafts import DesignerDraft
 from .entrustments import Entrustment
 from .figures import CaseCount, DecisionDayCount
-from .households import Household, HouseholdAmount, HouseholdCase
+from .households import Household, HouseholdAmount, HouseholdCase, SpotCheckDraw
 from .incidents import Incident
 from .instances import ProcessInstance
 from .lists import InboxRead, SavedFilter
@@ -18,5 +18,5 @@ from .users import COUNTY, ROLES, User
 
 __all__ = ['Attachment', 'CaseComment', 'TaskDraft', 'AuditEntry', 'AuditLogIsAppendOnly', 'CaseCount', 'CaseExclusion', 'CloseRelative', 'DecisionDayCount', 'DeployPreview',
            'DesignerDraft', 'Entrustment', 'Household', 'HouseholdAmount', 'HouseholdCase', 'InboxRead', 'Incident', 'SavedFilter',
-           'ProcessDefinition', 'ProcessInstance', 'Task',
+           'ProcessDefinition', 'ProcessInstance', 'SpotCheckDraw', 'Task',
            'Timer', 'User', 'UserSession', 'ROLES', 'COUNTY']

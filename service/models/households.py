@@ -6,7 +6,7 @@ force and the next periodic review. The amount's history is dated by month in `h
 Names and ID numbers are personal data: encrypted at rest; the head's ID number is found by its
 keyed hash (crypto.Keyring.id_hash), as cases are.
 """
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -82,3 +82,23 @@ class HouseholdCase(db.Model):
     instance_id: Mapped[int] = mapped_column(ForeignKey('process_instance.id'))
     role: Mapped[str] = mapped_column(String(20))     # application | review | spot_check
     linked_at = mapped_column(UTCDateTime)
+
+
+class SpotCheckDraw(db.Model):
+    """The county's random spot check of a year's new households (抽查复核, seed 002: 30 %).
+
+    Auditable and re-drawable by anyone: the seed, the share and the population (household ids
+    per township) are recorded with the sample; services/households/spot_checks.py says how a
+    sample follows from them (HMAC-SHA256 order, no random generator state).
+    """
+
+    __tablename__ = 'spot_check_draw'
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    percent: Mapped[int] = mapped_column(Integer)
+    seed: Mapped[str] = mapped_column(String(64))
+    population: Mapped[dict] = mapped_column(JSON)      # {township: [household id, ...]}
+    sample: Mapped[dict] = mapped_column(JSON)          # {township: [household id, ...]}
+    drawn_by: Mapped[str] = mapped_column(String(100))
+    drawn_at = mapped_column(UTCDateTime)

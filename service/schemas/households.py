@@ -92,3 +92,51 @@ class ReviewStarted(Schema):
     instance_id = fields.Integer()
     household_id = fields.Integer()
     review_due_on = fields.Date()
+
+
+class FilingArgs(Schema):
+    township = fields.String(validate=validate.Length(min=1, max=50),
+                             metadata={'description': 'default: your own township (county: the whole district)'})
+    month = fields.String(validate=validate.Regexp(r'^\d{4}-(0[1-9]|1[0-2])$', error='格式应为 2026-11'),
+                          metadata={'description': 'YYYY-MM, default: this month'})
+
+
+class Filing(Schema):
+    township = fields.String()
+    month = fields.String()
+    changes = fields.Dict(metadata={'description': '{new, exited, adjusted}: [{household_id, head_name, change, amount, reason}]'})
+    payment = fields.List(fields.Dict(), metadata={'description': '[{household_id, head_name, size, category, amount}]'})
+    totals = fields.Dict(metadata={'description': '{households, persons, amount}'})
+
+
+class ReportedLine(Schema):
+    household_id = fields.Integer(required=True)
+    amount = fields.Float(required=True)
+
+
+class FilingCheck(FilingArgs):
+    lines = fields.List(fields.Nested(ReportedLine), required=True)
+    total = fields.Float(allow_none=True, metadata={'description': 'the reported total; default: the sum of the lines'})
+
+
+class FilingProblems(Schema):
+    agrees = fields.Boolean()
+    problems = fields.List(fields.Dict(), metadata={'description': '[{household_id, problem, problem_zh, expected, reported}]'})
+
+
+class SpotCheckCreate(Schema):
+    year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2100))
+    percent = fields.Integer(load_default=30, validate=validate.Range(min=30, max=100, error='应在 30 到 100 之间'))
+    seed = fields.String(validate=validate.Length(min=8, max=64))
+
+
+class SpotCheckSchema(Schema):
+    id = fields.Integer()
+    year = fields.Integer()
+    percent = fields.Integer()
+    seed = fields.String()
+    population = fields.Dict(metadata={'description': '{township: [household id]}: the year\'s new households'})
+    sample = fields.Dict(metadata={'description': '{township: [household id]}: drawn, a county home visit each'})
+    drawn_by = fields.String()
+    drawn_at = fields.DateTime()
+    reproduced = fields.Boolean(metadata={'description': 'the sample recomputed from seed, population and percent'})

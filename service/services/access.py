@@ -348,3 +348,18 @@ def check_household_visible(user, household, household_id=None):
 def check_report_change(user, household):
     check_household_visible(user, household)
     _require(user, CHANGE_REPORTERS, '登记家庭情况变化')
+
+
+def check_township_records(user, township):
+    """A township's rosters and filings: its own staff and the county."""
+    require_case_reader(user)
+    if not sees_all_townships(user) and township != user.township:
+        raise NotFound('没有这个镇街的名册 (no such township roster)', code='township_not_found')
+
+
+# The county's yearly random spot check (抽查复核, seed 002): the bureau's supervisors draw it.
+SPOT_CHECKERS = frozenset({'county_supervisor', 'admin'})
+
+
+def check_spot_check(user):
+    _require(user, SPOT_CHECKERS, '组织抽查复核')

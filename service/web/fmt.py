@@ -17,6 +17,7 @@ CATEGORY_NAMES = {
     'welfare_subsidy': '儿童和老年人补贴',
     'roster': '月度名册与发放',
     'household_review': '救助家庭复核',
+    'spot_check': '抽查复核',
 }
 VARIANT_NAMES = {
     'legacy': '改革前（区县审批）',

@@ -1,4 +1,4 @@
-"""Households after the decision: the household register, its dated amounts, its cases.
+"""Households after the decision: the household register, its dated amounts, its cases, the county's spot-check draws.
 
 Revision ID: 0016
 Revises: 0009
@@ -73,8 +73,21 @@ def upgrade():
     with op.batch_alter_table('household_case', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_household_case_household_id'), ['household_id'], unique=False)
 
+    op.create_table('spot_check_draw',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('percent', sa.Integer(), nullable=False),
+    sa.Column('seed', sa.String(length=64), nullable=False),
+    sa.Column('population', sa.JSON(), nullable=False),
+    sa.Column('sample', sa.JSON(), nullable=False),
+    sa.Column('drawn_by', sa.String(length=100), nullable=False),
+    sa.Column('drawn_at', sa.DateTime(), nullable=True),
+    sa.PrimaryKeyConstraint('id')
+    )
+
 
 def downgrade():
+    op.drop_table('spot_check_draw')
     with op.batch_alter_table('household_case', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_household_case_household_id'))
     op.drop_table('household_case')
