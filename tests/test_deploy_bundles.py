@@ -77,7 +77,8 @@ def by_key(result):
 
 
 def versions(key):
-    return [d.version for d in db.session.scalars(select(ProcessDefinition).where(ProcessDefinition.key == key))]
+    return [d.version for d in db.session.scalars(select(ProcessDefinition).where(ProcessDefinition.key == key)
+                                                  .order_by(ProcessDefinition.version))]
 
 
 def start_dibao(people):
@@ -214,10 +215,11 @@ def test_a_stale_preview_and_bad_uploads_are_refused_clearly(des):
         assert r.json['details'][0]['file'] == where, r.json
     # Used previews are gone; the stale one stays until it expires (a day).
     assert db.session.scalar(select(db.func.count()).select_from(DeployPreview)) == 1
-    # The CLI path keeps working without a preview: processes/ and forms/ as they are on disk (the
-    # disk's dibao_a is version 1's content: that version is found, as before).
+    # The CLI path keeps working without a preview: processes/ and forms/ as they are on disk. The
+    # disk's dibao_a is version 1's content, deployed over version 2: a rollback, so version 3 (as
+    # Camunda's duplicate filtering, only the version in force counts as unchanged).
     results = {d.key: (d.version, new) for d, new in repository.deploy_directory(ROOT / 'processes', 'tester')}
-    assert results['dibao_a'] == (1, False) and results['dibao_b'] == (1, True)
+    assert results['dibao_a'] == (3, True) and results['dibao_b'] == (1, True)
     assert db.session.scalar(select(db.func.count()).select_from(ProcessInstance)) == 0
 
 
@@ -342,3 +344,22 @@ def test_the_designer_page_previews_in_plain_words_and_deploys_only_what_was_pre
     assert r.status_code == 200 and r.get_data(as_text=True) == DIBAO_A
     assert client.get(f'/designer/definitions/{v1.id}/files/x.bpmn').status_code == 404
     assert token_of(page)
+
+
+def test_deploying_an_older_versions_content_again_rolls_back_to_it(des):
+    """A designer who deploys version 1's files after version 2 gets them live as version 3 (a rollback),
+    not a silent 'unchanged' that leaves version 2 in force."""
+    path, key = 'legacy/temporary_aid.bpmn', 'temporary_aid_legacy'
+    tree = repository.read_tree(ROOT / 'processes')
+    original = tree[path]
+    changed = original.replace('<bpmn:documentation>'.encode(), '<bpmn:documentation>改：'.encode(), 1)
+    assert changed != original
+    first = versions(key)[-1]
+    repository.deploy({**tree, path: changed}, 'tester', only={path})
+    assert versions(key)[-1] == first + 1
+    again = repository.deploy({**tree, path: original}, 'tester', only={path})
+    assert [(d.key, new) for d, new in again] == [(key, True)]
+    latest = repository.latest(key)
+    assert latest.version == first + 2 and latest.source.encode() == original
+    # The same content as the version in force is still 'unchanged'.
+    assert [new for _, new in repository.deploy({**tree, path: original}, 'tester', only={path})] == [False]

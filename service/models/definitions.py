@@ -1,4 +1,4 @@
-from sqlalchemy import JSON, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -9,7 +9,8 @@ class ProcessDefinition(db.Model):
     """One deployed version of one process; the spec is stored here once, never in the cases."""
 
     __tablename__ = 'process_definition'
-    __table_args__ = (UniqueConstraint('key', 'version'), UniqueConstraint('key', 'sha256'))
+    # (key, sha256) is not unique: deploying an older version's content again is a rollback, a new version.
+    __table_args__ = (UniqueConstraint('key', 'version'), Index('ix_process_definition_key_sha256', 'key', 'sha256'))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[str] = mapped_column(String(100), index=True)

@@ -83,7 +83,7 @@ class Candidate:
     digest: str
     forms: dict
     dependencies: dict
-    existing: ProcessDefinition | None      # a deployed version with exactly this content
+    existing: ProcessDefinition | None      # the version in force, when it has exactly this content
     latest: ProcessDefinition | None        # the newest deployed version of this key
 
 
@@ -127,9 +127,11 @@ def plan(files, forms, keys=None, only_files=None, parsed=None):
         texts = [proc.source.decode('utf-8')] + [deps[n].decode('utf-8') for n in deps if n.endswith('.bpmn')]
         used = bundles.forms_of(texts, all_forms)
         digest = _digest(spec_json, proc.source, list(deps.values()), used)
-        existing = db.session.scalar(select(ProcessDefinition).where(
-            ProcessDefinition.key == key, ProcessDefinition.sha256 == digest))
-        result.candidates.append(Candidate(key, proc, spec_json, digest, used, deps, existing, latest.get(key)))
+        # Unchanged only against the version in force: an older version's content deployed again is a
+        # rollback, and becomes the newest version (new cases start on it).
+        in_force = latest.get(key)
+        existing = in_force if in_force is not None and in_force.sha256 == digest else None
+        result.candidates.append(Candidate(key, proc, spec_json, digest, used, deps, existing, in_force))
     planned = {c.proc.file for c in result.candidates} | set(only_files or ())
     result.warnings = [w for w in parsed.warnings if w.file in planned]
     return result
