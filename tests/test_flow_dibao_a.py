@@ -206,3 +206,41 @@ def test_acceptance_branches(app):
                                                 'checked_on': '2026-09-30'}})
     do(case, 'issue_refusal', {'refusal_notice': dict(NOTICE, reason='非本镇户籍')})
     assert case.status == 'completed'
+
+
+def test_transition_phase_puts_county_guidance_before_the_decision_takes_effect(app, clock):
+    """Seed 004: 下放过渡 — the county guides the township's decision; 'revise' sends it back."""
+    case = runtime.start_instance('dibao_a', 't01', dict(APPLICATION, entrustment_phase='transition'), 'caseworker1')
+    accept_and_investigate(case)
+    do(case, 'township_confirmation', decision(True), actor='leader1')
+    assert set(ready(case)) == {'county_guidance_confirmation'}
+    assert ready(case)['county_guidance_confirmation'].role == 'county_supervisor'
+    assert 'publicity_expired' not in timers(case)                 # not in effect yet: nothing publicised
+    do(case, 'county_guidance_confirmation', {'county_guidance': {'result': 'revise', 'opinion': '保障金额核算有误'}},
+       actor='county1')
+    assert set(ready(case)) == {'township_confirmation'}
+    do(case, 'township_confirmation', decision(True), actor='leader1')
+    do(case, 'county_guidance_confirmation', {'county_guidance': {'result': 'agree', 'opinion': '同意'}},
+       actor='county1')
+    assert 'publicity_expired' in timers(case, 'waiting')
+
+
+def test_full_delegation_needs_no_guidance(app, clock):
+    case = runtime.start_instance('dibao_a', 't01', dict(APPLICATION, entrustment_phase='full'), 'caseworker1')
+    accept_and_investigate(case)
+    do(case, 'township_confirmation', decision(True), actor='leader1')
+    assert not ready(case) and 'publicity_expired' in timers(case, 'waiting')
+
+
+def test_the_collective_review_names_its_members(app, clock):
+    """Seed 001: the 社会救助领导小组 approves; seed 003: 联审联批 of at least 5, 集体评审."""
+    from service.errors import Invalid
+    case = start()
+    accept_and_investigate(case)
+    for bad in ({'decision': decision(True)['decision']},
+                dict(decision(True), collective_review={'held_on': '2026-10-12', 'members': ['姚东伟（镇长）']})):
+        with pytest.raises(Invalid) as caught:
+            do(case, 'township_confirmation', bad, actor='leader1')
+        assert any(k.startswith('collective_review') for k in caught.value.details), caught.value.details
+    do(case, 'township_confirmation', decision(True), actor='leader1')
+    assert runtime.case_data(case.id)['collective_review']['members'][0] == '姚东伟（镇长）'

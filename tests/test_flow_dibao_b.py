@@ -227,3 +227,18 @@ def test_twenty_working_day_deadline_marks_overdue_and_the_case_goes_on(app, clo
     do(case, 'issue_approval_notice', {'approval_notice': dict(NOTICE, monthly_amount=650, start_month='2027-01')})
     assert case.status == 'completed'
     assert case.overdue
+
+
+def test_transition_phase_puts_county_guidance_before_the_confirmation_takes_effect(app, clock):
+    """Seed 004: 下放过渡 — the county guides the township's confirmation before the notice."""
+    case = runtime.start_instance('dibao_b', 't01', dict(APPLICATION, entrustment_phase='transition'), 'caseworker1')
+    accept(case)
+    investigate(case)
+    do(case, 'preliminary_opinion', opinion())
+    expire_publicity(clock, case)
+    do(case, 'township_confirmation', decision(True), actor='leader1')
+    assert set(ready(case)) == {'county_guidance_confirmation'}
+    assert ready(case)['county_guidance_confirmation'].lane == '区民政局'
+    do(case, 'county_guidance_confirmation', {'county_guidance': {'result': 'agree', 'opinion': '程序规范'}},
+       actor='county1')
+    assert set(ready(case)) == {'issue_approval_notice'}
