@@ -68,8 +68,11 @@ class CaseNotices:
         """The data the producing task saw (its own form included once completed): in a case that
         looped through a supplement, the one-time notice lists what was missing *then*."""
         row = notices.notice_tasks(self.rows).get(kind)
-        if row is None:
-            return self.data
+        return self.data if row is None else self.data_at(row)
+
+    def data_at(self, row):
+        """The data the task of `row` saw, its own form included: inside a subprocess (temporary aid's
+        emergency branch) the case's newest data does not hold what the subprocess recorded yet."""
         try:
             task = self.workflow.get_task_from_id(UUID(row.id))
         except TaskNotFoundException:  # not in this tree (never expected): the newest data it is
