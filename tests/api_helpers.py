@@ -113,3 +113,18 @@ def start_core(client, township='t01', data=None):
                                                 'data': data or {'applicant': {'name': '张三'}}})
     assert r.status_code == 201, r.json
     return r.json
+
+
+COLLECTIVE = {'collective_review': {'held_on': '2026-10-12', 'members': [
+    '姚东伟（镇长）', '赵红伦（副书记）', '李晓华（副镇长）', '柏忍（社会保障服务中心主任）', '宋涛（财政所所长）']}}
+
+
+def pre_verify(client, verifier, case_id, eligible=True):
+    """dibao_a (seed 001): verification before acceptance, on the applicant's authorization."""
+    task = ready_tasks(client, case_id)['request_verification']
+    r = client.post(f"/api/v1/tasks/{task['id']}/complete", json={'data': {'verification_request': {
+        'requested_on': '2026-09-28', 'authorization_confirmed': True}}})
+    assert r.status_code == 200, r.json
+    r = verifier.post(f'/api/v1/instances/{case_id}/messages/verification_result',
+                      json={'payload': {'eligible': eligible, 'report_no': 'HD-1', 'summary': '核对完毕'}})
+    assert r.status_code == 200, r.json

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 APPLICATION = {
     'applicant': {'name': '王秀兰', 'id_number': '11010519491231002X', 'phone': '13800000000',
                   'address': '第一街道幸福社区3号楼', 'household_size': 3},
-    'authorization_signed': True,
+    'authorization_signed': True, 'commitment_signed': True,
 }
 COMPLETE = {'acceptance': {'result': 'complete', 'checked_on': '2026-09-28'}}
 NOTICE = {'document_no': '扎民救〔2026〕1号', 'issued_on': '2026-09-28', 'delivery': 'in_person'}
@@ -77,3 +77,19 @@ def fire_at(clock, case, moment):
     clock.set(moment.isoformat() if isinstance(moment, datetime) else moment)
     runtime.fire_due_timers(case.id)
     db.session.refresh(case)
+
+
+# dibao_a (seed 001): the township's 社会救助领导小组 confirms collectively; the record names who sat.
+COLLECTIVE = {'collective_review': {'held_on': '2026-10-12', 'members': [
+    '姚东伟（镇长）', '赵红伦（副书记）', '李晓华（副镇长）', '柏忍（社会保障服务中心主任）', '宋涛（财政所所长）']}}
+VERIFICATION_REQUEST = {'verification_request': {'requested_on': '2026-09-28', 'authorization_confirmed': True}}
+
+
+def pre_verify(case, eligible=True, actor='caseworker1'):
+    """dibao_a (seed 001): verification at the intention stage, on the applicant's authorization,
+    before the acceptance check."""
+    do(case, 'request_verification', VERIFICATION_REQUEST, actor=actor)
+    runtime.deliver_message(case.id, 'verification_result',
+                            {'eligible': eligible, 'report_no': 'HD-1', 'summary': '核对完毕'}, 'verifier1')
+    from service.extensions import db as _db
+    _db.session.refresh(case)

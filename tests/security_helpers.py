@@ -80,7 +80,7 @@ def bearer(token):
 APPLICATION = {
     'applicant': {'name': '王秀兰', 'id_number': '11010519491231002X', 'phone': '13800001234',
                   'address': '城关镇幸福社区3号楼', 'household_size': 3},
-    'authorization_signed': True,
+    'authorization_signed': True, 'commitment_signed': True,
 }
 
 
@@ -88,3 +88,16 @@ def start_case(township='t01'):
     from service.services import cases
     from service.services.auth import find_user
     return cases.start_case(find_user(f'{township}_jingban'), 'dibao_a', township, APPLICATION)
+
+
+def pre_verify_case(instance_id, township='t01'):
+    """dibao_a (seed 001): the verification runs before acceptance, on the applicant's authorization."""
+    from service.services import cases
+    from service.services.auth import find_user
+    user = find_user(f'{township}_jingban')
+    task = next(t for t in cases.ready_tasks(instance_id) if t.bpmn_id == 'request_verification')
+    cases.claim(user, task.id)
+    cases.complete(user, task.id, {'verification_request': {'requested_on': '2026-09-28',
+                                                            'authorization_confirmed': True}})
+    cases.send_message(find_user('hedui'), instance_id, 'verification_result',
+                       {'eligible': True, 'report_no': 'HD-1', 'summary': '核对完毕'})

@@ -9,7 +9,7 @@ import pytest
 from service.extensions import db
 from service.models import AuditEntry
 
-from .api_helpers import dibao_people, people, ready_tasks, start_core  # noqa: F401  (fixtures)
+from .api_helpers import dibao_people, people, pre_verify, ready_tasks, start_core  # noqa: F401  (fixtures)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -82,8 +82,9 @@ def test_form_errors_are_field_errors_in_chinese(dibao_people):
     assert d['extra'] == '表单中没有这个字段'
     assert 'applicant.phone' in d
     good = {'applicant': {'name': '王秀兰', 'id_number': '11010519491231002X', 'phone': '13800001234',
-                          'address': '城关镇', 'household_size': 2}, 'authorization_signed': True}
+                          'address': '城关镇', 'household_size': 2}, 'authorization_signed': True, 'commitment_signed': True}
     case = cw.post('/api/v1/instances', json={'process_key': 'dibao_a', 'township': 't01', 'data': good}).json
+    pre_verify(cw, dibao_people['ver'], case['id'])
     task = ready_tasks(cw, case['id'])['check_materials']
     d = _error(cw.post(f"/api/v1/tasks/{task['id']}/complete",
                        json={'data': {'acceptance': {'result': 'maybe', 'checked_on': '2026-02-30'}}}), 422)['details']

@@ -3,7 +3,7 @@ from datetime import datetime
 
 from service import calendar
 
-from .api_helpers import dibao_people, ready_tasks  # noqa: F401  (fixtures)
+from .api_helpers import dibao_people, pre_verify, ready_tasks  # noqa: F401  (fixtures)
 from .test_api_flow import APPLICATION, NOTICE, complete
 
 
@@ -11,6 +11,7 @@ def accepted_case(p):
     cw = p['cw1']
     case = cw.post('/api/v1/instances', json={'process_key': 'dibao_a', 'township': 't01',
                                               'data': APPLICATION}).json
+    pre_verify(cw, p['ver'], case['id'])
     complete(cw, ready_tasks(cw, case['id'])['check_materials'], {'acceptance': {'result': 'complete',
                                                                                 'checked_on': '2026-09-28'}})
     complete(cw, ready_tasks(cw, case['id'])['issue_acceptance_notice'], {'acceptance_notice': NOTICE})

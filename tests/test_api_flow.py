@@ -6,12 +6,12 @@ from sqlalchemy import select
 from service.extensions import db
 from service.models import AuditEntry
 
-from .api_helpers import dibao_people, people, ready_tasks, start_core  # noqa: F401  (fixtures)
+from .api_helpers import COLLECTIVE, dibao_people, people, pre_verify, ready_tasks, start_core  # noqa: F401  (fixtures)
 
 APPLICATION = {
     'applicant': {'name': '王秀兰', 'id_number': '11010519491231002X', 'phone': '13800001234',
                   'address': '城关镇幸福社区3号楼', 'household_size': 3},
-    'authorization_signed': True,
+    'authorization_signed': True, 'commitment_signed': True,
 }
 NOTICE = {'document_no': '城民救〔2026〕1号', 'issued_on': '2026-09-28', 'delivery': 'in_person'}
 
@@ -34,7 +34,9 @@ def test_dibao_a_from_application_to_notice(dibao_people):
     case = r.json
     assert case['version']['key'] == 'dibao_a' and case['version']['version'] == 1
     assert case['summary']['id_number_masked'] == '110105********002X'
-    assert [t['bpmn_id'] for t in case['ready_tasks']] == ['check_materials']
+    assert [t['bpmn_id'] for t in case['ready_tasks']] == ['request_verification']
+    # Seed 001: verification first, on the applicant's authorization; then the acceptance check.
+    pre_verify(caseworker, verifier, case['id'])
 
     # The caseworker finds it in the group list, claims it, reads the form and accepts.
     group = caseworker.get('/api/v1/tasks?group=true').json
@@ -49,13 +51,8 @@ def test_dibao_a_from_application_to_notice(dibao_people):
     complete(caseworker, task, {'acceptance': {'result': 'complete', 'checked_on': '2026-09-28'}})
     complete(caseworker, ready_tasks(caseworker, case['id'])['issue_acceptance_notice'],
              {'acceptance_notice': NOTICE})
-    complete(caseworker, ready_tasks(caseworker, case['id'])['request_verification'],
-             {'verification_request': {'requested_on': '2026-09-28', 'authorization_confirmed': True}})
 
-    # Verification and home survey run in parallel: the county answers, another caseworker surveys.
-    r = verifier.post(f"/api/v1/instances/{case['id']}/messages/verification_result",
-                      json={'payload': {'eligible': True, 'report_no': 'HD-1', 'summary': '核对完毕'}})
-    assert r.status_code == 200, r.json
+    # Another caseworker surveys.
     survey = ready_tasks(surveyor, case['id'])['home_survey']
     complete(surveyor, survey, {'survey': {'surveyed_on': '2026-09-29', 'investigators': ['李明', '赵强'],
                                            'per_capita_income': 420, 'findings': '家庭无稳定收入',
@@ -66,7 +63,7 @@ def test_dibao_a_from_application_to_notice(dibao_people):
     assert confirm['due_at'] is not None
     r = caseworker.post(f"/api/v1/tasks/{confirm['id']}/complete", json={'data': {}})
     assert r.status_code == 403 and r.json['error'] == 'wrong_role'
-    complete(leader, confirm, {'decision': {'approved': True, 'amount': 650, 'decided_on': '2026-10-12'}})
+    complete(leader, confirm, {'decision': {'approved': True, 'amount': 650, 'decided_on': '2026-10-12'}, **COLLECTIVE})
 
     # 7 days of publicity without objection: the supervisor moves the demo clock, the timer fires.
     now = datetime.fromisoformat(supervisor.get('/api/v1/clock').json['now'])
@@ -92,9 +89,6 @@ def test_objection_during_publicity_goes_to_the_county(dibao_people):
     cw, ld, ver, sup = p['cw1'], p['ld1'], p['ver'], p['sup']
     case = cw.post('/api/v1/instances', json={'process_key': 'dibao_a', 'township': 't01',
                                               'data': APPLICATION}).json
-    complete(cw, ready_tasks(cw, case['id'])['check_materials'], {'acceptance': {'result': 'complete',
-                                                                                'checked_on': '2026-09-28'}})
-    complete(cw, ready_tasks(cw, case['id'])['issue_acceptance_notice'], {'acceptance_notice': NOTICE})
     complete(cw, ready_tasks(cw, case['id'])['request_verification'],
              {'verification_request': {'requested_on': '2026-09-28', 'authorization_confirmed': True}})
     # The payload must fit the message's form (forms/verification_result.schema.json): 422 with field errors.
@@ -103,11 +97,14 @@ def test_objection_during_publicity_goes_to_the_county(dibao_people):
     r = ver.post(f"/api/v1/instances/{case['id']}/messages/verification_result",
                  json={'payload': {'eligible': True, 'report_no': 'HD-1', 'summary': '核对完毕'}})
     assert r.status_code == 200, r.json
+    complete(cw, ready_tasks(cw, case['id'])['check_materials'], {'acceptance': {'result': 'complete',
+                                                                                'checked_on': '2026-09-28'}})
+    complete(cw, ready_tasks(cw, case['id'])['issue_acceptance_notice'], {'acceptance_notice': NOTICE})
     complete(p['cw1b'], ready_tasks(cw, case['id'])['home_survey'],
              {'survey': {'surveyed_on': '2026-09-29', 'investigators': ['李明', '赵强'], 'per_capita_income': 420,
                          'findings': '无收入', 'signed_by_applicant': True}})
     complete(ld, ready_tasks(ld, case['id'])['township_confirmation'],
-             {'decision': {'approved': True, 'amount': 650, 'decided_on': '2026-10-12'}})
+             {'decision': {'approved': True, 'amount': 650, 'decided_on': '2026-10-12'}, **COLLECTIVE})
     # The verification centre may not record an objection; a village assistant may.
     r = ver.post(f"/api/v1/instances/{case['id']}/messages/objection", json={'payload': {'reason': 'x'}})
     assert r.status_code == 403

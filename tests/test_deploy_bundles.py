@@ -12,7 +12,7 @@ from service.extensions import db
 from service.models import DeployPreview, ProcessDefinition, ProcessInstance
 from service.services import forms, repository
 
-from .api_helpers import ROOT, add_people, ready_tasks
+from .api_helpers import ROOT, add_people, pre_verify, ready_tasks
 from .flow_helpers import APPLICATION, COMPLETE
 
 DIBAO_A = (ROOT / 'processes' / 'delegated' / 'dibao_a.bpmn').read_text(encoding='utf-8')
@@ -131,6 +131,7 @@ def test_preview_shows_the_timer_and_lane_change_and_running_cases_keep_their_ve
     # ... while the running case keeps its own form: its acceptance task takes the old data.
     cw = people['cw1']
     for case, needs_new_field in ((running, False), (new, False), (start_dibao(people), True)):
+        pre_verify(cw, people['ver'], case['id'])
         task = ready_tasks(cw, case['id'])['check_materials']
         detail = cw.get(f"/api/v1/tasks/{task['id']}").json
         fields = detail['form']['schema']['properties']['acceptance']['properties']

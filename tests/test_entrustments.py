@@ -17,7 +17,7 @@ DIAGRAMS = ('legacy/dibao.bpmn', 'delegated/dibao_a.bpmn', 'delegated/dibao_b.bp
 APPLICATION = {
     'applicant': {'name': '王秀兰', 'id_number': '11010519491231002X', 'phone': '13800001234',
                   'address': '城关镇幸福社区3号楼', 'household_size': 3},
-    'authorization_signed': True,
+    'authorization_signed': True, 'commitment_signed': True,
 }
 
 
@@ -191,3 +191,15 @@ def test_the_county_registers_and_revokes_on_the_page_and_leaders_read_their_own
     worker = signed_in(app, 't01_jingban')
     assert '委托书' not in worker.get('/').get_data(as_text=True)
     assert worker.get('/entrustments').status_code == 403
+
+
+def test_a_case_started_in_the_transition_phase_carries_the_phase_its_diagram_reads(world):
+    """Seed 004's 下放过渡: the start data says so; the delegated diagrams then put 县级指导 before
+    each township decision (tests/test_flow_dibao_*.py, test_flow_temporary_aid.py, test_flow_tekun.py)."""
+    from service.services import runtime
+    app, p = world
+    assert _entrust(p['sup'], phase='transition', variant='delegated_b').status_code == 201
+    started = _start(p['cw1'], category='dibao')
+    assert started.status_code == 201, started.json
+    assert _process_of(app, started.json['id']) == 'dibao_b'
+    assert runtime.case_data(started.json['id'])['entrustment_phase'] == 'transition'

@@ -124,22 +124,32 @@ def test_clearly_ineligible_is_refused(app):
     assert not timers(case)
 
 
-def test_objection_leads_to_democratic_review_new_opinion_and_new_publicity(app, clock):
+REVIEW = {'democratic_review': {'held_on': '2026-10-09', 'participants': 9, 'villager_representatives': 7,
+                                'result': 'passed', 'record': '车辆已报废',
+                                'signed_by': {'name': '刘芳', 'capacity': 'secretary'}}}
+
+
+def object_to(case, clock):
+    clock.advance(timedelta(days=3))
+    runtime.deliver_message(case.id, 'objection', {'reason': '有经营性车辆', 'raised_by': '邻居'}, 'caseworker1')
+    db.session.refresh(case)
+
+
+def test_major_dispute_leads_to_democratic_review_new_opinion_and_new_publicity(app, clock):
     case = start()
     accept(case)
     investigate(case)
     do(case, 'preliminary_opinion', opinion())
     first = due(timers(case, 'waiting')['publicity_expired'])
-    clock.advance(timedelta(days=3))
-    runtime.deliver_message(case.id, 'objection', {'reason': '有经营性车辆', 'raised_by': '邻居'}, 'caseworker1')
-    db.session.refresh(case)
+    object_to(case, clock)
+    assert 'publicity_expired' not in timers(case, 'waiting')            # the first publicity ended
+    # Seed 002: democratic review only on 「投诉、举报等较大争议」: the objection is checked first.
+    assert set(ready(case)) == {'assess_objection'}
+    assert data_of(case, 'assess_objection')['objection']['reason'] == '有经营性车辆'
+    do(case, 'assess_objection', {'objection_assessment': {'major_dispute': True, 'findings': '多名群众举报'}})
     assert set(ready(case)) == {'democratic_review'}
     assert ready(case)['democratic_review'].role == 'village_assistant'
-    assert data_of(case, 'democratic_review')['objection']['reason'] == '有经营性车辆'
-    assert 'publicity_expired' not in timers(case, 'waiting')            # the first publicity ended
-    do(case, 'democratic_review', {'democratic_review': {'held_on': '2026-10-09', 'participants': 9,
-                                                         'villager_representatives': 7, 'result': 'passed',
-                                                         'record': '车辆已报废'}}, actor='village1')
+    do(case, 'democratic_review', REVIEW, actor='village1')
     do(case, 'preliminary_opinion', opinion())
     second = due(timers(case, 'waiting')['publicity_expired'])
     assert second > first                                                 # a new 7-day publicity
@@ -149,6 +159,34 @@ def test_objection_leads_to_democratic_review_new_opinion_and_new_publicity(app,
     assert case.status == 'completed'
 
 
+def test_an_objection_without_major_dispute_gets_a_new_opinion_without_democratic_review(app, clock):
+    case = start()
+    accept(case)
+    investigate(case)
+    do(case, 'preliminary_opinion', opinion())
+    object_to(case, clock)
+    do(case, 'assess_objection', {'objection_assessment': {'major_dispute': False, 'findings': '车辆登记在亲属名下'}})
+    assert set(ready(case)) == {'preliminary_opinion'}                    # 重新提出初审意见, no review
+    do(case, 'preliminary_opinion', opinion())
+    assert 'publicity_expired' in timers(case, 'waiting')                # 重新公示
+    expire_publicity(clock, case)
+    assert set(ready(case)) == {'township_confirmation'}
+
+
+def test_the_democratic_review_record_names_the_chair_or_secretary_who_signed(app):
+    from service.services import forms
+    from service.errors import Invalid
+    schema = forms.load('democratic_review_signed.schema.json')
+    unsigned = {'democratic_review': {k: v for k, v in REVIEW['democratic_review'].items() if k != 'signed_by'}}
+    for bad in (unsigned, {'democratic_review': dict(REVIEW['democratic_review'], signed_by={'name': '刘芳'})},
+                {'democratic_review': dict(REVIEW['democratic_review'],
+                                           signed_by={'name': '刘芳', 'capacity': 'member'})}):
+        with pytest.raises(Invalid) as caught:
+            forms.validate(schema, bad)
+        assert any(k.startswith('democratic_review.signed_by') for k in caught.value.details), caught.value.details
+    forms.validate(schema, REVIEW)
+
+
 def test_major_doubt_goes_to_democratic_review_before_publicity(app, clock):
     case = start()
     accept(case)
@@ -156,9 +194,7 @@ def test_major_doubt_goes_to_democratic_review_before_publicity(app, clock):
     do(case, 'preliminary_opinion', opinion(major_doubt=True))
     assert set(ready(case)) == {'democratic_review'}
     assert 'publicity_expired' not in timers(case)
-    do(case, 'democratic_review', {'democratic_review': {'held_on': '2026-10-09', 'participants': 9,
-                                                         'villager_representatives': 7, 'result': 'passed',
-                                                         'record': '疑点已说明'}}, actor='village1')
+    do(case, 'democratic_review', REVIEW, actor='village1')
     do(case, 'preliminary_opinion', opinion(major_doubt=False))
     expire_publicity(clock, case)
     assert set(ready(case)) == {'township_confirmation'}
@@ -191,3 +227,18 @@ def test_twenty_working_day_deadline_marks_overdue_and_the_case_goes_on(app, clo
     do(case, 'issue_approval_notice', {'approval_notice': dict(NOTICE, monthly_amount=650, start_month='2027-01')})
     assert case.status == 'completed'
     assert case.overdue
+
+
+def test_transition_phase_puts_county_guidance_before_the_confirmation_takes_effect(app, clock):
+    """Seed 004: 下放过渡 — the county guides the township's confirmation before the notice."""
+    case = runtime.start_instance('dibao_b', 't01', dict(APPLICATION, entrustment_phase='transition'), 'caseworker1')
+    accept(case)
+    investigate(case)
+    do(case, 'preliminary_opinion', opinion())
+    expire_publicity(clock, case)
+    do(case, 'township_confirmation', decision(True), actor='leader1')
+    assert set(ready(case)) == {'county_guidance_confirmation'}
+    assert ready(case)['county_guidance_confirmation'].lane == '区民政局'
+    do(case, 'county_guidance_confirmation', {'county_guidance': {'result': 'agree', 'opinion': '程序规范'}},
+       actor='county1')
+    assert set(ready(case)) == {'issue_approval_notice'}

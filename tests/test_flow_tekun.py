@@ -37,7 +37,7 @@ APPLICATION = {
     'application': {'applied_on': '2026-09-28', 'applied_by': 'self',
                     'statement': '年满76周岁，无劳动能力，无收入，无子女'},
     'legal_supporters': [],
-    'authorization_signed': True,
+    'authorization_signed': True, 'commitment_signed': True,
     'commitment_signed': True,
 }
 COMPLETE = {'acceptance': {'result': 'complete', 'checked_on': '2026-09-28'}}
@@ -411,3 +411,20 @@ def test_delegated_every_limit_marks_overdue_when_the_clock_passes_it(app, clock
     do(case, 'issue_rejection_notice', REJECTION)
     do(case, 'county_filing', FILING, actor='county1')
     assert case.status == 'completed' and case.overdue
+
+
+def test_delegated_transition_phase_puts_county_guidance_before_the_decision_takes_effect(app, clock):
+    """Seed 004: in the 下放过渡 phase the county guides every township decision before it takes effect."""
+    # What cases.start_case adds from the entrustment in force (the start form has no such field).
+    case = runtime.start_instance('tekun_delegated', 't01', dict(APPLICATION, entrustment_phase='transition'),
+                                  'caseworker1')
+    accept(case)
+    investigate(case, opinion(major_doubt=False))
+    expire_publicity(clock, case, clock.now())
+    do(case, 'self_care_assessment', self_care())
+    do(case, 'township_confirmation', decision(True), actor='leader1')
+    guidance = ready(case)['county_guidance_confirmation']
+    assert set(ready(case)) == {'county_guidance_confirmation'} and guidance.role == 'county_supervisor'
+    do(case, 'county_guidance_confirmation', {'county_guidance': {'result': 'agree', 'opinion': '程序规范'}},
+       actor='county1')
+    assert set(ready(case)) == {'issue_approval_notice'}

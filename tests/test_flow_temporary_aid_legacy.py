@@ -42,7 +42,8 @@ def to_publicity(case, amount, survey=None):
     if (survey or {}).get('democratic_review_needed'):
         assert ready(case)['democratic_review'].role == 'village_assistant'
         do(case, 'democratic_review', {'democratic_review': {
-            'held_on': '2026-09-30', 'participants': 12, 'result': 'agree', 'record': '同意', 'chair_signed': True}},
+            'held_on': '2026-09-30', 'participants': 12, 'result': 'agree', 'record': '同意', 'chair_signed': True,
+            'signed_by': {'name': '刘芳', 'capacity': 'director'}}},
            actor='village1')
     do(case, 'opinion', opinion(True, amount))
     assert not ready(case)

@@ -10,13 +10,15 @@ from service.extensions import db
 from service.models import AuditEntry, Task, Timer
 from service.services import auth, repository, runtime, tasks, users
 
+from .flow_helpers import COLLECTIVE
+
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = 'secret-pass-1'
 ID_NUMBER = '11010519491231002X'
 APPLICATION = {
     'applicant': {'name': '王秀兰', 'id_number': ID_NUMBER, 'phone': '13800000000',
                   'address': '城关镇幸福社区3号楼', 'household_size': 3},
-    'authorization_signed': True,
+    'authorization_signed': True, 'commitment_signed': True,
 }
 COMPLETE = {'acceptance': {'result': 'complete', 'checked_on': '2026-09-28'}}
 DELIVERY = {'issued_on': '2026-09-28', 'delivery': 'in_person'}
@@ -63,18 +65,21 @@ def do(case, bpmn_id, data=None, actor='cw1'):
     db.session.refresh(case)
 
 
-def start():
-    return runtime.start_instance('dibao_a', 't01', APPLICATION, 'cw1')
-
-
-def accept_and_investigate(case, eligible=True):
-    do(case, 'check_materials', COMPLETE)
-    do(case, 'issue_acceptance_notice', {'acceptance_notice': dict(DELIVERY, document_no='〔2026〕城民救受字第 000001 号')})
+def start(eligible=True):
+    """A dibao_a case past its verification (seed 001: before acceptance), at the acceptance check."""
+    case = runtime.start_instance('dibao_a', 't01', APPLICATION, 'cw1')
     do(case, 'request_verification', {'verification_request': {'requested_on': '2026-09-28',
                                                                'authorization_confirmed': True}})
     runtime.deliver_message(case.id, 'verification_result',
                             {'eligible': eligible, 'report_no': 'HD-2026-017', 'summary': '名下登记商品住房两套'},
                             'hedui')
+    db.session.refresh(case)
+    return case
+
+
+def accept_and_investigate(case):
+    do(case, 'check_materials', COMPLETE)
+    do(case, 'issue_acceptance_notice', {'acceptance_notice': dict(DELIVERY, document_no='〔2026〕城民救受字第 000001 号')})
     do(case, 'home_survey', SURVEY, actor='va1')
 
 
@@ -167,8 +172,7 @@ def test_refusal_gives_the_reason_and_the_remedies(app, clock):
 # ------------------------------------------------------------------ verification
 
 def test_verification_ineligible_names_the_right_to_reexamination_and_where(app, clock):
-    case = start()
-    accept_and_investigate(case, eligible=False)
+    case = start(eligible=False)
     do(case, 'notify_verification_ineligible', {'verification_ineligible_notice': dict(
         DELIVERY, document_no='〔2026〕城民救核字第 000003 号', reason='名下有两套住房', reexamination_right=True)})
     response, html = page(app, f'/cases/{case.id}/notices/verification_ineligible_notice')
@@ -185,7 +189,7 @@ def test_rejection_gives_reasons_and_remedies_with_the_bodies(app, clock):
     case = start()
     accept_and_investigate(case)
     do(case, 'township_confirmation', {'decision': {'approved': False, 'reasons': '家庭人均收入高于当地低保标准',
-                                                    'decided_on': '2026-10-12'}}, actor='ld1')
+                                                    'decided_on': '2026-10-12'}, **COLLECTIVE}, actor='ld1')
     assert '不予确认通知书' in kinds(app, case)
     do(case, 'issue_rejection_notice', {'rejection_notice': dict(
         DELIVERY, issued_on='2026-10-13', document_no='〔2026〕城民救不确字第 000004 号',
@@ -206,11 +210,13 @@ def test_rejection_gives_reasons_and_remedies_with_the_bodies(app, clock):
 def test_approval_shows_amount_and_start_month_after_the_publicity(app, clock):
     case = start()
     accept_and_investigate(case)
-    do(case, 'township_confirmation', {'decision': {'approved': True, 'amount': 650, 'decided_on': '2026-10-12'}},
-       actor='ld1')
+    do(case, 'township_confirmation', {'decision': {'approved': True, 'amount': 650, 'decided_on': '2026-10-12'},
+                                       **COLLECTIVE}, actor='ld1')
     # During the village publicity the approval may still be revoked: no approval notice yet.
     response, html = page(app, f'/cases/{case.id}/notices/approval_notice')
     assert response.status_code == 404 and '本案尚无审核确认通知书' in html
+    response, html = page(app, f'/cases/{case.id}/notices/dibao_certificate')
+    assert response.status_code == 404 and '本案尚无最低生活保障证' in html
     expire_publicity(clock, case)
     do(case, 'issue_approval_notice', {'approval_notice': dict(
         DELIVERY, issued_on='2026-10-20', document_no='〔2026〕城民救确字第 000005 号', certificate_no='DB-T01-0042',
@@ -228,12 +234,20 @@ def test_approval_shows_amount_and_start_month_after_the_publicity(app, clock):
         assert title in listing
     assert '不予确认通知书' not in listing and '核对结果告知书' not in listing
 
+    # The category's certificate (低保证), printed from the issued notice: the same decision, nothing more.
+    assert '最低生活保障证' in listing
+    response, html = page(app, f'/cases/{case.id}/notices/dibao_certificate')
+    assert response.status_code == 200
+    assert '最低生活保障证' in html and '证号：DB-T01-0042' in html and '城关镇人民政府' in html
+    assert '王秀兰' in html and ID_NUMBER in html and '3 人' in html and '650.00 元' in html
+    assert '2026年11月起' in html and '〔2026〕城民救确字第 000005 号' in html and '审核确认' in html
+
 
 def test_revoked_after_a_publicity_objection_says_so(app, clock):
     case = start()
     accept_and_investigate(case)
-    do(case, 'township_confirmation', {'decision': {'approved': True, 'amount': 650, 'decided_on': '2026-10-12'}},
-       actor='ld1')
+    do(case, 'township_confirmation', {'decision': {'approved': True, 'amount': 650, 'decided_on': '2026-10-12'},
+                                       **COLLECTIVE}, actor='ld1')
     runtime.deliver_message(case.id, 'objection', {'reason': '隐瞒车辆', 'raised_by': '村民'}, 'va1')
     db.session.refresh(case)
     do(case, 'county_investigation', {'objection_review': {'result': 'approval_revoked',

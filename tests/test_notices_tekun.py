@@ -96,3 +96,6 @@ def test_minor_confirmation_says_it_is_not_publicised(app, clock):
     assert status == 200 and '<div class="issuer">城关镇人民政府</div>' in html
     assert '你是未成年人，确认结果不予公示、公布' in html and '村（社区）公示' not in html
     assert '全护理' in html and '完全丧失生活自理能力' in html and '小军' in html
+    # The category's certificate, printed from the issued confirmation notice.
+    status, html = page(app, case, 'tekun_certificate')
+    assert status == 200 and '特困人员救助供养证' in html and '全护理' in html and '小军' in html

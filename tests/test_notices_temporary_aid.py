@@ -11,9 +11,9 @@ from service.documents import notices
 from service.extensions import db
 from service.services import auth, repository, users
 
-from .test_flow_temporary_aid import (APPLICATION, NOTICE, REJECTION, SURVEY, decision, do, expire_publicity,
-                                      investigate, object_during_publicity, opinion, ready, reinvestigated, start,
-                                      through_publicity)
+from .test_flow_temporary_aid import (APPLICATION, NOTICE, REJECTION, SURVEY, confirmation, decision, do,
+                                      expire_publicity, investigate, object_during_publicity, opinion, ready,
+                                      reinvestigated, start, to_decision)
 from .test_flow_temporary_aid_legacy import to_publicity
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,8 +48,9 @@ def assert_masked(html):
 
 def test_delegated_approval_by_the_township(app, clock):
     case = start()
-    through_publicity(clock, case, amount=3000)
-    do(case, 'leader_confirm', decision(True, 3000), actor='leader1')
+    to_decision(case, amount=3000)
+    do(case, 'leader_confirm', confirmation(True, 3000), actor='leader1')
+    expire_publicity(clock, case)                   # seed 002: publicised after the confirmation
     assert 'notify_approval' in ready(case)
 
     status, html = page(app, case, 'temporary_aid_approval_notice')
@@ -80,8 +81,9 @@ def test_delegated_approval_by_the_township(app, clock):
 
 def test_delegated_above_the_ceiling_is_the_county_s_approval(app, clock):
     case = start()
-    through_publicity(clock, case, amount=6000)
+    to_decision(case, amount=6000)
     do(case, 'county_approval', decision(True, 6000), actor='county1')
+    expire_publicity(clock, case)
     do(case, 'notify_approval', {'approval_notice': dict(NOTICE, aid_method='goods', amount=6000)})
     _, html = page(app, case, 'temporary_aid_approval_notice')
     assert '<div class="issuer">山亭区民政局</div>' in html and '临时救助审批通知书' in html
@@ -91,8 +93,8 @@ def test_delegated_above_the_ceiling_is_the_county_s_approval(app, clock):
 
 def test_delegated_rejection_gives_reasons_and_the_remedies_of_the_law(app, clock):
     case = start()
-    through_publicity(clock, case, amount=3000)
-    do(case, 'leader_confirm', decision(False), actor='leader1')
+    to_decision(case, amount=3000)
+    do(case, 'leader_confirm', confirmation(False), actor='leader1')
     status, html = page(app, case, 'temporary_aid_rejection_notice')
     assert status == 200 and '待出具' in html and f'〔2026〕城民救不临字第 1 号' in html
 

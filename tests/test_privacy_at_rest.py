@@ -18,7 +18,8 @@ from service.models import CloseRelative, ProcessInstance, Task
 from service.services import keys, runtime, users
 
 from .conftest import PRODUCTION_KEYS
-from .flow_helpers import APPLICATION, COMPLETE, NOTICE, SURVEY, deployed_app, do, due, fire_at, ready, timers
+from .flow_helpers import (APPLICATION, COLLECTIVE, COMPLETE, NOTICE, SURVEY, deployed_app, do, due, fire_at, pre_verify,
+                           ready, timers)
 from .security_helpers import cheap_hashes
 
 FILES = ('delegated/dibao_a.bpmn',)
@@ -41,17 +42,18 @@ def app(make_app, monkeypatch):
 def full_dibao_flow(clock):
     """A dibao_a case from application to the approval notice, numbers also in free text."""
     case = runtime.start_instance('dibao_a', 't01', APPLICATION, 'caseworker1')
-    do(case, 'check_materials', COMPLETE)
-    do(case, 'issue_acceptance_notice', {'acceptance_notice': NOTICE})
     do(case, 'request_verification', {'verification_request': {'requested_on': '2026-09-28',
                                                                'authorization_confirmed': True}})
     runtime.deliver_message(case.id, 'verification_result',
                             {'eligible': True, 'report_no': 'HD-1', 'summary': f'联系电话 {APPLICANT_PHONE}'},
                             'verifier1')
+    db.session.refresh(case)
+    do(case, 'check_materials', COMPLETE)
+    do(case, 'issue_acceptance_notice', {'acceptance_notice': NOTICE})
     survey = {'survey': dict(SURVEY['survey'], findings=f'邻居（{NEIGHBOUR_ID}，{NEIGHBOUR_PHONE}）证实无收入')}
     do(case, 'home_survey', survey, actor='surveyor1')
-    do(case, 'township_confirmation', {'decision': {'approved': True, 'amount': 650, 'decided_on': '2026-10-12'}},
-       actor='leader1')
+    do(case, 'township_confirmation', {'decision': {'approved': True, 'amount': 650, 'decided_on': '2026-10-12'},
+                                       **COLLECTIVE}, actor='leader1')
     fire_at(clock, case, due(timers(case, 'waiting')['publicity_expired']) + timedelta(seconds=1))
     do(case, 'issue_approval_notice', {'approval_notice': dict(NOTICE, monthly_amount=650, start_month='2026-11')})
     assert case.status == 'completed'
@@ -108,6 +110,7 @@ def test_keys_rotate_re_encrypts_every_row_and_the_cases_go_on(make_app, databas
         tree = repository.read_tree(Path(__file__).resolve().parent.parent / 'processes')
         repository.deploy({name: tree[name] for name in FILES}, 'tester')
         case = runtime.start_instance('dibao_a', 't01', APPLICATION, 'caseworker1')
+        pre_verify(case)
         do(case, 'check_materials', COMPLETE)
         users.add_user('caseworker9', '孙经办', 'township_caseworker', 't01', 'secret-pass-1', 'tester')
         users.register_close_relative('caseworker9', '孙某', RELATIVE_ID, 'spouse', 'leader1')
@@ -141,7 +144,7 @@ def test_keys_rotate_re_encrypts_every_row_and_the_cases_go_on(make_app, databas
         assert case.version == version + 1 and APPLICANT_ID in case.state
         assert set(ready(case)) == {'issue_acceptance_notice'}
         do(case, 'issue_acceptance_notice', {'acceptance_notice': NOTICE})
-        assert 'request_verification' in ready(case)
+        assert 'home_survey' in ready(case)
         assert users.relatives_of(RELATIVE_ID) == ['caseworker9']
         assert {key for (_, key) in keys.counts()} == {'new1'}
         entry = db.session.execute(text("SELECT COUNT(*) FROM audit_log WHERE action = 'keys_rotated'")).scalar()
@@ -156,6 +159,7 @@ def test_rotation_does_not_overwrite_a_case_changed_meanwhile(make_app, monkeypa
         tree = repository.read_tree(Path(__file__).resolve().parent.parent / 'processes')
         repository.deploy({name: tree[name] for name in FILES}, 'tester')
         case = runtime.start_instance('dibao_a', 't01', APPLICATION, 'caseworker1')
+        pre_verify(case)
         row = db.session.execute(select(keys._instances.c.id, keys._instances.c.state.label('value'),
                                         keys._instances.c.version)).one()
         do(case, 'check_materials', COMPLETE)             # a writer moves the case on meanwhile

@@ -8,7 +8,7 @@ from service.services import runtime
 from service.services.masking import mask_data, mask_text
 
 from .api_helpers import PASSWORD, dibao_people  # noqa: F401  (fixture)
-from .flow_helpers import APPLICATION, COMPLETE, NOTICE, SURVEY, do
+from .flow_helpers import APPLICATION, COMPLETE, NOTICE, SURVEY, do, pre_verify
 from .security_helpers import web_login
 
 OWN_ID = APPLICATION['applicant']['id_number']
@@ -36,10 +36,9 @@ def case_with_free_text(people):
                                                       'data': APPLICATION})
     assert r.status_code == 201, r.json
     case = runtime.get_instance(r.json['id'])
+    pre_verify(case, actor='cw1')
     do(case, 'check_materials', COMPLETE, actor='cw1')
     do(case, 'issue_acceptance_notice', {'acceptance_notice': NOTICE}, actor='cw1')
-    do(case, 'request_verification', {'verification_request': {'requested_on': '2026-09-28',
-                                                               'authorization_confirmed': True}}, actor='cw1')
     do(case, 'home_survey', {'survey': dict(SURVEY['survey'], findings=FREE_TEXT)}, actor='va1')
     return case
 
@@ -87,6 +86,7 @@ def test_the_applicants_notice_prints_their_own_id_and_a_document_number(dibao_p
     case = runtime.get_instance(r.json['id'])
     assert case.id == 3
     reason = f'户籍不在本镇（经查 {NEIGHBOUR_ID} 名下）'
+    pre_verify(case, actor='cw1')
     do(case, 'check_materials', {'acceptance': {'result': 'ineligible', 'reason': reason,
                                                 'checked_on': '2026-09-28'}}, actor='cw1')
     r = dibao_people['cw1'].get(f'/cases/{case.id}/notices/refusal_notice')

@@ -19,7 +19,7 @@ from .security_helpers import csrf_of, signed_in, web_app  # noqa: F401  (fixtur
 ID_A = '11010519491231002X'
 ID_B = '110105196001010017'
 APPLICATION = {'applicant': {'name': '王秀兰', 'id_number': ID_A, 'phone': '13800000000',
-                             'address': '城关镇幸福社区3号楼', 'household_size': 3}, 'authorization_signed': True}
+                             'address': '城关镇幸福社区3号楼', 'household_size': 3}, 'authorization_signed': True, 'commitment_signed': True}
 
 
 def start(client, township, id_number, name):

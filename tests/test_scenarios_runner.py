@@ -47,7 +47,7 @@ def test_the_command_reports_where_a_scenario_diverged_and_exits_1(tmp_path):
     reached = next(line for line in lines if '预期在结束事件「end_approved」办结，实际到达：' in line)
     assert 'end_rejected' in reached and '出错环节：end_approved' in reached
     assert any(line.startswith('通过') and DIBAO_A['scenarios'][8]['name'] in line for line in lines)
-    assert '第 1 步（办理「township_confirmation」）：任务「township_confirmation」未就绪；当前待办：受理审查（check_materials）' \
+    assert '第 1 步（办理「township_confirmation」）：任务「township_confirmation」未就绪；当前待办：提请前置核对（受理前）（request_verification）' \
         in result.output and '出错环节：township_confirmation' in result.output
     assert '场景：1 个通过，2 个失败' in result.output
 

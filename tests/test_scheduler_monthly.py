@@ -84,7 +84,9 @@ def test_the_first_of_the_month_starts_one_case_per_township_once(roster_app):
     assert (task.name, task.role, task.township) == ('报送下月保障名册', 'township_caseworker', 't01')
     assert task.form == 'monthly_roster.schema.json'
     assert shanghai(task.due_at) == '2026-11-26T00:00:00+08:00'          # 24:00 on the 25th
-    assert shanghai(open_task(all_cases['payment-t02-2026-11']).due_at) == '2026-11-11T00:00:00+08:00'
+    payment = open_task(all_cases['payment-t02-2026-11'])
+    # Seed 000: the county bureau sees the money paid by the 10th, not the township caseworker.
+    assert (payment.role, shanghai(payment.due_at)) == ('county_supervisor', '2026-11-11T00:00:00+08:00')
     assert runtime.case_data(roster.id)['next_period'] == '2026-12'
 
 

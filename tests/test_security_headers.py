@@ -14,7 +14,8 @@ import pytest
 from service.services import cases
 from service.services.auth import find_user
 
-from .security_helpers import api_token, bearer, demo_app, signed_in, start_case, web_app, web_login  # noqa: F401
+from .security_helpers import (api_token, bearer, demo_app, pre_verify_case, signed_in, start_case, web_app,  # noqa: F401
+                               web_login)
 
 NOTICE = {'document_no': '城民救〔2026〕1号', 'issued_on': '2026-09-28', 'delivery': 'in_person'}
 ROLES = ('t01_xieli', 't01_jingban', 't01_lingdao', 't02_jingban', 'hedui', 'canlian', 'jianguan', 'sheji', 'admin')
@@ -76,6 +77,7 @@ def busy_app(web_app):
     """Cases in both townships, one accepted so that its notice exists."""
     accepted = start_case('t01')
     start_case('t02')
+    pre_verify_case(accepted.id)
     user = find_user('t01_jingban')
     for bpmn_id, data in (('check_materials', {'acceptance': {'result': 'complete', 'checked_on': '2026-09-28'}}),
                           ('issue_acceptance_notice', {'acceptance_notice': NOTICE})):

@@ -119,7 +119,8 @@ def test_a_photo_on_a_form_field_ends_up_on_the_case(app):
     assert 'enctype="multipart/form-data"' in page
     form = {'csrf_token': xieli.csrf, 'process_key': 'dibao_a', 'applicant.name': '王秀兰',
             'applicant.id_number': '11010519491231002X', 'applicant.phone': '13800001234',
-            'applicant.address': '城关镇幸福社区3号楼', 'applicant.household_size': '3', 'authorization_signed': 'true'}
+            'applicant.address': '城关镇幸福社区3号楼', 'applicant.household_size': '3', 'authorization_signed': 'true',
+            'commitment_signed': 'true'}
     # A refused file keeps the form as typed and says why at the field.
     r = xieli.post('/cases/new', data=dict(form, **{'file:materials_photo': (io.BytesIO(b'not an image'), 'a.jpg')}),
                    content_type='multipart/form-data')

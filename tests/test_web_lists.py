@@ -15,7 +15,7 @@ from service.scheduler.sweep import sweep_due
 from service.services import cases
 from service.services.auth import find_user
 
-from .security_helpers import APPLICATION, csrf_of, signed_in, web_app  # noqa: F401  (fixture)
+from .security_helpers import APPLICATION, csrf_of, pre_verify_case, signed_in, web_app  # noqa: F401  (fixture)
 
 T0 = '2026-09-28T09:00:00+08:00'
 NOTICE = {'document_no': '城民救〔2026〕1号', 'issued_on': '2026-09-28', 'delivery': 'in_person'}
@@ -23,7 +23,9 @@ NOTICE = {'document_no': '城民救〔2026〕1号', 'issued_on': '2026-09-28', '
 
 def start(township, name, seq, business_key=None):
     data = {**APPLICATION, 'applicant': dict(APPLICATION['applicant'], name=name, id_number=demo_id_number(seq))}
-    return cases.start_case(find_user(f'{township}_jingban'), 'dibao_a', township, data, business_key).id
+    instance_id = cases.start_case(find_user(f'{township}_jingban'), 'dibao_a', township, data, business_key).id
+    pre_verify_case(instance_id, township)   # dibao_a verifies before acceptance (seed 001)
+    return instance_id
 
 
 def do(instance_id, bpmn_id, data, username):

@@ -12,12 +12,15 @@ from service.services import cases, repository, supervision, users
 from service.services.auth import find_user
 from service.web import formrender
 
+from .flow_helpers import COLLECTIVE
+from .security_helpers import pre_verify_case
+
 ROOT = Path(__file__).resolve().parent.parent
 DIAGRAMS = ('legacy/dibao.bpmn', 'delegated/dibao_a.bpmn', 'delegated/dibao_b.bpmn')
 APPLICATION = {
     'applicant': {'name': '王秀兰', 'id_number': '11010519491231002X', 'phone': '13800001234',
                   'address': '城关镇幸福社区3号楼', 'household_size': 3},
-    'authorization_signed': True,
+    'authorization_signed': True, 'commitment_signed': True,
 }
 
 
@@ -47,9 +50,13 @@ def signed_in(app, username):
     return client
 
 
-def start(township='t01', data=None, business_key=None):
+def start(township='t01', data=None, business_key=None, verified=True):
+    """A dibao_a case, by default past its verification (seed 001: before acceptance)."""
     user = find_user(f'{township}_jingban')
-    return cases.start_case(user, 'dibao_a', township, data or APPLICATION, business_key)
+    case = cases.start_case(user, 'dibao_a', township, data or APPLICATION, business_key)
+    if verified:
+        pre_verify_case(case.id, township)
+    return case
 
 
 def test_pages_need_a_session(app):
@@ -291,16 +298,12 @@ def test_township_table_median_working_days(app, clock):
     _do(decided, 'issue_acceptance_notice', {'acceptance_notice': {
         'document_no': '1', 'issued_on': '2026-09-28', 'delivery': 'in_person'}}, 't01_jingban')
     assert supervision.township_table(supervisor)[0]['median_days'] is None      # accepted, not decided
-    _do(decided, 'request_verification', {'verification_request': {
-        'requested_on': '2026-09-28', 'authorization_confirmed': True}}, 't01_jingban')
-    cases.send_message(find_user('hedui'), decided.id, 'verification_result',
-                       {'eligible': True, 'report_no': 'HD-1', 'summary': '核对完毕'})
     _do(decided, 'home_survey', {'survey': {'surveyed_on': '2026-09-29', 'investigators': ['李明', '赵强'],
                                             'per_capita_income': 420, 'findings': '无收入',
                                             'signed_by_applicant': True}}, 't01_jingban2')
     clock.set('2026-10-09T10:00:00+08:00')      # Monday 28 Sep → Friday 9 Oct across National Day
-    _do(decided, 'township_confirmation', {'decision': {'approved': True, 'amount': 650,
-                                                        'decided_on': '2026-10-09'}}, 't01_lingdao')
+    _do(decided, 'township_confirmation', {'decision': {'approved': True, 'amount': 650, 'decided_on': '2026-10-09'},
+                                           **COLLECTIVE}, 't01_lingdao')
     rows = {r['township']: r for r in supervision.township_table(supervisor)}
     expected = calendar.working_days_between('2026-09-28T09:00:00+08:00', '2026-10-09T10:00:00+08:00')
     assert rows['t01']['median_days'] == expected and rows['t01']['decided'] == 1
@@ -349,13 +352,11 @@ def test_leader_extends_a_running_deadline_from_the_case_page(app):
 
 def test_verifier_sees_the_cases_waiting_for_a_report(app):
     from service.services import tasks as task_service
-    waiting, untouched = start('t01', business_key='T01-WAIT'), start('t02', business_key='T02-NEW')
+    waiting = start('t01', business_key='T01-WAIT', verified=False)
+    untouched = start('t02', business_key='T02-NEW', verified=False)
     cw = find_user('t01_jingban')
-    for bpmn_id, data in (('check_materials', {'acceptance': {'result': 'complete', 'checked_on': '2026-09-28'}}),
-                          ('issue_acceptance_notice', {'acceptance_notice': {
-                              'document_no': '城民救〔2026〕1号', 'issued_on': '2026-09-28', 'delivery': 'in_person'}}),
-                          ('request_verification', {'verification_request': {
-                              'requested_on': '2026-09-28', 'authorization_confirmed': True}})):
+    for bpmn_id, data in (('request_verification', {'verification_request': {
+                              'requested_on': '2026-09-28', 'authorization_confirmed': True}}),):
         row = next(t for t in cases.ready_tasks(waiting.id) if t.bpmn_id == bpmn_id)
         task_service.claim(row.id, cw.username)
         cases.complete(cw, row.id, data)

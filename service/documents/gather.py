@@ -9,7 +9,7 @@ from SpiffWorkflow.exceptions import TaskNotFoundException
 from ..extensions import db
 from ..models import ProcessInstance, Task
 from ..services.context import engine, now
-from . import notices, townships
+from . import certificates, notices, townships
 
 
 def sequence(instance):
@@ -50,7 +50,8 @@ class CaseNotices:
         last = self.workflow.last_task
         self.data = dict(last.data if last is not None else self.workflow.data)
         self.diagram = notices.diagram_facts(_user_tasks(instance), engine().lanes)
-        self.list = notices.available(self.case, self.data, self.rows, self.diagram['produced'])
+        self.list = certificates.available(
+            notices.available(self.case, self.data, self.rows, self.diagram['produced']))
 
     def listing(self):
         """The available notices with the number and date each one prints."""
@@ -67,8 +68,11 @@ class CaseNotices:
         """The data the producing task saw (its own form included once completed): in a case that
         looped through a supplement, the one-time notice lists what was missing *then*."""
         row = notices.notice_tasks(self.rows).get(kind)
-        if row is None:
-            return self.data
+        return self.data if row is None else self.data_at(row)
+
+    def data_at(self, row):
+        """The data the task of `row` saw, its own form included: inside a subprocess (temporary aid's
+        emergency branch) the case's newest data does not hold what the subprocess recorded yet."""
         try:
             task = self.workflow.get_task_from_id(UUID(row.id))
         except TaskNotFoundException:  # not in this tree (never expected): the newest data it is
@@ -81,6 +85,8 @@ class CaseNotices:
         status = self.status(kind)
         if status is None:
             return None
+        if kind in certificates.KINDS:
+            return certificates.build(kind, self.notice(certificates.KINDS[kind].source))
         today = now().astimezone(notices.SHANGHAI).date()
         return notices.build(kind, self.case, self.data_for(kind), self.rows, status,
                              township=townships.township(self.instance.township),

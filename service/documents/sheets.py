@@ -27,7 +27,7 @@ def sheet_page(instance_id, key):
         raise NotFound('本案没有这种登记表（急难型临时救助先行救助后才能打印） (no such sheet for this case)',
                        code='sheet_not_found')
     case = CaseNotices(instance)
-    sheet = emergency.build(case.case, case.data, row, township=townships.township(instance.township),
+    sheet = emergency.build(case.case, case.data_at(row), row, township=townships.township(instance.township),
                             today=now().astimezone(notices.SHANGHAI).date())
     audit.record(user.username, 'read_case', instance_id=instance.id, via='sheet', sheet=key)
     db.session.commit()

@@ -13,6 +13,7 @@ from ..models import ProcessInstance
 from ..services import access, audit, auth
 from ..services.masking import mask_id_number
 from .gather import CaseNotices
+from .certificates import KINDS as CERTIFICATES
 from .notices import KINDS
 
 bp = Blueprint('documents', __name__, template_folder='templates')
@@ -74,9 +75,10 @@ def notice_list(instance_id):
 @bp.get('/cases/<int:instance_id>/notices/<kind>')
 def notice_page(instance_id, kind):
     user, instance = _case_for(instance_id)
-    notice = CaseNotices(instance).notice(kind) if kind in KINDS else None
+    known = {**KINDS, **CERTIFICATES}
+    notice = CaseNotices(instance).notice(kind) if kind in known else None
     if notice is None:
-        what = KINDS[kind].title if kind in KINDS else '这种文书'
+        what = known[kind].title if kind in known else '这种文书'
         raise NotFound(f'本案尚无{what}（办理到相应环节后才能出具） (no such notice for this case yet)',
                        code='notice_not_found')
     audit.record(user.username, 'read_case', instance_id=instance.id, via='notice', notice=kind,

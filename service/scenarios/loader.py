@@ -35,6 +35,9 @@ class Scenario:
     expect: dict
     business_key: str | None = None
     tags: list = field(default_factory=list)
+    # What the township's entrustment registry would add at the start (cases.start_case): the phase
+    # the delegated diagrams branch on (`transition` → county guidance); None = started without it.
+    entrustment_phase: str | None = None
 
 
 def find_files(paths):
@@ -80,6 +83,7 @@ def parse(data, name):
         'start_at': doc.get('start_at', DEFAULT_START_AT),
         'start_as': doc.get('start_as', DEFAULT_STARTER),
         'start': doc.get('start', {}),
+        'entrustment_phase': doc.get('entrustment_phase'),
     }
     out, names = [], set()
     for index, item in enumerate(items, 1):
@@ -102,7 +106,8 @@ def parse(data, name):
                             township=item.get('township', defaults['township']),
                             start_at=item.get('start_at', defaults['start_at']),
                             start_as=item.get('start_as', defaults['start_as']), start=start, steps=steps,
-                            expect=expect, business_key=item.get('business_key'), tags=item.get('tags', [])))
+                            expect=expect, business_key=item.get('business_key'), tags=item.get('tags', []),
+                            entrustment_phase=item.get('entrustment_phase', defaults['entrustment_phase'])))
     return out
 
 

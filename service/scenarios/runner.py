@@ -86,6 +86,8 @@ def _start(scenario, user):
     if form_name:
         declared = {k: v for k, v in data.items() if k not in cases.START_EXTRA_FIELDS}
         forms.validate(forms.load(form_name, definition), declared, what='申请')
+    if scenario.entrustment_phase:
+        data['entrustment_phase'] = scenario.entrustment_phase   # as the registry's facts, after the form
     return runtime.start_instance(definition.key, scenario.township, data, user.username,
                                   business_key=scenario.business_key, prepare=access.apply_exclusions)
 

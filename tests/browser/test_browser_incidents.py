@@ -141,6 +141,7 @@ def test_break_see_fix_redeploy_retry(server, person, browser, tmp_path):
     page.fill('#f-applicant-address', '城关镇幸福社区3号楼')
     page.fill('#f-applicant-household_size', '3')
     page.check('#f-authorization_signed')
+    page.check('#f-commitment_signed')
     page.click('#new-case-form button[type=submit]')
     page.wait_for_url(re.compile(r'/cases/\d+$'))
     case_path = re.search(r'/cases/\d+$', page.url).group(0)

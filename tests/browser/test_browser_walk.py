@@ -43,24 +43,16 @@ def test_dibao_a_from_application_to_notice(server, person):
     page.fill('#f-applicant-id_number', APPLICANT_ID)
     page.fill('#f-applicant-household_size', '3')
     page.check('#f-authorization_signed')
+    page.check('#f-commitment_signed')
     page.click('#new-case-form button[type=submit]')
     page.wait_for_url(re.compile(r'/cases/\d+$'))
     case_url = page.url
     assert '已发起申请' in page.inner_text('.flash-ok')
     assert '110105********002X' in page.inner_text('#data') and APPLICANT_ID not in page.content()
 
-    # 2. The township caseworker accepts, issues the acceptance notice, asks for verification.
+    # 2. Seed 001: on the applicant's authorization the caseworker first asks for verification.
     cw = person('t01_jingban')
     page = cw.page
-    claim_from_group(page, 'T01-2026-0301', '受理审查')
-    page.get_by_label('材料齐全，予以受理').check()
-    page.fill('#f-acceptance-checked_on', '2026-09-28')
-    submit(page)
-    claim_from_group(page, 'T01-2026-0301', '出具受理通知书')
-    page.fill('#f-acceptance_notice-document_no', '城民救受〔2026〕1号')
-    page.fill('#f-acceptance_notice-issued_on', '2026-09-28')
-    page.select_option('#f-acceptance_notice-delivery', label='当面送达')
-    submit(page)
     claim_from_group(page, 'T01-2026-0301', '提请前置核对')
     page.fill('#f-verification_request-requested_on', '2026-09-28')
     page.locator('[data-field="verification_request.authorization_confirmed"]').get_by_label('是').check()
@@ -77,6 +69,18 @@ def test_dibao_a_from_application_to_notice(server, person):
     form.get_by_role('button', name='登记').click()
     assert '已登记' in page.inner_text('.flash-ok')
     assert page.locator('#message-verification_result').count() == 0
+
+    # The caseworker then accepts and issues the acceptance notice.
+    page = cw.page
+    claim_from_group(page, 'T01-2026-0301', '受理审查')
+    page.get_by_label('材料齐全，予以受理').check()
+    page.fill('#f-acceptance-checked_on', '2026-09-28')
+    submit(page)
+    claim_from_group(page, 'T01-2026-0301', '出具受理通知书')
+    page.fill('#f-acceptance_notice-document_no', '城民救受〔2026〕1号')
+    page.fill('#f-acceptance_notice-issued_on', '2026-09-28')
+    page.select_option('#f-acceptance_notice-delivery', label='当面送达')
+    submit(page)
 
     # 4. A second caseworker does the home survey (the leader who confirms must not have surveyed).
     surveyor = person('t01_jingban2')
@@ -95,6 +99,7 @@ def test_dibao_a_from_application_to_notice(server, person):
     claim_from_group(page, 'T01-2026-0301', '审核审批')
     page.locator('[data-field="decision.approved"]').get_by_label('是').check()
     page.fill('#f-decision-decided_on', '2026-09-30')
+    page.fill('#f-collective_review-members', '姚东伟（镇长）\n赵红伦（副书记）\n李晓华（副镇长）\n柏忍（主任）\n宋涛（所长）')
     page.click('#task-form button[type=submit]')
     assert page.inner_text('#f-decision-amount-error') == '必填'      # approved needs an amount
     page.fill('#f-decision-amount', '650')
