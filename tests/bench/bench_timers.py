@@ -108,6 +108,10 @@ def populate(app, due_times, waiting, waiting_due):
             db.session.execute(text("SELECT setval(pg_get_serial_sequence('process_instance', 'id'), "
                                     "(SELECT max(id) FROM process_instance))"))
             db.session.commit()
+        # Rows inserted past the ORM's unit of work: the supervision counts are recounted, as after any bulk load.
+        from service.services import figures
+        figures.rebuild(db.session)
+        db.session.commit()
         db.session.remove()
 
 
