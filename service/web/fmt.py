@@ -77,11 +77,14 @@ DATA_NAMES = {
     'rigid_expense_finding': '刚性支出比对结果', 'valid_until': '认定有效期至', 'decided_at': '决定时间',
     'referred_at': '报送区残联时间', 'federation_returned_at': '区残联审核完毕时间',
     'living_subsidy_eligible': '可享受生活补贴', 'care_subsidy_eligible': '可享受护理补贴',
+    # What the entrustment in force gave the case at its start (services/entrustments.py).
+    'entrustment_phase': '委托阶段', 'entrustment_letter': '委托书文号',
 }
 # Codes those scripts and tables write, as the case page shows them.
 _CODES = dict(CATEGORY_NAMES, none='不符合')
 DATA_VALUE_NAMES = {
     'category_sought': _CODES, 'category_applied': _CODES, 'classified_category': _CODES,
+    'entrustment_phase': {'preparation': '前期准备', 'transition': '下放过渡', 'full': '完全下放'},
     'income_band': {'below_dibao': '低于低保标准', 'below_marginal': '低于低保标准1.5倍',
                     'below_disposable': '低于上年人均可支配收入', 'above': '不低于上年人均可支配收入'},
 }

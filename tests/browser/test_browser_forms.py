@@ -6,6 +6,10 @@ import re
 
 from PIL import Image
 
+from service.extensions import db
+from service.services import cases
+from service.services.auth import find_user
+
 from .conftest import SCREENSHOTS
 from .helpers import accepted, do
 
@@ -49,6 +53,7 @@ def test_phone_application_with_photo_then_survey_draft_finished_later(server, p
     page.fill('#f-applicant-address', '城关镇幸福社区3号楼')
     page.fill('#f-applicant-household_size', '3')
     page.check('input[name=authorization_signed][value=true]')
+    page.check('input[name=commitment_signed][value=true]')
     page.set_input_files('#f-materials_photo', files=[_png((180, 40, 40))])
     _fits(page)
     _shot(page, 'forms-new-application')
@@ -60,10 +65,15 @@ def test_phone_application_with_photo_then_survey_draft_finished_later(server, p
     _fits(page)
     _shot(page, 'forms-case-with-photo')
 
-    # The caseworker accepts it and asks for the verification (services: not what is under test).
-    accepted(server.app, case_id)
+    # The verification on the applicant's authorization comes first (seed 001), then the caseworker
+    # accepts it (services: not what is under test).
     do(server.app, case_id, 'request_verification',
        {'verification_request': {'requested_on': '2026-09-28', 'authorization_confirmed': True}}, 't01_jingban')
+    with server.app.app_context():
+        cases.send_message(find_user('hedui'), case_id, 'verification_result',
+                           {'eligible': True, 'report_no': 'HD-1', 'summary': '核对完毕'})
+        db.session.remove()
+    accepted(server.app, case_id)
 
     # 2. The caseworker, on a phone at the household, begins the home survey with a photo and keeps it.
     jingban = person('t01_jingban')
