@@ -10,6 +10,9 @@ from .conftest import ROOT
 from .helpers import APPLICATION, start
 from .modeler_helpers import drag_into_lane, open_editor, spiff_extensions
 
+# A preview runs the changed diagrams' scenarios in a child process: temporary aid's take many seconds.
+PREVIEW_MS = 240_000
+
 
 def _api_token(page, username):
     from service.demo import DEMO_PASSWORD
@@ -54,7 +57,7 @@ def test_edit_dibao_a_lane_and_timer_then_deploy(server, person):
     assert '校验通过' in page.inner_text('#modeler-ok')
 
     page.click('#modeler-preview')
-    page.wait_for_selector('#deploy-button')
+    page.wait_for_selector('#deploy-button', timeout=PREVIEW_MS)
     changes = page.locator('.preview-process[data-key=dibao_a] .changes li')
     kinds = [changes.nth(i).get_attribute('data-kind') for i in range(changes.count())]
     text = '\n'.join(changes.all_inner_texts())
@@ -125,7 +128,7 @@ def test_decision_table_edit_in_dmn_js_is_saved_and_deployed(server, person):
     page.locator('#drafts').get_by_role('link', name='继续编辑').click()
     open_editor(page)
     page.click('#modeler-preview')
-    page.wait_for_selector('#deploy-button')
+    page.wait_for_selector('#deploy-button', timeout=PREVIEW_MS)
     text = page.inner_text('.preview-process[data-status=new_version]')
     assert '* 4' in text, text
     page.click('#deploy-button')
