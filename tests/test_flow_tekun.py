@@ -6,19 +6,18 @@ submission, the application included, is first validated against its own form, a
 The tests share one app and database per backend (each starts its own case, and the clock is set
 back to T0 before each test): building an app and deploying costs more than most of these cases.
 """
-import uuid
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import text
 from stdnum.cn import ric
 
-from service import calendar, create_app
+from service import calendar
 from service.errors import Invalid
 from service.extensions import db
 from service.services import forms, repository, runtime
 
-from .conftest import BACKENDS, PG_URL, T0, _pg_admin_engine, schema_at_head
+from .category_helpers import app, module_app_fixture  # noqa: F401  (the per-test fixture)
+from .conftest import T0
 from .flow_helpers import ROOT, data_of, do, due, fire_at, ready, timers
 
 FILES = ('legacy/tekun.bpmn', 'delegated/tekun.bpmn', 'decisions/tekun_care_level.dmn')
@@ -73,38 +72,8 @@ FILING = {'filing': {'reviewed_on': '2026-11-02', 'identification_accurate': Tru
                      'materials_complete': True, 'spot_checked': False, 'corrections_required': False}}
 
 
-@pytest.fixture(scope='module', params=BACKENDS)
-def module_app(request, tmp_path_factory):
-    """One app per backend for this module, with only these diagrams deployed (as `deployed_app`)."""
-    schema = None
-    if request.param == 'sqlite':
-        url = f'sqlite:///{tmp_path_factory.mktemp("tekun") / "jiuzhu.sqlite3"}'
-    else:
-        schema = 't_' + uuid.uuid4().hex[:12]
-        with _pg_admin_engine().connect() as conn:
-            conn.execute(text(f'CREATE SCHEMA {schema}'))
-        url = f"{PG_URL}{'&' if '?' in PG_URL else '?'}options=-csearch_path%3D{schema}"
-    schema_at_head(url)
-    app = create_app({'TESTING': True, 'DATABASE_URL': url, 'SECRET_KEY': 'test-secret', 'JIUZHU_CLOCK': 'manual',
-                      'JIUZHU_CLOCK_START': T0, 'JIUZHU_HOLIDAYS': None})
-    with app.app_context():
-        tree = repository.read_tree(ROOT / 'processes')
-        repository.deploy({name: tree[name] for name in FILES}, 'tester')
-        yield app
-        db.session.remove()
-        db.engine.dispose()
-    if schema:
-        admin = _pg_admin_engine()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA {schema} CASCADE'))
-        admin.dispose()
-
-
-@pytest.fixture
-def app(module_app):
-    module_app.extensions['jiuzhu.clock'].set(T0)
-    yield module_app
-    db.session.rollback()
+# One app per backend for this module, with only these diagrams deployed (as `deployed_app`).
+module_app = module_app_fixture(FILES, 'tekun')
 
 
 def start(key, data=APPLICATION, township='t01'):
