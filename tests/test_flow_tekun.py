@@ -17,7 +17,6 @@ from service.extensions import db
 from service.services import forms, repository, runtime
 
 from .category_helpers import app, module_app_fixture  # noqa: F401  (the per-test fixture)
-from .conftest import T0
 from .flow_helpers import ROOT, data_of, do, due, fire_at, ready, timers
 
 FILES = ('legacy/tekun.bpmn', 'delegated/tekun.bpmn', 'decisions/tekun_care_level.dmn')
