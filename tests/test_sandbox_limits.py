@@ -374,6 +374,28 @@ def test_bounded_script_moves_to_the_worker_without_a_trace():
     assert context['doubled'] == 6 and 'f' not in context and sandbox.stats()['here'] == here + 1
 
 
+def test_default_for_a_missing_variable_runs_in_the_service_process():
+    """`try: x = x except NameError: x = None` (how the delegated flows read the entrustment phase)."""
+    script = "try:\n    phase = phase\nexcept NameError:\n    phase = None"
+    here = sandbox.stats()['here']
+    context = {}
+    ENV.execute(script, context)
+    assert context == {'phase': None} and sandbox.stats()['here'] == here + 1
+    context = {'phase': 'transition'}
+    ENV.execute(script, context)
+    assert context == {'phase': 'transition'} and sandbox.stats()['here'] == here + 2
+
+
+@pytest.mark.parametrize('script', [
+    "try:\n    x = [x, x]\nexcept NameError:\n    x = 1",      # reads what it grows
+    "try:\n    x = y\nexcept Exception:\n    x = 1",          # catches more than a missing name
+    "try:\n    x = y\nexcept NameError as e:\n    x = e",      # keeps the exception
+    "try:\n    x = y\nexcept NameError:\n    x = 1\nfinally:\n    z = 2",
+])
+def test_other_try_statements_go_to_the_worker(script):
+    assert not ENV._bounded(sandbox.compile_source(script, 'exec'), {}, {})
+
+
 def test_bounded_script_keeps_no_value_too_large_to_store():
     context = {'d': 'x' * 1_000_000}
     exc = refusal('exec', "y = 1\nx = [d, d, d, d, d]", context)

@@ -242,9 +242,11 @@ _BOUNDED_NODES = (
     ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Is, ast.IsNot, ast.In, ast.NotIn,
     ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow,
 )
-# Scripts: straight assignments to names (`accepted_at = now()`), no loops, no mutation.
-_BOUNDED_STATEMENTS = (ast.Module, ast.Assign, ast.Expr, ast.Pass, ast.Store)
-BOUNDED_BUILTINS = frozenset({'len', 'abs', 'round', 'bool', 'float', 'min', 'max'})
+# Scripts: straight assignments to names (`accepted_at = now()`), no loops, no mutation; and
+# `try: ... except NameError: ...` around them, the diagrams' way to give a variable that a case
+# may lack a default (a try runs each of its lines at most once).
+_BOUNDED_STATEMENTS = (ast.Module, ast.Assign, ast.Expr, ast.Pass, ast.Store, ast.Try, ast.ExceptHandler)
+BOUNDED_BUILTINS = frozenset({'len', 'abs', 'round', 'bool', 'float', 'min', 'max', 'NameError'})
 BOUNDED_METHODS = frozenset({'get', 'keys', 'values', 'items', 'startswith', 'endswith'})
 _MAX_BOUNDED_NODES = 120
 
@@ -261,6 +263,11 @@ def _bounded_names(tree, mode) -> tuple | None:
             return None
         if isinstance(node, ast.Assign) and not all(isinstance(t, ast.Name) for t in node.targets):
             return None
+        if isinstance(node, ast.Try) and (node.orelse or node.finalbody):
+            return None
+        if isinstance(node, ast.ExceptHandler) and (
+                node.name or not (isinstance(node.type, ast.Name) and node.type.id == 'NameError')):
+            return None
         if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice):
             return None
         if isinstance(node, (ast.List, ast.Tuple, ast.Set)) and any(isinstance(e, ast.Starred) for e in node.elts):
@@ -276,7 +283,7 @@ def _bounded_names(tree, mode) -> tuple | None:
                 calls.add(node.func.id)
             elif not isinstance(node.func, ast.Attribute):
                 return None
-    if names & stored:
+    if (names - _self_assigned(tree)) & stored:
         # A script that reads what it assigned could grow a value line by line ([x, x], then ...);
         # one that does not builds every value from case data and literals in one step.
         return None
@@ -284,6 +291,22 @@ def _bounded_names(tree, mode) -> tuple | None:
     methods = sum(isinstance(n, ast.Attribute) for n in ast.walk(tree))
     called = sum(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) for n in ast.walk(tree))
     return (frozenset(names), frozenset(calls)) if methods == called else None
+
+
+def _self_assigned(tree) -> set:
+    """Names read only by `x = x` (a value kept as it is cannot grow)."""
+    plain = {n.value.id for n in ast.walk(tree) if isinstance(n, ast.Assign) and len(n.targets) == 1
+             and isinstance(n.value, ast.Name) and n.targets[0].id == n.value.id}
+    reads = {}
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
+            reads[n.id] = reads.get(n.id, 0) + 1
+    selves = {}
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Assign) and isinstance(n.value, ast.Name) and n.value.id in plain \
+                and len(n.targets) == 1 and n.targets[0].id == n.value.id:
+            selves[n.value.id] = selves.get(n.value.id, 0) + 1
+    return {name for name in plain if reads.get(name) == selves.get(name)}
 
 
 # ------------------------------------------------------------------ wire format between service and worker
