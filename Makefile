@@ -37,9 +37,10 @@ run: install
 	JIUZHU_CLOCK=manual $(VENV)/bin/jiuzhu deploy
 	$(VENV)/bin/jiuzhu serve --demo
 
-# The whole test suite, one worker per core (PostgreSQL too when JIUZHU_TEST_DATABASE_URL is set).
+# The whole test suite, one worker per core (PostgreSQL too when JIUZHU_TEST_DATABASE_URL is set);
+# a module marked with xdist_group (a module-scoped app or the scenario run) stays on one worker.
 test: install
-	$(VENV)/bin/pytest -q -n auto
+	$(VENV)/bin/pytest -q -n auto --dist loadgroup
 
 bench: install
 	$(VENV)/bin/python -m tests.bench

@@ -14,6 +14,9 @@ from . import test_flow_recognition as rec
 from . import test_flow_subsidies as sub
 from .category_helpers import app, module_app_fixture  # noqa: F401
 
+# One worker runs the whole module: its module-scoped app is built once (make test: --dist loadgroup).
+pytestmark = pytest.mark.xdist_group('test_entrustments_categories')
+
 module_app = module_app_fixture(rec.FILES + sub.FILES, 'category_entrustments')
 
 

@@ -16,6 +16,9 @@ from service.services import runtime
 from .category_helpers import COMPLETE, FILING, NOTICE, app, cross, module_app_fixture, start  # noqa: F401
 from .flow_helpers import data_of, do, due, fire_at, ready, timers
 
+# One worker runs the whole module: its module-scoped app is built once (make test: --dist loadgroup).
+pytestmark = pytest.mark.xdist_group('test_flow_recognition')
+
 FILES = ('legacy/marginal_dibao.bpmn', 'delegated/marginal_dibao.bpmn', 'legacy/rigid_expense.bpmn',
          'delegated/rigid_expense.bpmn', 'decisions/local_standards.dmn', 'decisions/income_test.dmn',
          'decisions/rigid_expense_test.dmn', 'decisions/assistance_classification.dmn')

@@ -10,6 +10,9 @@ from service.errors import Invalid
 from .category_helpers import COMPLETE, FILING, NOTICE, app, cross, module_app_fixture, start  # noqa: F401
 from .flow_helpers import data_of, do, ready
 
+# One worker runs the whole module: its module-scoped app is built once (make test: --dist loadgroup).
+pytestmark = pytest.mark.xdist_group('test_flow_subsidies')
+
 FILES = ('legacy/disability_subsidy.bpmn', 'delegated/disability_subsidy.bpmn',
          'decisions/disability_subsidy_eligibility.dmn',
          'legacy/welfare_subsidy.bpmn', 'delegated/welfare_subsidy.bpmn')

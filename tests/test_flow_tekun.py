@@ -19,6 +19,9 @@ from service.services import forms, repository, runtime
 from .category_helpers import app, module_app_fixture  # noqa: F401  (the per-test fixture)
 from .flow_helpers import ROOT, data_of, do, due, fire_at, ready, timers
 
+# One worker runs the whole module: its module-scoped app is built once (make test: --dist loadgroup).
+pytestmark = pytest.mark.xdist_group('test_flow_tekun')
+
 FILES = ('legacy/tekun.bpmn', 'delegated/tekun.bpmn', 'decisions/tekun_care_level.dmn')
 ADULT_ID = '11010519491231002X'
 

@@ -21,6 +21,9 @@ from service.services import cases, inbox, listing, repository, search, supervis
 from .conftest import PG_URL, T0, TEST_PROCESSES, _pg_admin_engine, schema_at_head
 from .list_helpers import fill, staff
 
+# One worker runs the whole module: its module-scoped app is built once (make test: --dist loadgroup).
+pytestmark = pytest.mark.xdist_group('test_list_plans')
+
 BIG = {'process_instance', 'task', 'timer'}
 
 

@@ -13,6 +13,9 @@ from .category_helpers import FILING, NOTICE, module_app_fixture, start
 from .conftest import T0
 from .flow_helpers import do
 
+# One worker runs the whole module: its module-scoped app is built once (make test: --dist loadgroup).
+pytestmark = pytest.mark.xdist_group('test_notices_categories')
+
 module_app = module_app_fixture(rec.FILES + sub.FILES, 'category_notices')
 
 

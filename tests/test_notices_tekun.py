@@ -10,6 +10,9 @@ from .test_flow_tekun import (APPLICATION, APPROVAL, NO_SPOT_CHECK, REJECTION, a
                               self_care, start)
 from .conftest import T0
 
+# One worker runs the whole module: its module-scoped app is built once (make test: --dist loadgroup).
+pytestmark = pytest.mark.xdist_group('test_notices_tekun')
+
 ID_NUMBER = APPLICATION['applicant']['id_number']
 
 

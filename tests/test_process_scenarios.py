@@ -12,6 +12,9 @@ import pytest
 from service.scenarios import loader
 from service.scenarios.suite import run_paths
 
+# One worker runs the whole module: its module-scoped app is built once (make test: --dist loadgroup).
+pytestmark = pytest.mark.xdist_group('test_process_scenarios')
+
 ROOT = Path(__file__).resolve().parent.parent
 PROCESSES = ROOT / 'processes'
 FILES = [p.relative_to(PROCESSES).as_posix() for p in loader.find_files([PROCESSES])]
