@@ -8,7 +8,7 @@ from service.demo import demo_id_number
 
 from .conftest import ROOT
 from .helpers import APPLICATION, start
-from .modeler_helpers import drag_into_lane, open_editor, spiff_extensions
+from .modeler_helpers import drag_into_lane, latin_words, open_editor, spiff_extensions, watch_csp
 
 # A preview runs the changed diagrams' scenarios in a child process: temporary aid's take many seconds.
 PREVIEW_MS = 240_000
@@ -139,6 +139,54 @@ def test_decision_table_edit_in_dmn_js_is_saved_and_deployed(server, person):
     dmn = page.request.get(f'/api/v1/process-definitions/{newest["id"]}/files/decisions/temporary_aid_ceiling.dmn',
                            headers=_api_token(page, 'sheji'))
     assert 'round(dibao_standard * 4, 2)' in dmn.text()
+
+
+def _deploy_temporary_aid(server):
+    from service.services import repository
+    with server.app.app_context():
+        tree = repository.read_tree(ROOT / 'processes')
+        repository.deploy({p: tree[p] for p in ('delegated/temporary_aid.bpmn', 'decisions/temporary_aid_ceiling.dmn')},
+                          'tester')
+        return repository.latest('temporary_aid_delegated').id
+
+
+def test_modeler_speaks_chinese_and_keeps_the_policy(server, person):
+    """The editors' own words are Chinese (the crawl's rule; the designer's ids and expressions aside),
+    and opening a decision table breaks no rule of the page's Content-Security-Policy."""
+    definition_id = _deploy_temporary_aid(server)
+    des = person('sheji')
+    refused = watch_csp(des)
+    page = des.page
+    page.goto(f'/designer/edit/{definition_id}')
+    open_editor(page)
+    assert latin_words(page, 'body') == []
+    # A task selected: its properties; then the "change type" menu of its context pad.
+    page.evaluate("window.jiuzhuEditor.reveal('ceiling_check')")
+    page.locator('.djs-element[data-element-id="ceiling_check"]').first.click()
+    page.wait_for_selector('#modeler-panel [data-element="ceiling_check"]')
+    assert latin_words(page, 'body') == []
+    page.click('.djs-context-pad .entry[data-action="replace"]')
+    page.wait_for_selector('.djs-popup')
+    assert latin_words(page, 'body') == []
+    page.keyboard.press('Escape')
+
+    page.click('.modeler-tab[data-path="decisions/temporary_aid_ceiling.dmn"]')
+    page.wait_for_selector('.modeler-dmn .tjs-table')
+    assert latin_words(page, 'body') == []
+    assert page.inner_text('.modeler-dmn .hit-policy') .replace('\n', '') == '命中规则：唯一'
+    assert page.inner_text('.modeler-dmn th.input-cell .input-variable >> nth=0') == '数字'
+    # The bpmn.io logo (its licence wants it seen) sits in its corner, styled as dmn-js means it.
+    assert page.locator('.modeler-dmn .bjs-powered-by').evaluate('e => getComputedStyle(e).position') == 'absolute'
+    # Its menus: hit policies, an input column's context menu (with its type).
+    page.click('.modeler-dmn .hit-policy .dms-input-select')
+    page.wait_for_selector('.dms-select-options')
+    assert latin_words(page, 'body') == []
+    page.keyboard.press('Escape')
+    page.locator('.modeler-dmn th.input-cell').first.click(button='right')
+    page.wait_for_selector('.context-menu')
+    assert latin_words(page, 'body') == []
+    des.shot('modeler-dmn-zh')
+    assert not refused, refused
 
 
 def test_validation_problems_select_their_element(server, person):
