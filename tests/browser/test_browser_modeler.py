@@ -141,6 +141,64 @@ def test_decision_table_edit_in_dmn_js_is_saved_and_deployed(server, person):
     assert 'round(dibao_standard * 4, 2)' in dmn.text()
 
 
+def _timer_of(xml, event_id):
+    """(kind, expression) of every time element of an event's timer definition in exported XML."""
+    root = etree.fromstring(xml.encode())
+    (definition,) = root.xpath(f'//*[@id="{event_id}"]/*[local-name()="timerEventDefinition"]')
+    return definition.get('id'), [(etree.QName(c).localname, c.text) for c in definition if isinstance(c.tag, str)]
+
+
+def test_timer_kind_and_expression_change_in_the_panel(server, person):
+    """Date, wait or cycle: the designer picks the kind in the panel, the expression moves with it, and
+    the export keeps every spiffworkflow extension (one put on the timer event itself too)."""
+    des = person('sheji')
+    page = des.page
+    page.goto('/designer')
+    page.locator('#definitions tr', has_text='dibao_a').get_by_role('link', name='在浏览器中编辑').click()
+    open_editor(page)
+    original = (ROOT / 'processes' / 'delegated' / 'dibao_a.bpmn').read_text(encoding='utf-8')
+    # A spiffworkflow property on the timer event itself, beside its timer definition.
+    original = original.replace(
+        '<bpmn:outgoing>Flow_no_objection</bpmn:outgoing>',
+        '<bpmn:extensionElements><spiffworkflow:properties><spiffworkflow:property name="milestone" value="publicity_end" />'
+        '</spiffworkflow:properties></bpmn:extensionElements><bpmn:outgoing>Flow_no_objection</bpmn:outgoing>', 1)
+    assert page.evaluate('xml => window.jiuzhuEditor.importXML(xml).then(r => r.warnings.length)', original) == 0
+
+    def select_timer():
+        page.evaluate("window.jiuzhuEditor.reveal('publicity_expired')")
+        page.locator('.djs-element[data-element-id="publicity_expired"]').first.click()
+        page.wait_for_selector('#modeler-panel [data-element="publicity_expired"]')
+
+    select_timer()
+    assert page.input_value('#prop-timer-kind') == 'timeDate'
+    page.select_option('#prop-timer-kind', 'timeDuration')
+    assert page.input_value('#prop-timer') == 'add_days(publicity_started_at, 7)'    # the expression moved along
+    page.fill('#prop-timer', '"P10D"')
+    page.press('#prop-timer', 'Tab')
+    exported = page.evaluate('() => window.jiuzhuEditor.saveXML()')
+    assert _timer_of(exported, 'publicity_expired') == ('publicity_expired_timer', [('timeDuration', '"P10D"')])
+    assert spiff_extensions(exported) == spiff_extensions(original)
+    assert 'publicity_end' in exported
+    # jiuzhu reads it: the deploy's own validation accepts the wait.
+    page.click('#modeler-validate')
+    page.wait_for_selector('#modeler-ok:not([hidden])')
+
+    page.wait_for_selector('#modeler-panel [data-element="publicity_expired"]')          # still selected
+    page.select_option('#prop-timer-kind', 'timeCycle')
+    page.fill('#prop-timer', '"R3/P1D"')
+    page.press('#prop-timer', 'Tab')
+    assert '"R3/P1D"' in page.inner_text('#panel-timer-help')
+    exported = page.evaluate('() => window.jiuzhuEditor.saveXML()')
+    assert _timer_of(exported, 'publicity_expired') == ('publicity_expired_timer', [('timeCycle', '"R3/P1D"')])
+    assert spiff_extensions(exported) == spiff_extensions(original)
+    # Undo goes back to the wait, expression and all.
+    page.evaluate("window.jiuzhuEditor.tabs[0].editor.get('commandStack').undo()")
+    page.evaluate("window.jiuzhuEditor.tabs[0].editor.get('commandStack').undo()")
+    exported = page.evaluate('() => window.jiuzhuEditor.saveXML()')
+    assert _timer_of(exported, 'publicity_expired') == ('publicity_expired_timer', [('timeDuration', '"P10D"')])
+    des.shot('modeler-timer-kind')
+
+
 def _deploy_temporary_aid(server):
     from service.services import repository
     with server.app.app_context():
