@@ -64,6 +64,14 @@ def test_edit_dibao_a_lane_and_timer_then_deploy(server, person):
     assert 'timer_changed' in kinds and '10' in text, text
     assert 'role_changed' in kinds and '出具低保审批通知书' in text, text
     assert page.inner_text('.preview-process[data-key=dibao_a] .open-cases') == '1 件'
+    # The scenario results of the new version: the lane change breaks the scenarios in which the
+    # caseworker issues the approval notice, and the page says which step and why.
+    assert page.inner_text('#scenarios h2').startswith('场景测试：')
+    assert page.locator('#scenario-results tr.ok').count() >= 1
+    failed = page.locator('#scenario-results tr.failed')
+    assert failed.count() >= 1
+    for row in failed.all_inner_texts():
+        assert '出具低保审批通知书' in row and '镇街分管领导' in row, row
     des.shot('modeler-preview')
     page.click('#deploy-button')
     assert '第 2 版' in page.inner_text('.flash-ok')
