@@ -65,7 +65,10 @@ RUNS = {
     'collaboration.bpmn': {'k_collab_office': 'waiting_message'},
     'correlation.bpmn': {'k_correlation': 'waiting_message'},
     'script_error_at_start.bpmn': {'k_script_error_at_start': 'start_refused'},
+    'multi_instance_no_collection.bpmn': {'k_multi_instance_no_collection': 'start_refused'},
 }
+# A refused start names the element the engine failed at (not only the first one with a task in ERROR).
+START_REFUSED_AT = {'k_script_error_at_start': None, 'k_multi_instance_no_collection': 'each_member'}
 REFUSED = {
     'service_task.bpmn': ('lookup', 'no implementation is registered for service operator "hukou/Lookup"'),
     'data_store.bpmn': ('store_ref', 'data stores are not supported'),
@@ -120,6 +123,7 @@ def _start(people, key):
     if r.status_code == 422:
         body = r.get_json()
         assert body['error'] == 'process_error' and '案件未创建' in body['message'] and body['details']['element'], body
+        assert START_REFUSED_AT.get(key) in (None, body['details']['element']), body
         return 'start_refused', None
     return standing(r.get_json()['id']), r.get_json()
 

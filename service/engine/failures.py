@@ -5,6 +5,7 @@ expression that does not evaluate, a DMN table without a match, the sandbox refu
 code, the step bound — becomes an `EngineFailure` naming the element, its line and the message.
 The write path turns it into an incident on the case.
 """
+from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 
@@ -45,6 +46,19 @@ def _spec_of(task):
     return getattr(spec, 'bpmn_id', None) or getattr(spec, 'name', None), getattr(spec, 'bpmn_name', None)
 
 
+def _task_in_traceback(exc):
+    """The innermost SpiffWorkflow task the failing code was working on (its `my_task` argument):
+    an error while the engine prepares a task that is not yet running (a multi-instance task over a
+    collection that is missing) marks no task ERROR, yet it is that task's element to blame."""
+    found, tb = None, exc.__traceback__
+    while tb is not None:
+        candidate = tb.tb_frame.f_locals.get('my_task')
+        if isinstance(candidate, Task):
+            found = candidate
+        tb = tb.tb_next
+    return found
+
+
 def describe(exc, workflow=None):
     """An EngineFailure for any exception raised while the engine ran `workflow`."""
     if isinstance(exc, EngineFailure):
@@ -57,7 +71,7 @@ def describe(exc, workflow=None):
         # Not a Spiff exception (an AttributeError deep in the engine, a RecursionError): the
         # task the engine marked ERROR is the element to blame.
         failed = workflow.get_tasks(state=TaskState.ERROR)
-        task = failed[-1] if failed else None
+        task = failed[-1] if failed else _task_in_traceback(exc)
     element, name = _spec_of(task)
     if element is None:
         element = getattr(getattr(exc, 'task_spec', None), 'bpmn_id', None)

@@ -10,10 +10,14 @@
   through CSS classes and the DOM's style properties, which the policy does not restrict, and
   tests/browser/test_browser_security.py watches the browser console for refusals.
   img-src allows data: for the SVG icons inside bpmn-js.css.
+  The browser modeler page alone adds the hashes of dmn-js's few style attributes (MODELER_CSP).
 - No framing (frame-ancestors + X-Frame-Options), nosniff, same-origin referrers.
 - Cache-Control: no-store on everything but the static files: pages and API answers carry
   personal data, and a shared office computer's browser cache must not keep them.
 """
+import base64
+import hashlib
+
 from flask import g, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
 
@@ -31,6 +35,32 @@ CSP = '; '.join([
     "form-action 'self'",
     "frame-ancestors 'none'",
 ])
+
+# dmn-js (the decision tables of the browser modeler page) writes the bpmn.io logo, which its
+# licence requires to stay visible, as HTML with these style attributes (and its "about" box, on a
+# click of the logo). The site's policy refuses every style attribute, so the logo fell into the
+# table's flow and Chrome logged a refusal each time a table opened. Only that page, and only these
+# exact attribute values, are allowed ('unsafe-hashes' + their SHA-256): no 'unsafe-inline', the
+# other pages keep CSP unchanged. tests/test_modeler_csp.py checks the values against the installed
+# dmn-js bundle, so an upgrade that changes them fails a test instead of the browser console.
+DMN_JS_STYLE_ATTRIBUTES = (
+    'position: absolute; bottom: 15px; right: 15px; z-index: 100;',   # the logo link
+    'vertical-align:middle',                                           # the logo's svg
+    'z-index: 1001;position: fixed;top: 0;left: 0;right: 0;bottom: 0',  # the about box
+    'width: 100%;height: 100%;background: rgba(40,40,40,0.2)',
+    'position: absolute;left: 50%;top: 40%;transform: translate(-50%);width: 260px;padding: 10px;'
+    'background: white;box-shadow: 0 1px 4px rgba(0,0,0,0.3);font-family: Helvetica, Arial, sans-serif;'
+    'font-size: 14px;display: flex;line-height: 1.3',
+    'margin: 15px 20px 15px 10px; align-self: center;',
+)
+
+
+def style_hash(value):
+    return "'sha256-" + base64.b64encode(hashlib.sha256(value.encode('utf-8')).digest()).decode('ascii') + "'"
+
+
+MODELER_CSP = CSP.replace("style-src 'self'", ' '.join(
+    ["style-src 'self' 'unsafe-hashes'"] + [style_hash(v) for v in DMN_JS_STYLE_ATTRIBUTES]))
 
 HEADERS = {
     'Content-Security-Policy': CSP,

@@ -2,7 +2,7 @@
 validate it, preview it (the deploy preview page) and deploy from there with its preview token."""
 import json
 
-from flask import flash, jsonify, redirect, render_template, request, url_for
+from flask import flash, jsonify, make_response, redirect, render_template, request, url_for
 
 from ..errors import Invalid
 from ..extensions import db
@@ -10,6 +10,7 @@ from ..models import ProcessDefinition
 from ..services import access, deploy_preview, repository
 from ..services import designer_drafts as drafts
 from .core import bp, me, zh
+from .security import MODELER_CSP
 
 EDITABLE = drafts.EDITABLE
 
@@ -27,7 +28,10 @@ def _page(path, files, base, draft=None, edited=()):
     data = {'path': path, 'base_id': base.id if base else None, 'edited': sorted(edited),
             'tabs': [{'path': p, 'kind': 'dmn' if p.lower().endswith('.dmn') else 'bpmn', 'xml': files[p]} for p in paths],
             'urls': {'save': url_for('web.draft_save'), 'validate': url_for('web.draft_validate')}}
-    return render_template('web/modeler.html', path=path, base=base, draft=draft, data=data)
+    response = make_response(render_template('web/modeler.html', path=path, base=base, draft=draft, data=data))
+    # dmn-js's logo needs its style attributes: this page's own policy allows exactly those (security.py).
+    response.headers['Content-Security-Policy'] = MODELER_CSP
+    return response
 
 
 @bp.get('/designer/edit/<int:definition_id>')

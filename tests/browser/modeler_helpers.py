@@ -51,3 +51,36 @@ def spiff_extensions(xml):
             parent = parent.getparent()
         out.append((owner_id, '/'.join(path), tuple(sorted(node.attrib.items())), (node.text or '').strip()))
     return sorted(out)
+
+
+def watch_csp(person):
+    """The browser's refusals under the Content-Security-Policy, as they are logged to the console."""
+    refused = []
+    person.page.on('console', lambda msg: refused.append(msg.text) if 'Content Security Policy' in msg.text else None)
+    return refused
+
+
+# What the designer writes is theirs (ids, variable names, Python expressions in cells); the editor's own
+# words must be Chinese. The crawl's rule (tests/browser/test_browser_pages.py) on what is left.
+DESIGNER_TEXT = ('.mono', '.modeler-dmn tbody td', '.modeler-dmn .input-expression', '.modeler-dmn .output-name',
+                 '.djs-label', '#modeler-panel input', '#modeler-panel textarea')
+
+
+# The designer's own vocabulary beside the crawl's: the language of scripts and cells, the timer standard.
+MODELER_WORDS = {'Python', 'ISO'}
+
+
+def latin_words(page, scope='#modeler-page'):
+    """The Latin words of the text on screen in `scope`, besides the designer's own (DESIGNER_TEXT)."""
+    from .test_browser_pages import ALLOWED_WORDS, FILE_NAME, WORD
+    text = page.evaluate("""([scope, skip]) => {
+        const out = [];
+        const walker = document.createTreeWalker(document.querySelector(scope), NodeFilter.SHOW_TEXT);
+        for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+            const owner = node.parentElement;
+            if (owner.closest(skip) || !owner.checkVisibility({ visibilityProperty: true })) { continue; }
+            out.push(node.nodeValue);
+        }
+        return out.join(' ');
+    }""", [scope, ', '.join(DESIGNER_TEXT)])
+    return sorted({w for w in WORD.findall(FILE_NAME.sub(' ', text)) if w not in ALLOWED_WORDS | MODELER_WORDS})

@@ -7,7 +7,13 @@
     notice: '产生的文书', milestone: '节点（受理或决定）', separateFrom: '不得由同一人办理的环节',
     category: '救助类别', variant: '流程类型'
   };
-  var TIMER_KINDS = { timeDate: '到期时间（表达式）', timeDuration: '等待时长（ISO 8601 或表达式）', timeCycle: '周期' };
+  var TIMER_KINDS = { timeDate: '到期时间', timeDuration: '等待时长', timeCycle: '重复周期' };
+  // [before the example, the example (an expression: monospace), after it]
+  var TIMER_HELP = {
+    timeDate: ['到达这个时间时触发，例如 ', 'add_days(publicity_started_at, 7)', '（公示开始后第 7 天）。'],
+    timeDuration: ['从到达这里起等待这么久，例如 ', '"P10D"', '（10 天），也可写表达式。'],
+    timeCycle: ['按周期重复触发，例如 ', '"R3/P1D"', '（每天一次，共 3 次）。']
+  };
 
   function el(tag, attrs, children) {
     var node = document.createElement(tag);
@@ -114,16 +120,30 @@
         el('p', { 'class': 'help', text: '把环节拖到另一个泳道里即可更换办理人；子流程里的环节以最里层的泳道为准。' })]);
     }
 
+    // A timer is one of three kinds (a date, a wait, a repeating cycle): the kind is a choice, and
+    // changing it moves the expression to the new kind in one command (undo restores both).
     function timerSection(element, def) {
-      var kind = ['timeDate', 'timeDuration', 'timeCycle'].filter(function (k) { return def[k]; })[0] || 'timeDuration';
+      var kinds = Object.keys(TIMER_KINDS);
+      var kind = kinds.filter(function (k) { return def[k]; })[0] || 'timeDuration';
       var expr = def[kind];
+      var select = el('select', { id: 'prop-timer-kind', 'data-field': 'timer-kind' },
+        kinds.map(function (k) { return el('option', { value: k, text: TIMER_KINDS[k] }); }));
+      select.value = kind;
+      select.addEventListener('change', function () {
+        var change = {};
+        kinds.forEach(function (k) { change[k] = undefined; });
+        change[select.value] = moddle.create('bpmn:FormalExpression', { body: expr ? expr.body : '' });
+        modeling.updateModdleProperties(element, def, change);
+      });
+      var help = el('p', { 'class': 'help', id: 'panel-timer-help' }, [document.createTextNode(TIMER_HELP[kind][0]),
+        el('span', { 'class': 'mono', text: TIMER_HELP[kind][1] }), document.createTextNode(TIMER_HELP[kind][2])]);
       return el('section', { 'class': 'panel-group', id: 'panel-timer' }, [el('h3', { text: '定时' }),
-        field(TIMER_KINDS[kind], expr ? expr.body : '', function (value) {
+        el('div', { 'class': 'panel-field' }, [el('label', { 'for': 'prop-timer-kind', text: '定时方式' }), select]),
+        field('表达式', expr ? expr.body : '', function (value) {
           if (expr) { modeling.updateModdleProperties(element, expr, { body: value }); return; }
-          var created = moddle.create('bpmn:FormalExpression', { body: value });
-          var change = {}; change[kind] = created;
+          var change = {}; change[kind] = moddle.create('bpmn:FormalExpression', { body: value });
           modeling.updateModdleProperties(element, def, change);
-        }, { name: 'timer' })]);
+        }, { name: 'timer' }), help]);
     }
 
     function conditionSection(element) {

@@ -27,7 +27,47 @@
     'Comparison': '比较', 'Range': '范围', 'Equals': '等于', 'Less': '小于', 'Less or equals': '小于等于', 'Greater': '大于',
     'Greater or equals': '大于等于', 'Match one': '匹配其中之一', 'Match none': '都不匹配', 'Include': '包含', 'Exclude': '排除',
     'Set value': '设置值', 'Start value': '起始值', 'End value': '结束值', 'Custom values': '自定义值',
-    'Strings must be in double quotes': '文字须加双引号'
+    'Strings must be in double quotes': '文字须加双引号',
+    // Hit policies (the table's header shows the one chosen; the dropdown all of them) and their tooltips.
+    'Unique': '唯一', 'First': '首个命中', 'Priority': '按优先级', 'Any': '任意', 'Collect': '汇总',
+    'Collect (Sum)': '汇总（求和）', 'Collect (Min)': '汇总（最小值）', 'Collect (Max)': '汇总（最大值）',
+    'Collect (Count)': '汇总（计数）', 'Rule order': '按规则顺序', 'Output order': '按输出优先级',
+    'No overlap is possible and all rules are disjoint. Only a single rule can be matched': '规则互不重叠，只能命中一条规则',
+    'Rules may overlap. The first matching rule will be chosen': '规则可以重叠，取第一条命中的规则',
+    'Rules may overlap. The one with the highest priority will be chosen': '规则可以重叠，取优先级最高的一条',
+    'Rules may overlap. Their output have to match': '规则可以重叠，命中规则的结果必须相同',
+    'Collects the values of all matching rules': '汇总所有命中规则的结果',
+    'Collects the values of all matching rules and sums up to a single value': '汇总所有命中规则的结果并求和',
+    'Collects the values of all matching rules and uses the lowest value': '汇总所有命中规则的结果，取最小值',
+    'Collects the values of all matching rules and uses the highest value': '汇总所有命中规则的结果，取最大值',
+    'Collects the values of all matching rules and counts the number of them': '统计命中规则的条数',
+    'Collects the values of all matching rules in rule order': '按规则顺序汇总所有命中规则的结果',
+    'Collects the values of all matching rules in decreasing output priority order': '按输出优先级从高到低汇总命中规则的结果',
+    // Data types (typeRef): shown under each column's name and in its type menu; the file keeps the DMN name.
+    'string': '文字', 'boolean': '是/否', 'number': '数字', 'date': '日期', 'time': '时间', 'dateTime': '日期时间',
+    'dayTimeDuration': '时长（天、时、分）', 'yearMonthDuration': '时长（年、月）',
+    // Cell editors of dates, times, ranges; literal expressions; the decision diagram (DRD).
+    'After': '晚于', 'Before': '早于', 'Between': '介于', 'Exactly': '等于', 'Comparison operator': '比较方式',
+    'Date value': '日期', 'Date and time value': '日期和时间', 'Time value': '时间', 'Duration value': '时长',
+    'Edit date and time': '编辑日期和时间', 'Edit duration': '编辑时长', 'Edit time': '编辑时间',
+    'Edit start date': '编辑起始日期', 'Edit end date': '编辑结束日期', 'Edit start time': '编辑起始时间',
+    'Edit end time': '编辑结束时间', 'Edit start date and time': '编辑起始日期和时间', 'Edit end date and time': '编辑结束日期和时间',
+    'Start date': '起始日期', 'End date': '结束日期', 'Start time': '起始时间', 'End time': '结束时间',
+    'Start date and time': '起始日期和时间', 'End date and time': '结束日期和时间',
+    'Set date': '设置日期', 'Set time': '设置时间', 'Set date and time': '设置日期和时间', 'Set duration': '设置时长',
+    'Range start operator': '范围起点比较方式', 'Range start value': '范围起点', 'Range end operator': '范围终点比较方式',
+    'Range end value': '范围终点', 'Test type': '判断方式', 'Use now': '使用当前时间', 'Use today': '使用今天',
+    'Editing not supported for set expression language': '这种表达式语言不能在这里编辑',
+    'Expression language:': '表达式语言：', 'Expression language: {expressionLanguageLabel}': '表达式语言：{expressionLanguageLabel}',
+    'e.g. { example } ': '例如 { example } ', 'e.g. { sample }': '例如 { sample }',
+    '"value"': '"值"', '"value", "value", ...': '"值", "值", ...',
+    'Literal expression editor': '表达式编辑器', 'Variable name': '变量名', 'Variable name:': '变量名：',
+    'Variable type': '变量类型', 'Variable type:': '变量类型：', 'name': '名称', 'Definition ID': '定义标识',
+    'Definition name': '定义名称', 'Delete': '删除', 'Change type': '更改类型', 'Connect to other element': '连接到其他元素',
+    'Activate hand tool': '平移画布', 'Activate lasso tool': '框选', 'Add text annotation': '添加注释',
+    'Append decision': '接决策', 'Append input data': '接输入数据', 'Append knowledge source': '接知识来源',
+    'Append business knowledge model': '接业务知识模型', 'Create decision': '决策', 'Create input data': '输入数据',
+    'Create knowledge model': '业务知识模型', 'Create knowledge source': '知识来源'
   };
   function translate(template, replacements) {
     var text = ZH[template] || template;
