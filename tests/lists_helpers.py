@@ -17,7 +17,10 @@ module_app = module_app_fixture(DIAGRAMS, 'lists')
 
 
 @pytest.fixture(scope='module')
-def world(module_app):
+def world(module_app, tmp_path_factory):
+    # Attachments never into the repository's instance/ (the store is made on first use).
+    module_app.config['JIUZHU_FILES_DIR'] = str(tmp_path_factory.mktemp('files'))
+    module_app.extensions.pop('jiuzhu.filestore', None)
     with pytest.MonkeyPatch.context() as patch:
         cheap_hashes(patch)
         demo.load_users()
