@@ -128,6 +128,11 @@ LISTS = {
         SUP, worklists.TaskFilters(assigned='all', overdue=True), **_cursor(k)),
     'pages: tasks township started': lambda **k: worklists.task_page(
         CW, worklists.TaskFilters(assigned='all', sort='started'), **_cursor(k)),
+    # Sorted by township and by process in the database (ORDER BY task.township / process_instance.process_key).
+    'pages: tasks county by township': lambda **k: worklists.task_page(
+        SUP, worklists.TaskFilters(assigned='all', sort='township'), **_cursor(k)),
+    'pages: tasks township by process': lambda **k: worklists.task_page(
+        CW, worklists.TaskFilters(assigned='all', sort='process'), **_cursor(k)),
     'pages: cases township running': lambda **k: worklists.case_page(
         CW, worklists.CaseFilters(status='running'), **k),
 }

@@ -172,5 +172,7 @@ def init_api(app):
         api.register_blueprint(module.blp)
     from . import households   # issue 13
     api.register_blueprint(households.blp)
+    from . import lists   # issue 11: search, worklists, saved filters, inbox
+    api.register_blueprint(lists.blp)
     app.extensions['jiuzhu.api'] = api
     return api

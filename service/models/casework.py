@@ -12,14 +12,19 @@ from .types import EncryptedJSON, EncryptedText, UTCDateTime
 
 
 class TaskDraft(db.Model):
-    """A half-filled task form, per task and person: what was typed, as typed, encrypted like the
-    completed form. Only its author reads it back; completing the task drops it."""
+    """A half-filled form, per person: of a task (`task_id`), or of a new application not yet started
+    (`process_key`, the start form of that process; `task_id` empty). What was typed, as typed,
+    encrypted like the completed form. Only its author reads it back; completing the task or
+    starting the case drops it."""
 
     __tablename__ = 'task_draft'
-    __table_args__ = (UniqueConstraint('task_id', 'username', name='uq_task_draft_task_user'),)
+    __table_args__ = (UniqueConstraint('task_id', 'username', name='uq_task_draft_task_user'),
+                      # NULLs are distinct in both databases: one start draft per person and process.
+                      UniqueConstraint('username', 'process_key', name='uq_task_draft_user_process'))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    task_id: Mapped[str] = mapped_column(ForeignKey('task.id'), index=True)
+    task_id: Mapped[str | None] = mapped_column(ForeignKey('task.id'), index=True)
+    process_key: Mapped[str | None] = mapped_column(String(100))
     username: Mapped[str] = mapped_column(String(100))
     values: Mapped[dict] = mapped_column(EncryptedJSON('task_draft.values'))
     saved_at = mapped_column(UTCDateTime)

@@ -31,6 +31,7 @@ from apscheduler.triggers.cron import CronTrigger
 from ..calendar import SHANGHAI
 from .monthly import start_monthly_cases
 from .reviews import raise_due_reviews
+from .cleanup import sweep_files
 from .sweep import Sweeper, setting
 
 log = logging.getLogger('jiuzhu.scheduler')
@@ -38,6 +39,7 @@ log = logging.getLogger('jiuzhu.scheduler')
 SWEEP_JOB = 'jiuzhu-sweep'
 MONTHLY_JOB = 'jiuzhu-monthly'
 REVIEW_JOB = 'jiuzhu-household-reviews'
+CLEANUP_JOB = 'jiuzhu-files-cleanup'     # abandoned uploads, drafts of finished tasks (scheduler/cleanup.py)
 DEFAULT_SWEEP_SECONDS = 30
 # A pulled-forward run never comes sooner than this after the sweep that asked for it: rows released
 # after a conflicting write are due again at once, and retrying them must not make the job spin.
@@ -74,6 +76,9 @@ class TimerScheduler:
                                    replace_existing=True)
             self.scheduler.add_job(self.run_reviews, CronTrigger(hour=0, minute=10, timezone=SHANGHAI),
                                    id=REVIEW_JOB, next_run_time=now, coalesce=True, misfire_grace_time=None,
+                                   replace_existing=True)
+            self.scheduler.add_job(sweep_files, CronTrigger(hour=3, minute=30, timezone=SHANGHAI), args=(self.app,),
+                                   id=CLEANUP_JOB, next_run_time=now, coalesce=True, misfire_grace_time=None,
                                    replace_existing=True)
         return self
 

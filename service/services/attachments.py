@@ -7,7 +7,7 @@ row and checked again on every download: a file changed or damaged on disk is re
 Images get a thumbnail (JPEG, at most 320 px, without the photo's EXIF such as its GPS position).
 Files and thumbnails are encrypted with the current data key (AES-256-GCM, crypto.Keyring.encrypt_bytes):
 a copy of the files directory alone shows nothing. A retired key must stay configured while files
-written under it are kept (`jiuzhu keys rotate` re-encrypts rows, not files; deploy/keys.md).
+written under it are kept until `jiuzhu keys rotate` re-encrypted them (rows and files; deploy/keys.md).
 """
 import hashlib
 import io
@@ -231,3 +231,31 @@ def check_store(batch=500):
             elif hashlib.sha256(data).hexdigest() != digest:
                 problems.append((attachment_id, 'damaged'))
             checked, last = checked + 1, attachment_id
+
+
+def rotate_files(batch=500):
+    """Re-encrypt every stored file and thumbnail not yet under the current data key (keys.rotate).
+
+    Files never change after upload, so no guard is needed: each is read, re-encrypted and put back
+    under the same key (the store writes a temporary file and renames it). A file already on the
+    current key is left alone, so a rotation can be stopped and run again. Returns (rewritten, missing).
+    """
+    keyring = crypto.active()
+    current = f'{crypto.PREFIX}{keyring.current_id}:'.encode()
+    store, rewritten, missing, last = filestore.store(), 0, 0, 0
+    while True:
+        rows = db.session.execute(select(Attachment.id, Attachment.storage_key, Attachment.has_thumbnail)
+                                  .where(Attachment.id > last).order_by(Attachment.id).limit(batch)).all()
+        db.session.rollback()      # no transaction held open while files are rewritten
+        if not rows:
+            return rewritten, missing
+        for attachment_id, key, thumb in rows:
+            last = attachment_id
+            for name in (key, key + '.thumb') if thumb else (key,):
+                blob = store.get(name)
+                if blob is None:
+                    missing += 1
+                elif not blob.startswith(current):
+                    clear = keyring.decrypt_bytes(blob, 'attachment:' + name)
+                    store.put(name, keyring.encrypt_bytes(clear, 'attachment:' + name))
+                    rewritten += 1

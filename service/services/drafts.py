@@ -1,10 +1,14 @@
-"""Drafts of task forms (暂存): what a person typed into a task's form, kept on the server until done.
+"""Drafts of forms (暂存): what a person typed into a task's form, or into the start form of a new
+application (新申请), kept on the server until done.
 
 One draft per task and person, never shown to anyone else (not even the township leader: it is
 unfinished work, the completed form is the record). Only who may complete the task keeps a
 draft of it. Values are stored as typed (the page's field paths → strings), encrypted like a
 completed form (models/casework.TaskDraft). Completing the task drops every draft of it; a draft
 of a task that is no longer ready is never restored.
+
+A start-form draft is the same row without a task, keyed by the process: one per person and
+process, kept by who may start applications in their township, dropped when the case is started.
 """
 from sqlalchemy import delete, select
 
@@ -52,19 +56,60 @@ def save(user, task_id, values, explicit=True):
     are not (they would bury the log), and one that changes nothing writes nothing.
     """
     row = _own_ready_task(user, task_id)
-    values = _clean(values)
-    draft = db.session.scalar(select(TaskDraft).where(TaskDraft.task_id == row.id, TaskDraft.username == user.username))
+    # Who parked work on which case, not what: the values stay in the encrypted draft.
+    return _store(user, (TaskDraft.task_id == row.id,), {'task_id': row.id}, _clean(values), explicit,
+                  {'instance_id': row.instance_id, 'task_id': row.id})
+
+
+def _store(user, where, fields, values, explicit, audit_fields):
+    """The one way a draft row is written: replace the user's draft under `where` (or add it)."""
+    draft = db.session.scalar(select(TaskDraft).where(*where, TaskDraft.username == user.username))
     if draft is None:
-        draft = TaskDraft(task_id=row.id, username=user.username)
+        draft = TaskDraft(username=user.username, **fields)
         db.session.add(draft)
     elif draft.values == values and not explicit:
         return draft
     draft.values, draft.saved_at = values, now()
     if explicit:
-        # Who parked work on which case, not what: the values stay in the encrypted draft.
-        audit.record(user.username, 'save_draft', instance_id=row.instance_id, task_id=row.id, fields=len(values))
+        audit.record(user.username, 'save_draft', fields=len(values), **audit_fields)
     db.session.commit()
     return draft
+
+
+def _startable(user, process_key):
+    """Only who may start applications keeps a start draft, and only of a deployed process."""
+    from . import repository
+    access.check_start(user, user.township)
+    if not isinstance(process_key, str) or not process_key or len(process_key) > 100:
+        raise Invalid('请选择办理流程 (process required)', details={'process_key': '必填'}, code='validation_error')
+    repository.latest(process_key)    # 404 for a process never deployed
+    return process_key
+
+
+def save_start(user, process_key, values, explicit=True):
+    """Keep `values` as the user's draft of a new application on `process_key`; returns the row."""
+    key = _startable(user, process_key)
+    return _store(user, (TaskDraft.task_id.is_(None), TaskDraft.process_key == key), {'process_key': key},
+                  _clean(values), explicit, {'process_key': key})
+
+
+def load_start(user, process_key):
+    """The user's own draft of a new application on this process, or None."""
+    return db.session.scalar(select(TaskDraft).where(TaskDraft.task_id.is_(None), TaskDraft.process_key == process_key,
+                                                     TaskDraft.username == user.username))
+
+
+def start_drafts(user):
+    """The user's drafts of new applications, newest first (the 新申请 page lists them)."""
+    return db.session.scalars(select(TaskDraft).where(TaskDraft.task_id.is_(None), TaskDraft.username == user.username)
+                              .order_by(TaskDraft.saved_at.desc())).all()
+
+
+def discard_start(user, process_key):
+    """The application was started (or given up): its draft goes."""
+    db.session.execute(delete(TaskDraft).where(TaskDraft.task_id.is_(None), TaskDraft.process_key == process_key,
+                                               TaskDraft.username == user.username))
+    db.session.commit()
 
 
 def load(user, task):

@@ -7,7 +7,8 @@ from ..extensions import db
 from . import audit
 
 MAX_ROWS = 50000
-LISTS = {'tasks': '待办任务', 'cases': '案件', 'overdue': '超期案件', 'townships': '各镇街办件情况'}
+LISTS = {'tasks': '待办任务', 'cases': '案件', 'overdue': '超期案件', 'townships': '各镇街办件情况',
+         'roster_payment': '发放名册', 'roster_changes': '变动名册'}
 
 
 def record(user, list_name, file_format, rows, cut, filters):

@@ -25,11 +25,15 @@ _instances = sa.table('process_instance', sa.column('id', sa.Integer), sa.column
 _tasks = sa.table('task', sa.column('id', sa.String), sa.column('data', sa.Text))
 _relatives = sa.table('close_relative', sa.column('id', sa.Integer), sa.column('id_number', sa.Text),
                       sa.column('id_hash', sa.String))
+_drafts = sa.table('task_draft', sa.column('id', sa.Integer), sa.column('values', sa.Text))
+_comments = sa.table('case_comment', sa.column('id', sa.Integer), sa.column('body', sa.Text))
 
 # (table, column, purpose): every encrypted column.
 COLUMNS = ((_instances, 'state', 'process_instance.state'),
            (_tasks, 'data', 'task.data'),
-           (_relatives, 'id_number', 'close_relative.id_number'))
+           (_relatives, 'id_number', 'close_relative.id_number'),
+           (_drafts, 'values', 'task_draft.values'),
+           (_comments, 'body', 'case_comment.body'))
 
 
 @dataclass
@@ -38,6 +42,7 @@ class Rotation:
     rewritten: dict = field(default_factory=dict)   # table → rows re-encrypted
     conflicts: int = 0                              # rows changed meanwhile, retried in a later pass
     left: int = 0                                   # rows still not on the current key at the end
+    files_missing: int = 0                          # attachment files the store lacks (`jiuzhu files check`)
 
 
 def _stale(table, column, keyring):
@@ -95,6 +100,11 @@ def rotate(actor='cli', batch=BATCH, rehash=False):
         if result.conflicts == before:
             break
     result.left = sum(n for (_, key), n in counts().items() if key != keyring.current_id)
+    # The attachments' files too (photos of ID cards are personal data as much as the rows).
+    from .attachments import rotate_files
+    files, result.files_missing = rotate_files()
+    if files:
+        result.rewritten['attachment files'] = files
     audit.record(actor, 'keys_rotated', key_id=keyring.current_id, rewritten=result.rewritten,
                  conflicts=result.conflicts, left=result.left, rehash=rehash)
     db.session.commit()

@@ -3,7 +3,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from sqlalchemy import func, select
 
-from ..errors import Invalid, NotFound
+from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..models import SavedFilter
 from ..models.lists import SAVED_LISTS
@@ -29,15 +29,24 @@ def for_list(user, list_name):
         .order_by(SavedFilter.name)).all()
 
 
-def save(user, list_name, name, args):
-    """Save the filters in `args` under `name` (the same name again replaces them)."""
-    access.require_case_reader(user)
-    filters = PARSERS[_list_name(list_name)].from_args(args)     # only what the list itself accepts
+def _name(name):
     name = (name or '').strip()
     if not name or len(name) > MAX_NAME:
         raise Invalid(f'请填写筛选名称（不超过 {MAX_NAME} 个字）(name required, at most {MAX_NAME} characters)',
                       details={'name': '请填写筛选名称'}, code='validation_error')
-    query = urlencode(sorted(filters.as_args().items()))
+    return name
+
+
+def _query(list_name, args):
+    """The filters of `args` as stored: only what the list itself accepts, checked like the list does."""
+    return urlencode(sorted(PARSERS[list_name].from_args(args).as_args().items()))
+
+
+def save(user, list_name, name, args):
+    """Save the filters in `args` under `name` (the same name again replaces them)."""
+    access.require_case_reader(user)
+    query = _query(_list_name(list_name), args)
+    name = _name(name)
     row = db.session.scalar(select(SavedFilter).where(
         SavedFilter.username == user.username, SavedFilter.list_name == list_name, SavedFilter.name == name))
     if row is None:
@@ -58,10 +67,33 @@ def args_of(row):
     return dict(parse_qsl(row.query))
 
 
-def delete(user, filter_id):
+def get(user, filter_id):
+    """One of the user's own saved filters (anyone else's is a 404 like a missing one)."""
     row = db.session.get(SavedFilter, filter_id)
     if row is None or row.username != user.username:
-        raise NotFound('没有这个保存的筛选 (no such saved filter)')
+        raise NotFound('没有这个保存的筛选 (no such saved filter)', code='saved_filter_not_found')
+    return row
+
+
+def update(user, filter_id, name=None, args=None):
+    """Rename a saved filter and/or replace its filters (409 if the new name is taken on its list)."""
+    row = get(user, filter_id)
+    if args is not None:
+        row.query = _query(row.list_name, args)
+    if name is not None and _name(name) != row.name:
+        taken = db.session.scalar(select(SavedFilter.id).where(
+            SavedFilter.username == user.username, SavedFilter.list_name == row.list_name,
+            SavedFilter.name == name.strip()))
+        if taken is not None:
+            db.session.rollback()
+            raise Conflict('已有同名的保存筛选 (a saved filter of this name exists)', code='name_taken')
+        row.name = name.strip()
+    db.session.commit()
+    return row
+
+
+def delete(user, filter_id):
+    row = get(user, filter_id)
     db.session.delete(row)
     db.session.commit()
     return row

@@ -147,9 +147,9 @@ def task_statement(user, filters, section=None):
     return stmt
 
 
-def task_page(user, filters, section=None, per_page=20, cursor=None):
+def task_page(user, filters, section=None, per_page=20, cursor=None, page=1):
     """A Page of (task, process key) rows in the filters' sort order."""
-    return page_of(task_statement(user, filters, section), TASK_SORTS[filters.sort], per_page, cursor=cursor)
+    return page_of(task_statement(user, filters, section), TASK_SORTS[filters.sort], per_page, page, cursor)
 
 
 def task_batches(user, filters, limit):

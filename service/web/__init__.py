@@ -12,6 +12,7 @@ def init_web(app):
     from . import views_households  # noqa: F401  (issue 13)
     app.jinja_env.globals['household_of_case'] = views_households.household_of_case
     from . import views_attachments, views_casework  # noqa: F401  (drafts, comments, attachments, reassignment)
+    from . import views_rosters  # noqa: F401  (issue 11: monthly rosters as Excel / CSV)
     fmt.install(app)
     people.install(app)
     install(app)

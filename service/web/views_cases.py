@@ -1,12 +1,12 @@
 """Cases: the list, a new application, the case page (diagram, history, timers, data), messages."""
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
 
-from ..errors import Conflict, Invalid, NotFound
-from ..services import (access, attachments, cases, comments, entrustments, forms, progress, repository, runtime,
-                        saved_filters, supervision, worklists)
+from ..errors import Conflict, Invalid, JiuzhuError, NotFound
+from ..services import (access, attachments, cases, comments, drafts, entrustments, forms, progress, repository,
+                        runtime, saved_filters, supervision, worklists)
 from ..services.listing import MAX_OFFSET
-from . import formrender
-from .core import allowed, bp, me
+from . import fmt, formrender
+from .core import allowed, bp, me, zh
 from .messages import extension_forms, label_schemas, message_forms
 from .views_attachments import UploadRefused, take_uploads
 from .views_tasks import form_errors, prepared_fields, today
@@ -61,11 +61,19 @@ def _render_new(user, startable, chosen, values=None, errors=None, business_key=
     schema, ui = forms.load(form_name, definition), _ui_of(form_name, definition)
     field_list = prepared_fields(schema, ui, {}, user.township)[0]
     placed, loose = formrender.place_errors(field_list, (errors or {}).get('fields'))
+    draft = drafts.load_start(user, definition.key) if values is None else None
+    if draft is not None:
+        values = dict(draft.values)     # the person's own 暂存 of this application, as typed
+        business_key = values.pop('business_key', '')
     if values is None:
         values = formrender.prefill(schema, {}, today(), ui)
+    names = {d.key: d.name for d, _ in startable}
+    parked = [(row, names[row.process_key]) for row in drafts.start_drafts(user)
+              if row.process_key in names and row.process_key != definition.key]
     return render_template('web/case_new.html', startable=startable, chosen=definition, schema=schema,
                            fields=field_list, values=values, field_errors=placed, loose_errors=loose,
-                           error_message=(errors or {}).get('message'), business_key=business_key), status
+                           error_message=(errors or {}).get('message'), business_key=business_key,
+                           draft=draft, parked=parked), status
 
 
 def _chosen(startable, key):
@@ -110,8 +118,47 @@ def case_create():
         return _render_new(user, startable, chosen, formrender.raw_values(posted), form_errors(exc),
                            business_key or '', status=422)
     attachments.link(user, files, instance.id)
+    drafts.discard_start(user, definition.key)
     flash(f'已发起申请：案件 {instance.id}（{definition.name}）', 'ok')
     return redirect(url_for('web.case', instance_id=instance.id))
+
+
+def _start_draft_values(user, key, with_files):
+    """What the new-application form posted, as typed (files stored and numbered with 暂存)."""
+    access.check_start(user, user.township)
+    startable = _startable(user.township)
+    definition, form_name = _chosen(startable, key)
+    values = request.form
+    if with_files:
+        values = take_uploads(user, forms.load(form_name, definition), _ui_of(form_name, definition),
+                              request.form, request.files)[0]
+    values = formrender.raw_values(values)
+    values.pop('process_key', None)     # the address names the process; the radio may have moved since
+    return values
+
+
+@bp.post('/cases/new/<string:key>/draft')
+def case_new_draft(key):
+    """暂存 on the new application: keep what is typed (and the photos), finish it another time (audited)."""
+    user = me()
+    try:
+        draft = drafts.save_start(user, key, _start_draft_values(user, key, True))
+    except UploadRefused as exc:
+        flash(f'未能暂存：{exc.errors["message"]}', 'error')
+    else:
+        flash(f'已暂存（{fmt.when(draft.saved_at)}）。下次打开新申请时自动恢复，只有您本人能看到。', 'ok')
+    return redirect(url_for('web.case_new', process=key))
+
+
+@bp.post('/cases/new/<string:key>/draft.json')
+def case_new_draft_auto(key):
+    """The page's automatic save of a new application (static/draft.js); files go with 暂存 or the submit."""
+    user = me()
+    try:
+        draft = drafts.save_start(user, key, _start_draft_values(user, key, False), explicit=False)
+    except JiuzhuError as exc:
+        return jsonify(error=exc.code, message=zh(exc.message)), exc.status
+    return jsonify(saved_at=draft.saved_at.isoformat(), saved_at_zh=fmt.when(draft.saved_at))
 
 
 # ------------------------------------------------------------------ the case page

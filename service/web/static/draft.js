@@ -1,4 +1,4 @@
-// Automatic 暂存 of a task form (services/drafts.py): every 20 seconds when something changed, and
+// Automatic 暂存 of a task form or a new application (services/drafts.py): every 20 seconds when something changed, and
 // when the page is left or hidden (a phone switching apps). The form's own fields are sent, the
 // CSRF token among them; files are not (they go with 暂存 or the submit). Restoring is the server's
 // job: the task page comes back filled in with the person's own draft.
@@ -6,6 +6,8 @@
   var form = document.querySelector('form[data-autosave]');
   if (!form || !window.fetch || !window.FormData) { return; }
   var url = form.getAttribute('data-autosave');
+  // Fields that are not part of what is kept (the new application's process choice: its address says it).
+  var skip = (form.getAttribute('data-autosave-skip') || '').split(' ');
   var status = document.getElementById('draft-status');
   var submitting = false;
   var last = null;
@@ -15,7 +17,7 @@
     var parts = [];
     var keep = new FormData();
     data.forEach(function (value, key) {
-      if (typeof value !== 'string') { return; }   // a chosen file
+      if (typeof value !== 'string' || skip.indexOf(key) >= 0) { return; }   // a chosen file, a skipped field
       keep.append(key, value);
       if (key !== 'csrf_token') { parts.push(key + '=' + value); }
     });
