@@ -15,6 +15,7 @@ from service.services.context import now
 from .category_helpers import app, module_app_fixture  # noqa: F401
 from .flow_helpers import APPLICATION, COMPLETE, do, ready
 from .test_flow_tekun import resident_id
+from .test_households_filing_pages import web_of
 
 FILES = ('legacy/dibao.bpmn', 'common/county_visit.bpmn')
 module_app = module_app_fixture(FILES, 'county_visits')
@@ -54,6 +55,10 @@ def test_a_relative_registered_before_the_start_is_excluded_and_the_county_visit
     assert task.role == 'county_supervisor'
     # the same person's search finds the visit too; once only, however often the sweep runs
     assert visit.id_hash == case.id_hash
+    assert db.session.scalar(select(CaseExclusion.username).where(CaseExclusion.instance_id == visit.id)) == 'cw_rel1'
+    # the subject case's page points to its visit
+    page = web_of(app, 'cw_v1').get(f'/cases/{case.id}').get_data(as_text=True)
+    assert 'id="county-visit"' in page and f'案件 {visit.id}' in page
     assert county_visits.open_for(case, 'close_relative', 'tester') is None
     assert county_visits.sweep() == [] or all(v.id != visit.id for v in county_visits.sweep())
     do(visit, 'county_home_visit', VISIT, actor='sup1')

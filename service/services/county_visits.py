@@ -61,8 +61,13 @@ def open_for(instance, reason, actor, applicant=None):
             'visit_reason_name': REASONS[reason], 'applicant': applicant}
     db.session.add(CalendarStart(business_key=key, process_key=PROCESS_KEY, township=instance.township,
                                  period=now().strftime('%Y-%m'), created_at=now()))
+    def prepare(visit, _data):
+        # Whoever stays out of the case stays out of its visit too (lists read these rows).
+        for username in db.session.scalars(select(CaseExclusion.username).where(
+                CaseExclusion.instance_id == instance.id)):
+            db.session.add(CaseExclusion(instance_id=visit.id, username=username, reason='subject_excluded'))
     try:
-        visit = runtime.start_instance(PROCESS_KEY, instance.township, data, actor, business_key=key)
+        visit = runtime.start_instance(PROCESS_KEY, instance.township, data, actor, business_key=key, prepare=prepare)
     except IntegrityError:
         db.session.rollback()
         log.info('%s was started by another process', key)
@@ -78,10 +83,10 @@ def relative_registered(username, id_hash, actor, applicant=None):
         ProcessInstance.id_hash == id_hash, ProcessInstance.status.in_(OPEN),
         ProcessInstance.process_key != PROCESS_KEY)).all()
     for instance in cases:
-        excluded = db.session.scalar(select(CaseExclusion.id).where(
-            CaseExclusion.instance_id == instance.id, CaseExclusion.username == username))
-        if excluded is None:
-            db.session.add(CaseExclusion(instance_id=instance.id, username=username, reason='registered_later'))
+        for target in (instance.id, visit_of(instance.id)):    # the case, and its visit if it has one
+            if target is not None and db.session.scalar(select(CaseExclusion.id).where(
+                    CaseExclusion.instance_id == target, CaseExclusion.username == username)) is None:
+                db.session.add(CaseExclusion(instance_id=target, username=username, reason='registered_later'))
         instance.review_required = True
         audit.record(actor, 'close_relative_excluded', instance_id=instance.id, staff=username)
     db.session.commit()
