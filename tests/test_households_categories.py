@@ -200,3 +200,26 @@ def test_a_year_on_the_clock_for_households_the_flows_registered(app, clock):
     assert rechecked_on - death_reported_on < timedelta(days=8)
     assert db.session.get(Household, marginal).next_review_on == schedule.next_review(
         'marginal_dibao', 'stable', rechecked_on)
+
+
+def test_the_start_page_takes_members_as_rows_and_drops_empty_ones(app):
+    from werkzeug.datastructures import MultiDict
+
+    from service.services import forms
+    from service.web import formrender
+    schema = forms.load('dibao_application.schema.json')
+    applicant = next(f for f in formrender.fields(schema) if f.path == 'applicant')
+    members = next(f for f in applicant.children if f.path == 'applicant.members')
+    assert members.kind == 'group' and members.children[0].title == '家庭成员1'
+    assert [f.path for f in members.children[1].children] == [
+        'applicant.members.1.name', 'applicant.members.1.id_number', 'applicant.members.1.relation']
+    posted = MultiDict({'applicant.name': '王秀兰', 'applicant.members.0.name': '李明',
+                        'applicant.members.0.id_number': SPOUSE['id_number'], 'applicant.members.0.relation': '配偶',
+                        'applicant.members.1.name': '', 'applicant.members.2.relation': '子女'})
+    data = formrender.parse(schema, posted)
+    assert data['applicant']['members'] == [SPOUSE, {'relation': '子女'}]
+    # the half-filled row is refused with the field's own path, shown next to it
+    errors = forms.field_errors(schema, data)
+    assert errors.get('applicant.members.1.name') == '必填'
+    values = formrender.values_from_data(schema, {'applicant': {'members': [SPOUSE]}})
+    assert values['applicant.members.0.relation'] == '配偶'
