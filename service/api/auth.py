@@ -61,7 +61,7 @@ def change_password(body):
 @blp.response(201, CloseRelativeSchema)
 @errors(blp, 401, 403, 404, 422)
 def register_relative(body):
-    """Register a staff member's close relative 近亲属备案 (their future cases exclude that staff member)"""
+    """Register a staff member's close relative 近亲属备案 (that person's future and open cases exclude that staff member; open ones get a county visit)"""
     user = me()
     access.check_register_relative(user, auth.find_user(body['staff_username']))
     return users.register_close_relative(body['staff_username'], body['name'], body['id_number'],

@@ -8,6 +8,7 @@ on several scheduler processes at once: each review's business key is committed 
 import logging
 
 from ..extensions import db
+from ..services import county_visits
 from ..services.households import reviews
 
 log = logging.getLogger('jiuzhu.scheduler')
@@ -21,6 +22,11 @@ def raise_due_reviews(app):
             db.session.rollback()
             log.exception('raising the due household reviews failed')
             started = []
+        try:   # the county's 100 % visits still missing (services/county_visits.py)
+            started += [visit.business_key for visit in county_visits.sweep()]
+        except Exception:
+            db.session.rollback()
+            log.exception('starting the county visits failed')
         if started:
             log.info('started %d household review(s): %s', len(started), ', '.join(started))
         db.session.remove()

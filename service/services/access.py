@@ -12,11 +12,11 @@ Views call these checks and scopes and decide nothing themselves. Rules:
 - whoever completed a task named in a task's `separateFrom` property may not complete it;
 - staff registered as close relatives of the applicant (近亲属备案) are excluded from the case.
 """
-from sqlalchemy import exists, not_, select
+from sqlalchemy import exists, not_, or_, select
 
 from ..errors import Conflict, Forbidden, NotFound
 from ..extensions import db
-from ..models import CaseExclusion, ProcessInstance, Task, Timer, User
+from ..models import CaseExclusion, CloseRelative, ProcessInstance, Task, Timer, User
 from . import case_rules
 from .users import COUNTY_ROLES, ROLE_NAMES, TOWNSHIP_ROLES, relatives_of
 
@@ -66,8 +66,13 @@ def _task_not_found(task_id):
 
 
 def _is_excluded(user, instance_id):
-    return db.session.scalar(select(exists().where(
-        CaseExclusion.instance_id == instance_id, CaseExclusion.username == user.username)))
+    """Excluded from the case at its start, or registered as a close relative of its applicant since:
+    the register is read again on every read and act (one query, as before), not only at the start."""
+    excluded = exists().where(CaseExclusion.instance_id == instance_id, CaseExclusion.username == user.username)
+    relative = exists().where(ProcessInstance.id == instance_id, ProcessInstance.id_hash.is_not(None),
+                              CloseRelative.id_hash == ProcessInstance.id_hash,
+                              CloseRelative.staff_username == user.username)
+    return db.session.scalar(select(or_(excluded, relative)))
 
 
 def _not_excluded(user, instance_id_col):
@@ -146,8 +151,11 @@ def exclusions_at_start(data):
         if isinstance(username, str) and username.strip():
             found.append((username.strip(), 'declared'))
     applicant = data.get('applicant') if isinstance(data.get('applicant'), dict) else {}
-    for username in relatives_of(applicant.get('id_number')):
-        found.append((username, 'registered'))
+    # The applicant and every household member the form lists: a relative of any of them stays out.
+    members = applicant.get('members') if isinstance(applicant.get('members'), list) else []
+    for number in [applicant.get('id_number')] + [m.get('id_number') for m in members if isinstance(m, dict)]:
+        for username in relatives_of(number):
+            found.append((username, 'registered'))
     return list(dict((u, r) for u, r in found).items())
 
 

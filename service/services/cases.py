@@ -10,7 +10,7 @@ from .. import crypto
 from ..errors import Invalid
 from ..extensions import db
 from ..models import AuditEntry, ProcessInstance, Task, Timer
-from . import access, audit, case_rules, drafts, entrustments, forms, repository, runtime, tasks
+from . import access, audit, case_rules, county_visits, drafts, entrustments, forms, repository, runtime, tasks
 from .auth import find_user
 from .listing import Key, capped_count, order, page_of
 from .masking import mask_data, mask_id_number
@@ -53,8 +53,12 @@ def start_case(user, process_key, township, data, business_key=None, category=No
     if form_name:
         declared = {k: v for k, v in data.items() if k not in START_EXTRA_FIELDS}
         forms.validate(forms.load(form_name, definition), declared, what='申请')
-    return runtime.start_instance(definition.key, township, dict(data, **facts), user.username,
-                                  business_key=business_key, prepare=access.apply_exclusions)
+    instance = runtime.start_instance(definition.key, township, dict(data, **facts), user.username,
+                                      business_key=business_key, prepare=access.apply_exclusions)
+    if instance.review_required:
+        # A close relative's case: the county visits it (100 %), as a task of its own.
+        county_visits.open_for(instance, 'close_relative', user.username, data.get('applicant'))
+    return instance
 
 
 def ready_tasks(instance_id):

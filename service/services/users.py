@@ -136,6 +136,9 @@ def register_close_relative(staff_username, name, id_number, relation, actor):
     # The audit log keeps no full ID numbers.
     audit.record(actor, 'close_relative_register', staff=staff_username, relative_id=mask_id_number(id_number))
     db.session.commit()
+    # Checked again after the start: the person's open cases exclude the relative and get a county visit.
+    from . import county_visits
+    county_visits.relative_registered(staff_username, id_hash, actor, {'name': name, 'id_number': id_number})
     return row
 
 

@@ -18,6 +18,7 @@ CATEGORY_NAMES = {
     'roster': '月度名册与发放',
     'household_review': '救助家庭复核',
     'spot_check': '抽查复核',
+    'county_visit': '入户核查（近亲属备案、被举报）',
 }
 VARIANT_NAMES = {
     'legacy': '改革前（区县审批）',
@@ -79,11 +80,15 @@ DATA_NAMES = {
     'living_subsidy_eligible': '可享受生活补贴', 'care_subsidy_eligible': '可享受护理补贴',
     # What the entrustment in force gave the case at its start (services/entrustments.py).
     'entrustment_phase': '委托阶段', 'entrustment_letter': '委托书文号',
+    # The county's 100 % visit of a close relative's or a reported case (services/county_visits.py).
+    'subject_instance_id': '被核查案件编号', 'subject_business_key': '被核查案件', 'visit_reason': '入户核查原因',
+    'visit_reason_name': '入户核查原因说明',
 }
 # Codes those scripts and tables write, as the case page shows them.
 _CODES = dict(CATEGORY_NAMES, none='不符合')
 DATA_VALUE_NAMES = {
     'category_sought': _CODES, 'category_applied': _CODES, 'classified_category': _CODES,
+    'visit_reason': {'close_relative': '近亲属备案', 'reported': '被举报'},
     'entrustment_phase': {'preparation': '前期准备', 'transition': '下放过渡', 'full': '完全下放'},
     'income_band': {'below_dibao': '低于低保标准', 'below_marginal': '低于低保标准1.5倍',
                     'below_disposable': '低于上年人均可支配收入', 'above': '不低于上年人均可支配收入'},

@@ -62,8 +62,25 @@ def is_file(schema, ui=None):
     return schema.get('format') == 'data-url' or 'file' in (schema.get('x-widget'), (ui or {}).get('ui:widget'))
 
 
+# Rows shown for a list of objects (家庭成员): empty rows are dropped when the form is read.
+DEFAULT_ROWS = 6
+
+
+def _is_rows(schema):
+    """A list of objects (each row a small group of fields), e.g. the household's members."""
+    items = schema.get('items')
+    return schema.get('type') == 'array' and isinstance(items, dict) and 'properties' in items
+
+
+def _row_count(schema):
+    return int(schema.get('x-rows') or min(int(schema.get('maxItems') or DEFAULT_ROWS), DEFAULT_ROWS))
+
+
 def _kind(schema, ui):
     widget = (ui or {}).get('ui:widget')
+    if _is_rows(schema):
+        return 'rows'
+
     if is_file(schema, ui):
         return 'file'
     if schema.get('format') == STAFF_FORMAT:
@@ -114,6 +131,13 @@ def fields(schema, ui=None, prefix=''):
                   help=sub_ui.get('ui:help') or sub.get('description') or '')
         if kind == 'group':
             f.children = fields(sub, sub_ui, path + '.')
+        elif kind == 'rows':
+            # Shown as a group of numbered row groups: the template needs nothing new.
+            item_title = sub['items'].get('title') or '第'
+            f.kind = 'group'
+            f.children = [Field(path=f'{path}.{i}', title=f'{item_title}{i + 1}', kind='group',
+                                children=fields(sub['items'], sub_ui.get('items'), f'{path}.{i}.'))
+                          for i in range(_row_count(sub))]
         elif kind in ('select', 'radio'):
             f.options = [(raw, label) for raw, label, _ in _options(sub)]
         elif kind == 'boolean':
@@ -176,6 +200,12 @@ def parse(schema, form, ui=None, prefix=''):
             if child or name in required:
                 data[name] = child
             continue
+        if _kind(sub, sub_ui) == 'rows':
+            rows = [parse(sub['items'], form, sub_ui.get('items'), f'{path}.{i}.') for i in range(_row_count(sub))]
+            rows = [row for row in rows if row]
+            if rows or name in required:
+                data[name] = rows
+            continue
         has, value = _parse_value(sub, sub_ui, form.get(path, ''), path in form)
         if has:
             data[name] = value
@@ -210,6 +240,9 @@ def prefill(schema, data=None, today=None, ui=None, prefix=''):
         kind = _kind(sub, sub_ui)
         if kind == 'group':
             out.update(prefill(sub, data, today, sub_ui, path + '.'))
+            continue
+        if kind == 'rows':
+            out.update(_row_values(sub, _at(data or {}, sub.get('x-from') or path), sub_ui, path))
             continue
         value = _at(data or {}, sub.get('x-from') or path)
         if value is None and 'default' in sub:
@@ -281,6 +314,13 @@ def fill_staff(field_list, options):
     return field_list
 
 
+def _row_values(schema, rows, ui, path):
+    out = {}
+    for i, row in enumerate(rows if isinstance(rows, list) else []):
+        out.update(values_from_data(schema['items'], row, (ui or {}).get('items'), f'{path}.{i}.'))
+    return out
+
+
 def values_from_data(schema, data, ui=None, prefix=''):
     """Input values for a form pre-filled from the case data."""
     out = {}
@@ -294,6 +334,8 @@ def values_from_data(schema, data, ui=None, prefix=''):
         value, path = data[name], f'{prefix}{name}'
         if _kind(sub, sub_ui) == 'group':
             out.update(values_from_data(sub, value, sub_ui, path + '.'))
+        elif _kind(sub, sub_ui) == 'rows':
+            out.update(_row_values(sub, value, sub_ui, path))
         elif isinstance(value, list):
             out[path] = '\n'.join(str(v) for v in value)
         elif value is not None:
@@ -359,7 +401,11 @@ def _display(value, schema):
                 return label
     if fmt.is_instant(value):
         return fmt.when(value)
-    if isinstance(value, (dict,)):
+    if isinstance(value, dict):
+        props = (schema or {}).get('properties')
+        if props:   # a row of a list of objects (a household member): its fields by their titles
+            return '，'.join(f'{(props.get(k) or {}).get("title") or k}：{_display(v, props.get(k))}'
+                            for k, v in value.items() if v not in (None, ''))
         return json.dumps(value, ensure_ascii=False)
     return '' if value is None else str(value)
 

@@ -23,7 +23,8 @@ def household_list():
         status = None
     rows = register.listing(user, township=request.args.get('township') or None, status=status)
     return render_template('web/households.html', rows=[view.summary(h) for h in rows],
-                           statuses=register.STATUS_ZH, category_names=CATEGORY_NAMES, args=request.args)
+                           statuses=register.STATUS_ZH, category_names=CATEGORY_NAMES, args=request.args,
+                           can_spot_check=allowed(access.check_spot_check, user))
 
 
 def _render(household_id, values=None, error=None, status=200):

@@ -51,7 +51,7 @@ def full_server(make_app):
         # Processes the system starts with data of its own (calendar, household reviews, spot checks) are not
         # started from an application here.
         keys = sorted({d.key for d in repository.list_definitions(latest_only=True)
-                       if d.category not in ('roster', 'household_review', 'spot_check')})
+                       if d.category not in ('roster', 'household_review', 'spot_check', 'county_visit')})
         for seq, key in enumerate(keys, start=1):
             # Two steps in: accepted, with a deadline timer and a history of several people.
             demo._demo_case(key, seq, f'城关-2026-{seq:04d}', 't01', f'申请人{seq}', 2,

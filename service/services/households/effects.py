@@ -4,7 +4,9 @@ A diagram calls it from a service task (processes/README.md, "救助家庭"), na
 handing over the data by expressions, so each diagram maps its own form data:
 
   effect=grant    category, amount (元/月), start_month (YYYY-MM), applicant {name, id_number,
-                  household_size}, optional members [...], village, review_type
+                  household_size, members [{name, id_number, relation}]}, optional members [...]
+                  (instead of the applicant's), village, review_type, valid_until (a recognition
+                  with a term, 刚性支出: it lapses on that day instead of being reviewed)
   effect=review   household_id, outcome continue|raise|lower|stop, amount, effective_month,
                   reasons (required to lower or stop), phase_out_months (0-6, a stop after a rise
                   in income: 渐退期), review_type
@@ -47,9 +49,30 @@ def to_fen(amount, what='金额'):
 
 
 def _members(applicant, members):
-    if isinstance(members, list) and members:
-        return [dict(m) for m in members if isinstance(m, dict)]
-    return [{'name': applicant.get('name'), 'id_number': applicant.get('id_number'), 'relation': '本人'}]
+    """The applicant first (本人), then every member the application form lists, each person once."""
+    if not (isinstance(members, list) and members):
+        members = applicant.get('members')
+    out = [{'name': applicant.get('name'), 'id_number': applicant.get('id_number'), 'relation': '本人'}]
+    seen = {crypto.normalise_id_number(applicant.get('id_number'))}
+    for member in members if isinstance(members, list) else []:
+        if not isinstance(member, dict):
+            continue
+        number = crypto.normalise_id_number(member.get('id_number'))
+        if number in seen and number:
+            continue
+        seen.add(number)
+        out.append({'name': member.get('name') or '', 'id_number': member.get('id_number') or '',
+                    'relation': member.get('relation') or ''})
+    return out
+
+
+def _valid_until(value):
+    """The last day of a recognition with a term: a date or an ISO date-time (Beijing time)."""
+    text = str(value or '')
+    try:
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        raise Invalid(f'认定有效期无效 (valid_until must be a date): {text!r}', code='bad_household') from None
 
 
 def link(household, instance, role):
@@ -93,7 +116,9 @@ def grant(instance, params):
     household.amount_fen = fen
     household.started_on = date(int(start_month[:4]), int(start_month[5:]), 1)
     household.ended_on = household.end_reason = household.phase_out_until = None
-    household.next_review_on = schedule.next_review(category, review_type, today())
+    # A term (刚性支出, 12 months) ends on the day the decision wrote; otherwise the review interval.
+    household.next_review_on = _valid_until(params['valid_until']) if params.get('valid_until') else \
+        schedule.next_review(category, review_type, today())
     household.updated_at = now()
     db.session.flush()
     _amount_row(household, instance, start_month, fen, 'grant', params.get('reason'))

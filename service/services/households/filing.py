@@ -12,6 +12,7 @@ For a township and a month, everything comes from the dated amounts, nothing is 
 """
 from sqlalchemy import select
 
+from ...errors import Invalid
 from ...extensions import db
 from ...models import Household, HouseholdAmount
 from .. import access
@@ -85,3 +86,25 @@ def compare(expected, reported_lines, reported_total=None):
 
 PROBLEM_ZH = {'missing': '名册中应有而未列入', 'extra': '不应发放而列入', 'amount': '金额与核定不一致',
               'duplicate': '重复列入', 'total': '合计金额不一致'}
+
+
+def parse_reported(text):
+    """A reported payment roster typed or pasted as lines "家庭编号 金额" (tabs, commas or spaces
+    between; a header line and empty lines are skipped): [{household_id, amount}], or Invalid
+    naming the first line that is not such a pair."""
+    lines = []
+    for number, raw in enumerate(str(text or '').splitlines(), start=1):
+        parts = [p for p in raw.replace('，', ' ').replace(',', ' ').replace('\t', ' ').split(' ') if p]
+        if not parts or (number == 1 and not parts[0].isdigit()):
+            continue
+        try:
+            if len(parts) != 2:
+                raise ValueError
+            lines.append({'household_id': int(parts[0]), 'amount': round(float(parts[1]), 2)})
+        except ValueError:
+            raise Invalid(f'第 {number} 行应为「家庭编号 金额」两项，如 12 650.00 (line {number}: household id and amount)',
+                          details={'reported': f'第 {number} 行格式不对'}, code='bad_roster_line') from None
+    if not lines:
+        raise Invalid('请填写要核对的发放名册，每行「家庭编号 金额」 (no roster lines)',
+                      details={'reported': '请填写发放名册'}, code='bad_roster_line')
+    return lines

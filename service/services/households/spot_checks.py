@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from ...errors import Conflict, Invalid, NotFound
 from ...extensions import db
-from ...models import Household, HouseholdAmount, HouseholdCase, SpotCheckDraw
+from ...models import Household, HouseholdAmount, HouseholdCase, ProcessInstance, SpotCheckDraw
 from .. import access, audit, repository, runtime
 from ..context import now
 from .effects import SHANGHAI
@@ -109,3 +109,32 @@ def describe(row):
     return {'id': row.id, 'year': row.year, 'percent': row.percent, 'seed': row.seed, 'population': people,
             'sample': row.sample, 'drawn_by': row.drawn_by, 'drawn_at': row.drawn_at,
             'reproduced': redraw(row.seed, people, row.percent) == row.sample}
+
+
+def listing(user, limit=50):
+    access.check_spot_check(user)
+    return db.session.scalars(select(SpotCheckDraw).order_by(SpotCheckDraw.id.desc()).limit(limit)).all()
+
+
+def drawn(row):
+    """The drawn households with their county home-visit cases, by township (for the page and the export)."""
+    ids = [hid for township in sorted(row.sample) for hid in row.sample[township]]
+    households = {h.id: h for h in db.session.scalars(select(Household).where(Household.id.in_(ids)))} if ids else {}
+    visits = {}
+    if ids:
+        for link, instance in db.session.execute(
+                select(HouseholdCase, ProcessInstance).join(ProcessInstance, ProcessInstance.id == HouseholdCase.instance_id)
+                .where(HouseholdCase.role == 'spot_check', HouseholdCase.household_id.in_(ids),
+                       ProcessInstance.business_key.like(f'抽查-{row.year}-{row.id}-%'))).all():
+            visits[link.household_id] = instance
+    out = []
+    for township in sorted(row.sample):
+        for hid in row.sample[township]:
+            household, visit = households.get(hid), visits.get(hid)
+            out.append({'township': township, 'household_id': hid,
+                        'head_name': household.head_name if household else '',
+                        'category': household.category if household else '',
+                        'size': household.size if household else 0,
+                        'visit_id': visit.id if visit else None,
+                        'visit_status': visit.status if visit else None})
+    return out

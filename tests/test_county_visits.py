@@ -1,0 +1,113 @@
+"""100 % county home visits of close relatives' cases as county tasks (issue 13, DOMAIN.md §8.2), and the
+close-relative register checked again whenever a staff member acts, not only at the start.
+
+Real diagrams (legacy dibao, county_visit), the service layer and one HTTP answer; both backends.
+"""
+import pytest
+from sqlalchemy import select
+
+from service.errors import Forbidden
+from service.extensions import db
+from service.models import CaseExclusion, CloseRelative, ProcessInstance
+from service.services import auth, cases, county_visits, users
+from service.services.context import now
+
+from .category_helpers import app, module_app_fixture  # noqa: F401
+from .flow_helpers import APPLICATION, COMPLETE, do, ready
+from .test_flow_tekun import resident_id
+from .test_households_filing_pages import web_of
+
+FILES = ('legacy/dibao.bpmn', 'common/county_visit.bpmn')
+module_app = module_app_fixture(FILES, 'county_visits')
+
+VISIT = {'visit': {'visited_on': '2026-10-12', 'investigators': ['周建国', '陈立'], 'conforms': True,
+                   'findings': '家庭人口、收入与申请材料一致，经办人员未参与办理'}}
+
+
+def _user(name, role, township):
+    if auth.find_user(name) is None:
+        users.add_user(name, '测试' + name, role, township, 'secret-pass-1', 'tester')
+        db.session.commit()
+    return auth.find_user(name)
+
+
+def _application(number, name):
+    return dict(APPLICATION, applicant=dict(APPLICATION['applicant'], id_number=number, name=name))
+
+
+def _visit(case):
+    return db.session.scalar(select(ProcessInstance).where(
+        ProcessInstance.process_key == 'county_visit',
+        ProcessInstance.business_key == county_visits.business_key(case.id)))
+
+
+def test_a_relative_registered_before_the_start_is_excluded_and_the_county_visits(app):
+    caseworker = _user('cw_v1', 'township_caseworker', 't01')
+    _user('cw_rel1', 'township_caseworker', 't01')
+    users.register_close_relative('cw_rel1', '赵兰', resident_id('19700101'), '姐妹', 'leader1')
+    case = cases.start_case(caseworker, 'dibao_legacy', 't01', _application(resident_id('19700101'), '赵兰'))
+    assert case.review_required
+    assert db.session.scalar(select(CaseExclusion.reason).where(
+        CaseExclusion.instance_id == case.id, CaseExclusion.username == 'cw_rel1')) == 'registered'
+    visit = _visit(case)
+    assert visit is not None and visit.status == 'running' and visit.township == 't01'
+    task = ready(visit)['county_home_visit']
+    assert task.role == 'county_supervisor'
+    # the same person's search finds the visit too; once only, however often the sweep runs
+    assert visit.id_hash == case.id_hash
+    assert db.session.scalar(select(CaseExclusion.username).where(CaseExclusion.instance_id == visit.id)) == 'cw_rel1'
+    # the subject case's page points to its visit
+    page = web_of(app, 'cw_v1').get(f'/cases/{case.id}').get_data(as_text=True)
+    assert 'id="county-visit"' in page and f'案件 {visit.id}' in page
+    assert county_visits.open_for(case, 'close_relative', 'tester') is None
+    assert county_visits.sweep() == [] or all(v.id != visit.id for v in county_visits.sweep())
+    do(visit, 'county_home_visit', VISIT, actor='sup1')
+    assert visit.status == 'completed'
+    # the subject case goes on as before, without the relative
+    row = ready(case)['check_materials']
+    with pytest.raises(Forbidden) as refused:
+        cases.complete(auth.find_user('cw_rel1'), row.id, COMPLETE)
+    assert '近亲属' in refused.value.message
+
+
+def test_a_relative_registered_during_the_case_may_no_longer_act_and_the_county_visits(app):
+    caseworker = _user('cw_v2', 'township_caseworker', 't01')
+    case = cases.start_case(caseworker, 'dibao_legacy', 't01', _application(resident_id('19720202'), '钱芳'))
+    assert not case.review_required and _visit(case) is None
+    users.register_close_relative('cw_v2', '钱芳', resident_id('19720202'), '配偶', 'leader1')
+    db.session.refresh(case)
+    assert case.review_required
+    assert db.session.scalar(select(CaseExclusion.reason).where(
+        CaseExclusion.instance_id == case.id, CaseExclusion.username == 'cw_v2')) == 'registered_later'
+    assert ready(_visit(case))['county_home_visit'].role == 'county_supervisor'
+    # over HTTP: 403 with a Chinese message, and the task stays open
+    row = ready(case)['check_materials']
+    client = app.test_client()
+    token, _ = auth.issue_token(caseworker)
+    response = client.post(f'/api/v1/tasks/{row.id}/complete', json={'data': COMPLETE},
+                           headers={'Authorization': f'Bearer {token}'})
+    assert response.status_code == 403, response.get_data(as_text=True)
+    assert '近亲属' in response.get_json()['message']
+    assert 'check_materials' in ready(case)
+
+
+def test_the_register_is_read_again_on_every_act_even_without_an_exclusion_row(app):
+    """A registration that reached the register by another way (an import, a restore) still counts."""
+    caseworker = _user('cw_v3', 'township_caseworker', 't01')
+    colleague = _user('cw_v4', 'township_caseworker', 't01')
+    case = cases.start_case(caseworker, 'dibao_legacy', 't01', _application(resident_id('19730303'), '孙伟'))
+    from service import crypto
+    db.session.add(CloseRelative(staff_username='cw_v3', name='孙伟', id_number=resident_id('19730303'),
+                                 id_hash=crypto.active().id_hash(resident_id('19730303')), relation='兄弟',
+                                 registered_by='import', registered_at=now()))
+    db.session.commit()
+    row = ready(case)['check_materials']
+    with pytest.raises(Forbidden):
+        cases.complete(caseworker, row.id, COMPLETE)
+    cases.complete(colleague, row.id, COMPLETE)      # anyone else goes on
+    assert 'check_materials' not in ready(case)
+    # the daily sweep gives every flagged case its visit (here: flag it as the registration would)
+    case.review_required = True
+    db.session.commit()
+    started = county_visits.sweep()
+    assert [v.business_key for v in started] == [county_visits.business_key(case.id)]
