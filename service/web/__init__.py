@@ -11,6 +11,8 @@ def init_web(app):
                    views_lists, views_modeler, views_supervision, views_tasks, vendor)
     from . import views_households  # noqa: F401  (issue 13)
     app.jinja_env.globals['household_of_case'] = views_households.household_of_case
+    from .referral_links import referrals_of_case
+    app.jinja_env.globals['referrals_of_case'] = referrals_of_case   # moves between categories (issue 12)
     from . import views_attachments, views_casework  # noqa: F401  (drafts, comments, attachments, reassignment)
     fmt.install(app)
     people.install(app)

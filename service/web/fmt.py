@@ -79,6 +79,8 @@ DATA_NAMES = {
     'living_subsidy_eligible': '可享受生活补贴', 'care_subsidy_eligible': '可享受护理补贴',
     # What the entrustment in force gave the case at its start (services/entrustments.py).
     'entrustment_phase': '委托阶段', 'entrustment_letter': '委托书文号',
+    # A move to the next category (services/referrals.py): the refusing case and the new one.
+    'referral_id': '转入申请编号', 'referred_from': '转自案件（编号）',
 }
 # Codes those scripts and tables write, as the case page shows them.
 _CODES = dict(CATEGORY_NAMES, none='不符合')
