@@ -93,3 +93,17 @@ def pre_verify(case, eligible=True, actor='caseworker1'):
                             {'eligible': eligible, 'report_no': 'HD-1', 'summary': '核对完毕'}, 'verifier1')
     from service.extensions import db as _db
     _db.session.refresh(case)
+
+
+def move_consent(category, consented=False, **more):
+    """The consent form after a refusal (一次申请、分类审核认定): move to `category` or not."""
+    data = {'category': category, 'informed_on': '2026-10-22', 'consented': consented, 'signed_by_applicant': True}
+    if consented:
+        data.update(documents_signed=True, phone='13800000000', household_size=1)
+    return {'category_move': dict(data, **more)}
+
+
+def decline_move(case, category):
+    """After a refusal the applicant does not want to apply for the next category: the case ends."""
+    assert 'move_consent' in ready(case)
+    do(case, 'move_consent', move_consent(category))

@@ -8,7 +8,7 @@ from service.documents import emergency
 from service.services import cases, repository, users
 from service.services.auth import find_user
 
-from .test_flow_temporary_aid import APPLICATION, backfill, first_aid, intake
+from .test_flow_temporary_aid import APPLICATION, NOTICE, backfill, first_aid, intake
 from .test_web_pages import ROOT, signed_in
 
 DIAGRAMS = ('delegated/temporary_aid.bpmn', 'decisions/temporary_aid_ceiling.dmn')
@@ -45,6 +45,7 @@ def test_amount_in_words():
 def test_the_backfill_prints_a_sheet_with_the_case_data_and_asks_nothing_known_again(app):
     case = cases.start_case(find_user('t01_jingban'), 'temporary_aid_delegated', 't01', APPLICATION)
     _do(case.id, 'intake', intake('emergency'))
+    _do(case.id, 'issue_acceptance_notice', {'acceptance_notice': NOTICE})
     cw = signed_in(app, 't01_jingban')
     assert cw.get(f'/cases/{case.id}/sheets/emergency_registration').status_code == 404   # not paid yet
     _do(case.id, 'first_aid', first_aid())

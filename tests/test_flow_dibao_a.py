@@ -10,7 +10,7 @@ from service import calendar
 from service.extensions import db
 from service.services import runtime
 
-from .flow_helpers import (APPLICATION, COMPLETE, NOTICE, SURVEY, data_of, deployed_app, do, due,  # noqa: F401
+from .flow_helpers import (decline_move, APPLICATION, COMPLETE, NOTICE, SURVEY, data_of, deployed_app, do, due,  # noqa: F401
                            fire_at, ready, timers)
 
 FILES = ('delegated/dibao_a.bpmn',)
@@ -101,6 +101,7 @@ def test_rejected_by_the_township_is_not_publicised(app, clock):
     assert set(ready(case)) == {'issue_rejection_notice'}
     assert 'publicity_expired' not in timers(case)
     do(case, 'issue_rejection_notice', REJECTION)
+    decline_move(case, 'marginal_dibao')
     assert case.status == 'completed'
 
 
@@ -191,6 +192,7 @@ def test_twelve_working_day_limit_marks_overdue(app, clock):
     do(case, 'home_survey', SURVEY, actor='surveyor1')
     do(case, 'township_confirmation', decision(False), actor='leader1')
     do(case, 'issue_rejection_notice', REJECTION)
+    decline_move(case, 'marginal_dibao')
     assert case.status == 'completed' and case.overdue
 
 

@@ -11,7 +11,7 @@ from service.errors import Conflict
 from service.extensions import db
 from service.services import runtime
 
-from .flow_helpers import (APPLICATION, COMPLETE, NOTICE, SURVEY, data_of, deployed_app, do, due,  # noqa: F401
+from .flow_helpers import (decline_move, APPLICATION, COMPLETE, NOTICE, SURVEY, data_of, deployed_app, do, due,  # noqa: F401
                            fire_at, ready, timers)
 
 FILES = ('delegated/dibao_b.bpmn',)
@@ -97,6 +97,7 @@ def test_rejected_with_reasons(app, clock):
     do(case, 'township_confirmation', decision(False), actor='leader1')
     assert set(ready(case)) == {'issue_rejection_notice'}
     do(case, 'issue_rejection_notice', {'rejection_notice': dict(NOTICE, reason='收入超标', remedies='可于60日内申请行政复议')})
+    decline_move(case, 'marginal_dibao')
     assert case.status == 'completed'
 
 

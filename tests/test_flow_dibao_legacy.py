@@ -10,7 +10,7 @@ from service import calendar
 from service.extensions import db
 from service.services import runtime
 
-from .flow_helpers import (APPLICATION, COMPLETE, NOTICE, SURVEY, data_of, deployed_app, do, due,  # noqa: F401
+from .flow_helpers import (decline_move, APPLICATION, COMPLETE, NOTICE, SURVEY, data_of, deployed_app, do, due,  # noqa: F401
                            fire_at, ready, timers)
 
 FILES = ('legacy/dibao.bpmn',)
@@ -85,6 +85,7 @@ def test_county_rejects_with_notice(app, clock):
     to_township_review(clock, case)
     do(case, 'county_approval', decision(False), actor='county1')
     do(case, 'issue_rejection_notice', REJECTION, actor='county1')
+    decline_move(case, 'marginal_dibao')
     assert case.status == 'completed'
 
 
@@ -183,4 +184,5 @@ def test_step_limits_mark_overdue(app, clock):
     assert ready(case)['county_approval'].overdue
     do(case, 'county_approval', decision(False), actor='county1')
     do(case, 'issue_rejection_notice', REJECTION, actor='county1')
+    decline_move(case, 'marginal_dibao')
     assert case.status == 'completed' and case.overdue

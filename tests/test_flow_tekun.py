@@ -17,7 +17,7 @@ from service.extensions import db
 from service.services import forms, repository, runtime
 
 from .category_helpers import app, module_app_fixture  # noqa: F401  (the per-test fixture)
-from .flow_helpers import ROOT, data_of, do, due, fire_at, ready, timers
+from .flow_helpers import decline_move, ROOT, data_of, do, due, fire_at, ready, timers
 
 # One worker runs the whole module: its module-scoped app is built once (make test: --dist loadgroup).
 pytestmark = pytest.mark.xdist_group('test_flow_tekun')
@@ -209,6 +209,7 @@ def test_legacy_rejected_with_reasons_through_the_township_within_three_working_
     assert due(timers(case, 'waiting')['rejection_notice_deadline']) == datetime.fromisoformat(
         calendar.add_working_days(decided_at, 3))
     do(case, 'issue_rejection_notice', REJECTION)
+    decline_move(case, 'dibao')
     assert case.status == 'completed' and not case.overdue
 
 
@@ -263,6 +264,7 @@ def test_legacy_every_limit_marks_overdue_when_the_clock_passes_it(app, clock):
     cross(clock, case, 'rejection_notice_deadline')                       # 3 WD to tell the applicant
     assert ready(case)['issue_rejection_notice'].overdue
     do(case, 'issue_rejection_notice', REJECTION)
+    decline_move(case, 'dibao')
     assert case.status == 'completed' and case.overdue
 
 
@@ -301,6 +303,7 @@ def test_delegated_rejection_is_filed_too(app, clock):
     do(case, 'township_confirmation', decision(False), actor='leader1')
     assert set(ready(case)) == {'issue_rejection_notice'}
     do(case, 'issue_rejection_notice', REJECTION)
+    decline_move(case, 'dibao')
     do(case, 'county_filing', {'filing': dict(FILING['filing'], spot_checked=True, spot_check_findings='属实')},
        actor='county1')
     assert case.status == 'completed'
@@ -380,6 +383,7 @@ def test_delegated_every_limit_marks_overdue_when_the_clock_passes_it(app, clock
     cross(clock, case, 'rejection_notice_deadline')
     assert ready(case)['issue_rejection_notice'].overdue
     do(case, 'issue_rejection_notice', REJECTION)
+    decline_move(case, 'dibao')
     do(case, 'county_filing', FILING, actor='county1')
     assert case.status == 'completed' and case.overdue
 

@@ -39,7 +39,14 @@ VERIFIED = {'eligible': True, 'report_no': 'HD-2026-001', 'summary': '核对完�
 def intake(aid_type, standard=900):
     return {'intake': {'aid_type': aid_type, 'hardship': 'fire' if aid_type == 'emergency' else 'medical',
                        'description': '经核实情况属实', 'accepted_on': '2026-09-28'},
-            'dibao_standard': standard}
+            'dibao_standard': standard, 'acceptance': {'result': 'complete'}}
+
+
+def accept(case, aid_type, standard=900):
+    """Intake (aid type, materials complete) and the acceptance notice: the case is accepted."""
+    do(case, 'intake', intake(aid_type, standard))
+    assert set(ready(case)) == {'issue_acceptance_notice'}
+    do(case, 'issue_acceptance_notice', {'acceptance_notice': NOTICE})
 
 
 def first_aid(paid_on='2026-09-28'):
@@ -108,7 +115,7 @@ def data(case):
 
 def investigate(case, standard=900, survey=None):
     """Expense type up to the township's opinion: survey and verification in parallel."""
-    do(case, 'intake', intake('expense', standard))
+    accept(case, 'expense', standard)
     assert set(ready(case)) == {'home_survey'}
     runtime.deliver_message(case.id, 'verification_result', VERIFIED, 'verifier1')
     db.session.refresh(case)
@@ -145,7 +152,7 @@ def test_emergency_not_paid_within_24_hours_becomes_overdue(app, clock):
     reported = clock.now()
     assert set(ready(case)) == {'intake'}
     clock.advance(timedelta(hours=1))
-    do(case, 'intake', intake('emergency'))
+    accept(case, 'emergency')
     assert set(ready(case)) == {'first_aid'}
     deadline = timers(case, 'waiting')['first_aid_deadline']
     assert (deadline.kind, deadline.attached_to) == ('deadline', 'first_aid')
@@ -172,7 +179,7 @@ def test_emergency_not_paid_within_24_hours_becomes_overdue(app, clock):
 
 def test_emergency_paid_in_time_is_not_overdue(app, clock):
     case = start()
-    do(case, 'intake', intake('emergency'))
+    accept(case, 'emergency')
     clock.advance(timedelta(hours=20))
     do(case, 'first_aid', first_aid())
     paid_at = data(case)['paid_at']
@@ -195,7 +202,7 @@ def test_emergency_paid_in_time_is_not_overdue(app, clock):
 
 def test_backfill_must_be_complete_to_submit(app, clock):
     case = start()
-    do(case, 'intake', intake('emergency'))
+    accept(case, 'emergency')
     do(case, 'first_aid', first_aid())
     incomplete = backfill()
     incomplete['signatures']['seal_affixed'] = False
@@ -219,7 +226,7 @@ def test_the_calendar_knows_the_labour_day_holiday_and_make_up_saturday():
 def pay_before_labour_day(clock):
     clock.set('2026-04-30T09:00:00+08:00')
     case = start()
-    do(case, 'intake', intake('emergency'))
+    accept(case, 'emergency')
     clock.set(LABOUR_DAY_PAID)
     do(case, 'first_aid', first_aid('2026-04-30'))
     assert data(case)['paid_at'] == LABOUR_DAY_PAID
@@ -254,7 +261,7 @@ def test_backfill_on_the_make_up_saturday_is_in_time(app, clock):
 def test_an_emergency_payment_above_the_township_ceiling_goes_to_the_county_and_is_filed(app, clock):
     """An emergency payment of 100,000 with a 900 standard used to close with no county approval and no filing."""
     case = start()
-    do(case, 'intake', intake('emergency', standard=900))
+    accept(case, 'emergency', 900)
     big = first_aid(); big['first_aid']['amount'] = 100000
     do(case, 'first_aid', big)
     registered = backfill(); registered['registration']['amount'] = 100000
@@ -276,7 +283,7 @@ def test_twelve_working_days_from_acceptance_mark_the_case_overdue(app, clock):
     from service.services import cases
     case = start()
     clock.set('2026-09-28T10:00:00+08:00')
-    do(case, 'intake', intake('expense'))
+    accept(case, 'expense')
     accepted = data(case)['accepted_at']
     deadline = timers(case, 'waiting')['deadline']
     assert (deadline.kind, deadline.attached_to) == ('deadline', 'temporary_aid_delegated_work')
@@ -307,7 +314,7 @@ def test_a_case_decided_in_time_cancels_the_total_limit(app, clock):
 
 def test_survey_and_verification_run_in_parallel(app, clock):
     case = start()
-    do(case, 'intake', intake('expense'))
+    accept(case, 'expense')
     assert set(ready(case)) == {'home_survey'}
     do(case, 'home_survey', {'survey': SURVEY}, actor='surveyor1')
     assert not ready(case)                                # waits for the county verification centre

@@ -19,7 +19,14 @@ from .test_flow_temporary_aid import (APPLICATION, NOTICE, REJECTION, SURVEY, aw
 ROOT = Path(__file__).resolve().parent.parent
 BPMN = 'legacy/temporary_aid.bpmn'
 KEY = 'temporary_aid_legacy'
-INTAKE = {'intake': {'hardship': 'medical', 'description': '住院费用骤增', 'accepted_on': '2026-09-28'}}
+INTAKE = {'intake': {'hardship': 'medical', 'description': '住院费用骤增', 'accepted_on': '2026-09-28'},
+          'acceptance': {'result': 'complete'}}
+
+
+def accept(case, intake=INTAKE):
+    do(case, 'intake', intake)
+    assert set(ready(case)) == {'issue_acceptance_notice'}
+    do(case, 'issue_acceptance_notice', {'acceptance_notice': NOTICE})
 
 
 @pytest.fixture
@@ -37,7 +44,7 @@ def start():
 
 
 def to_publicity(case, amount, survey=None):
-    do(case, 'intake', INTAKE)
+    accept(case)
     do(case, 'investigation', {'survey': dict(SURVEY, **(survey or {}))}, actor='surveyor1')
     if (survey or {}).get('democratic_review_needed'):
         assert ready(case)['democratic_review'].role == 'village_assistant'
@@ -64,7 +71,7 @@ def test_the_county_approves_even_a_small_amount(app, clock):
     do(case, 'notify_approval', {'approval_notice': dict(NOTICE, aid_method='cash', amount=300)})
     assert case.status == 'completed' and not case.overdue
     assert {t.bpmn_id for t in db.session.scalars(select(Task).where(Task.instance_id == case.id))} == {
-        'intake', 'investigation', 'opinion', 'county_approval', 'notify_approval'}
+        'intake', 'issue_acceptance_notice', 'investigation', 'opinion', 'county_approval', 'notify_approval'}
 
 
 def test_county_refusal(app, clock):
@@ -79,7 +86,7 @@ def test_county_refusal(app, clock):
 
 def test_township_finds_the_applicant_not_eligible(app, clock):
     case = start()
-    do(case, 'intake', INTAKE)
+    accept(case)
     do(case, 'investigation', {'survey': SURVEY}, actor='surveyor1')
     do(case, 'opinion', opinion(False))
     assert set(ready(case)) == {'notify_rejection'}

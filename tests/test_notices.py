@@ -10,7 +10,7 @@ from service.extensions import db
 from service.models import AuditEntry, Task, Timer
 from service.services import auth, repository, runtime, tasks, users
 
-from .flow_helpers import COLLECTIVE
+from .flow_helpers import decline_move, COLLECTIVE
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = 'secret-pass-1'
@@ -194,6 +194,7 @@ def test_rejection_gives_reasons_and_remedies_with_the_bodies(app, clock):
     do(case, 'issue_rejection_notice', {'rejection_notice': dict(
         DELIVERY, issued_on='2026-10-13', document_no='〔2026〕城民救不确字第 000004 号',
         reason='经核算家庭月人均收入 920 元', remedies='可依法申请行政复议或提起行政诉讼')})
+    decline_move(case, 'marginal_dibao')
     assert case.status == 'completed'
     response, html = page(app, f'/cases/{case.id}/notices/rejection_notice')
     assert response.status_code == 200

@@ -5,12 +5,13 @@ from the month of application; a first-check refusal is the township's) and the 
 import pytest
 
 from service.extensions import db
-from service.services import auth, users
+from service.services import users
 
 from . import test_flow_recognition as rec
 from . import test_flow_subsidies as sub
 from .category_helpers import FILING, NOTICE, module_app_fixture, start
 from .conftest import T0
+from .notice_helpers import assert_own_id_only, page
 from .flow_helpers import do
 
 # One worker runs the whole module: its module-scoped app is built once (make test: --dist loadgroup).
@@ -30,17 +31,6 @@ def app(module_app, caseworker):
     module_app.extensions['jiuzhu.clock'].set(T0)
     yield module_app
     db.session.rollback()
-
-
-def page(app, case, kind=None):
-    token, _ = auth.issue_token(auth.find_user('cw1'))
-    url = f'/cases/{case.id}/notices' + (f'/{kind}' if kind else '')
-    response = app.test_client().get(url, headers={'Authorization': f'Bearer {token}'})
-    return response.status_code, response.get_data(as_text=True)
-
-
-def assert_own_id_only(html, id_number='11010519491231002X'):
-    assert id_number in html and '13800000000' not in html
 
 
 def test_rigid_recognition_after_the_consent_move_prints_the_term_and_certificate(app, clock):

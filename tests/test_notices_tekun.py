@@ -3,12 +3,13 @@ real tekun cases driven through the services, the pages read over HTTP."""
 import pytest
 
 from service.extensions import db
-from service.services import auth, users
+from service.services import users
 
 from .test_flow_tekun import (APPLICATION, APPROVAL, NO_SPOT_CHECK, REJECTION, accept, decision, do,  # noqa: F401
                               expire_publicity, investigate, minor_application, module_app, opinion, ready,
                               self_care, start)
 from .conftest import T0
+from .notice_helpers import assert_own_id_only, page
 
 # One worker runs the whole module: its module-scoped app is built once (make test: --dist loadgroup).
 pytestmark = pytest.mark.xdist_group('test_notices_tekun')
@@ -27,19 +28,6 @@ def app(module_app, caseworker):
     module_app.extensions['jiuzhu.clock'].set(T0)
     yield module_app
     db.session.rollback()
-
-
-def page(app, case, kind=None):
-    token, _ = auth.issue_token(auth.find_user('cw1'))
-    url = f'/cases/{case.id}/notices' + (f'/{kind}' if kind else '')
-    response = app.test_client().get(url, headers={'Authorization': f'Bearer {token}'})
-    return response.status_code, response.get_data(as_text=True)
-
-
-def assert_masked(html):
-    # The applicant's own notice prints their ID number in full (the applicant must see it); the
-    # phone number is not on it.
-    assert ID_NUMBER in html and '13800000000' not in html
 
 
 def test_legacy_confirmation_is_the_county_s_with_care_level_and_certificate(app, clock):
@@ -62,7 +50,7 @@ def test_legacy_confirmation_is_the_county_s_with_care_level_and_certificate(app
     assert '1,100.00 元/月' in html and '150.00 元/月' in html and 'TK-T01-0007' in html
     assert '《特困人员救助供养证》（证号：TK-T01-0007）' in html and '在你所在村（社区）公布' in html
     assert '张桂芳' in html
-    assert_masked(html)
+    assert_own_id_only(html, ID_NUMBER)
 
     status, listing = page(app, case)
     assert '受理通知书' in listing and '特困人员救助供养确认通知书' in listing and '已出具' in listing
@@ -85,7 +73,7 @@ def test_delegated_rejection_is_the_township_s_with_reasons_and_remedies(app, cl
     assert html.count('其子具有履行赡养义务能力') == 1                     # the same reason is said once
     assert '六十日内向本区人民政府申请行政复议' in html and '六个月内向本区人民法院提起行政诉讼' in html
     assert '最低生活保障、临时救助' in html
-    assert_masked(html)
+    assert_own_id_only(html, ID_NUMBER)
 
 
 def test_minor_confirmation_says_it_is_not_publicised(app, clock):

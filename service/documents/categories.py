@@ -4,10 +4,11 @@ adds to the unified notices, how a notice names the matter applied for, and the 
 notices.py asks here instead of naming the categories itself, so a new category adds a module and a
 line in MODULES, not branches in notices.py.
 """
-from . import household_notices, recognition, subsidies, tekun
+from . import household_notices, recognition, subsidies, tekun, temporary_aid
 
 MODULES = {'tekun': tekun, 'marginal_dibao': recognition, 'rigid_expense': recognition,
-           'disability_subsidy': subsidies, 'welfare_subsidy': subsidies, 'household_review': household_notices}
+           'disability_subsidy': subsidies, 'welfare_subsidy': subsidies, 'household_review': household_notices,
+           'temporary_aid': temporary_aid}
 
 
 def kinds(kind_class):
@@ -20,6 +21,12 @@ def matter(category, data):
     """The matter applied for, in the words of the case (e.g. the subsidy chosen), or None."""
     named = getattr(MODULES.get(category), 'matter', None)
     return named(category, data) if named else None
+
+
+def next_steps(category, data, legacy):
+    """What the acceptance notice says follows acceptance, where the category says it (else None)."""
+    said = getattr(MODULES.get(category), 'next_steps', None)
+    return said(data, legacy) if said else None
 
 
 def facts(kind, category, data, recorded, decided, ctx):

@@ -26,12 +26,13 @@ Decisions recorded here because a printed notice cannot be taken back:
 - 特困, 低保边缘/刚性支出 and the subsidies have notices of their own (`categories.py`: `tekun.py`,
   `recognition.py`, `subsidies.py`); the county and the township both *confirm* (确认) 特困.
 - Temporary aid (临时救助) has notices of its own: its case data (intake, opinion, one-off amount)
-  is not the 低保 procedure's, so no 低保 notice is derived from it.
+  is not the 低保 procedure's, so no 低保 notice is derived from it (`temporary_aid.py`); its
+  acceptance, one-time and 不予受理 notices are the common ones, produced by its diagrams' tasks.
 """
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
-from . import categories
+from . import categories, temporary_aid
 from ..services.masking import mask_data
 
 SHANGHAI = timezone(timedelta(hours=8))
@@ -327,7 +328,10 @@ def build(kind, case, data, task_rows, status, *, township, district, county_ree
     ctx['applied_on'] = applied_on
 
     if kind == 'acceptance_notice':
-        ctx['accepted_on'] = format_date(data.get('accepted_at') or acceptance.get('checked_on') or issued_on)
+        ctx['accepted_on'] = format_date(data.get('accepted_at') or acceptance.get('checked_on')
+                                         or _get(data, 'intake.accepted_on') or issued_on)
+        # What follows acceptance, where the category's procedure is not 低保's (temporary aid).
+        ctx['next_steps'] = categories.next_steps(case.get('category'), data, legacy)
     elif kind == 'missing_materials_notice':
         ctx['items'] = [str(i).strip() for i in (acceptance.get('missing_items') or []) if str(i).strip()]
         ctx['deadline'] = format_date(recorded.get('deadline'))
@@ -384,29 +388,11 @@ def _county_decided(legacy, task_rows):
 
 
 def _temporary_aid_facts(data):
-    """Aid type, hardship and the steps the case went through, as a temporary-aid notice says them."""
-    intake = data.get('intake') if isinstance(data.get('intake'), dict) else {}
-    hardship = intake.get('hardship')
-    aid_type = intake.get('aid_type') or HARDSHIP_AID_TYPES.get(hardship)
-    steps = [name for key, name in (('survey', '入户调查'), ('verification', '家庭经济状况核对'),
-                                    ('democratic_review', '民主评议'), ('publicity_started_at', '张榜公示'))
-             if data.get(key)]
-    return {'aid_type': AID_TYPE_NAMES.get(aid_type, ''), 'hardship': HARDSHIP_NAMES.get(hardship, ''),
-            'steps': '、'.join(steps)}
+    return temporary_aid.facts(data, AID_TYPE_NAMES, HARDSHIP_NAMES, HARDSHIP_AID_TYPES)
 
 
 def _temporary_aid_refusal(data, task_rows):
-    """Who found the applicant ineligible, when, and why: the decision (township leader or county),
-    else the re-investigation of a publicity objection, else the township's opinion."""
-    decision = data.get('decision') if isinstance(data.get('decision'), dict) else {}
-    if decision.get('approved') is False:
-        return {'stage': 'decision', 'reasons': _reasons(decision.get('reasons')),
-                'decided_on': format_date(decision.get('decided_on') or _completed_day(_decision_task(task_rows)))}
-    if _get(data, 'reinvestigation.conclusion') == 'ineligible':
-        return {'stage': 'objection', 'reasons': _reasons(_get(data, 'reinvestigation.findings')),
-                'decided_on': format_date(_get(data, 'reinvestigation.investigated_on'))}
-    return {'stage': 'opinion', 'reasons': _reasons(_get(data, 'opinion.reasons')),
-            'decided_on': format_date(_get(data, 'opinion.opinion_on'))}
+    return temporary_aid.refusal(data, _completed_day(_decision_task(task_rows)), _reasons, format_date)
 
 
 def remedies(district):
@@ -421,7 +407,7 @@ def _completed_day(row):
 def _fallback_day(kind, data, task_rows):
     """The day a data-derived notice is dated: when the step it records happened."""
     if kind == 'acceptance_notice':
-        return data.get('accepted_at') or _get(data, 'acceptance.checked_on')
+        return data.get('accepted_at') or _get(data, 'acceptance.checked_on') or _get(data, 'intake.accepted_on')
     if kind in ('approval_notice', 'rejection_notice'):
         return _get(data, 'decision.decided_on') or _completed_day(_decision_task(task_rows))
     return _get(data, 'acceptance.checked_on')

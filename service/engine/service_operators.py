@@ -37,6 +37,10 @@ OPERATORS: dict[str, Callable[[dict], object]] = {
     # Records the effect of a decision on the household register (services/households/effects.py):
     # params effect (grant|adjust|continue|stop), category, amount, start_month, applicant, ...
     'household_effect': _unbound('household_effect'),
+    # Records a move to the next category with the household's consent (services/referrals.py):
+    # params category, application {the new case's start data}, reason. The new case is started
+    # afterwards in its own transaction, never inside this write.
+    'refer_case': _unbound('refer_case'),
 }
 
 

@@ -16,4 +16,6 @@ def catch_up(app):
     fired = sweep_due(app)
     started = start_monthly_cases(app)
     started = list(started or []) + raise_due_reviews(app)   # the households' due reviews (issue 13)
+    from .referrals import start_referrals
+    start_referrals(app)   # moves to the next category recorded by refusing cases (issue 12)
     return {'fired': fired, 'started': started}

@@ -30,6 +30,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from ..calendar import SHANGHAI
 from .monthly import start_monthly_cases
+from .referrals import start_referrals
 from .reviews import raise_due_reviews
 from .cleanup import sweep_files
 from .sweep import Sweeper, setting
@@ -103,6 +104,7 @@ class TimerScheduler:
             except Exception:
                 # A database outage must not kill the job; the next interval tries again.
                 log.exception('timer sweep failed')
+            start_referrals(self.app)   # moves to the next category (logs its own failures)
             self.pull_forward()
 
     def pull_forward(self):

@@ -13,6 +13,8 @@ def init_web(app):
     app.jinja_env.globals['household_of_case'] = views_households.household_of_case
     from ..services.county_visits import visit_of
     app.jinja_env.globals['county_visit_of'] = visit_of   # the 100 % visit of a close relative's case
+    from .referral_links import referrals_of_case
+    app.jinja_env.globals['referrals_of_case'] = referrals_of_case   # moves between categories (issue 12)
     from . import views_attachments, views_casework  # noqa: F401  (drafts, comments, attachments, reassignment)
     from . import views_rosters  # noqa: F401  (issue 11: monthly rosters as Excel / CSV)
     fmt.install(app)

@@ -83,6 +83,8 @@ DATA_NAMES = {
     # The county's 100 % visit of a close relative's or a reported case (services/county_visits.py).
     'subject_instance_id': '被核查案件编号', 'subject_business_key': '被核查案件', 'visit_reason': '入户核查原因',
     'visit_reason_name': '入户核查原因说明',
+    # A move to the next category (services/referrals.py): the refusing case and the new one.
+    'referral_id': '转入申请编号', 'referred_from': '转自案件（编号）',
 }
 # Codes those scripts and tables write, as the case page shows them.
 _CODES = dict(CATEGORY_NAMES, none='不符合')
