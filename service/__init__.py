@@ -61,6 +61,8 @@ def create_app(config=None):
     from .scheduler import models as _scheduler_models  # noqa: F401  (calendar_start)
     from .services.households import effects as household_effects
     household_effects.install()   # binds the `household_effect` service operator
+    from .services import complaints
+    complaints.install()          # binds `complaint_feedback`
     from .migrations import readiness
     with app.app_context():
         tune_sqlite(db.engine)

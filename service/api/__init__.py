@@ -172,5 +172,8 @@ def init_api(app):
         api.register_blueprint(module.blp)
     from . import households   # issue 13
     api.register_blueprint(households.blp)
+    from . import complaints, oversight   # issue 13: complaints, rectification orders, escalated reviews
+    api.register_blueprint(complaints.blp)
+    api.register_blueprint(oversight.blp)
     app.extensions['jiuzhu.api'] = api
     return api

@@ -37,6 +37,8 @@ OPERATORS: dict[str, Callable[[dict], object]] = {
     # Records the effect of a decision on the household register (services/households/effects.py):
     # params effect (grant|adjust|continue|stop), category, amount, start_month, applicant, ...
     'household_effect': _unbound('household_effect'),
+    # Writes a complaint's verification and the answer to the reporter (services/complaints.py).
+    'complaint_feedback': _unbound('complaint_feedback'),
 }
 
 

@@ -18,6 +18,9 @@ CATEGORY_NAMES = {
     'roster': '月度名册与发放',
     'household_review': '救助家庭复核',
     'spot_check': '抽查复核',
+    'complaint': '举报投诉',
+    'rectification': '书面整改',
+    'escalated_review': '提级复核',
 }
 VARIANT_NAMES = {
     'legacy': '改革前（区县审批）',
