@@ -33,28 +33,30 @@ def _weasy():
     return weasyprint, NoFetch()
 
 
-def _render(weasyprint, fetcher, html, stylesheets=()):
-    return weasyprint.HTML(string=html, url_fetcher=fetcher).render(stylesheets=list(stylesheets))
+def _render(weasyprint, fetcher, html, stylesheets=(), fonts=None):
+    return weasyprint.HTML(string=html, url_fetcher=fetcher).render(stylesheets=list(stylesheets), font_config=fonts)
 
 
 def build_pdf(archive, notice_html):
     """One PDF: the archive's documents in order; `notice_html(doc)` gives a notice's printable page."""
     weasyprint, fetcher = _weasy()
-    notice_css = [weasyprint.CSS(filename=str(STATIC / 'notice.css'), url_fetcher=fetcher),
-                  weasyprint.CSS(string=NOTICE_IN_ARCHIVE)]
+    from weasyprint.text.fonts import FontConfiguration
+    fonts = FontConfiguration()   # one for all parts: the fonts are looked up and loaded once
+    notice_css = [weasyprint.CSS(filename=str(STATIC / 'notice.css'), url_fetcher=fetcher, font_config=fonts),
+                  weasyprint.CSS(string=NOTICE_IN_ARCHIVE, font_config=fonts)]
     rendered, pending = [], []
 
     def flush(first=False):
         if pending or first:
             html = render_template('web/household_archive_print.html', archive=archive, docs=list(pending),
                                    cover=first)
-            rendered.append(_render(weasyprint, fetcher, html))
+            rendered.append(_render(weasyprint, fetcher, html, fonts=fonts))
             pending.clear()
     flush(first=True)
     for doc in archive['documents']:
         if doc['kind'] == 'notice':
             flush()
-            rendered.append(_render(weasyprint, fetcher, notice_html(doc), notice_css))
+            rendered.append(_render(weasyprint, fetcher, notice_html(doc), notice_css, fonts))
         else:
             pending.append(doc)
     flush()
@@ -62,12 +64,11 @@ def build_pdf(archive, notice_html):
     return rendered[0].copy(pages).write_pdf()
 
 
-def build_zip(archive, pdf, originals):
-    """archive.pdf, the originals (attachments as uploaded) and a manifest with their SHA-256."""
+def build_zip(archive, originals):
+    """The originals (attachments as uploaded) and a manifest with their SHA-256: the PDF is its own download."""
     buffer = io.BytesIO()
     manifest = []
     with zipfile.ZipFile(buffer, 'w', zipfile.ZIP_DEFLATED) as out:
-        out.writestr('一户一档.pdf', pdf)
         for doc, data in originals:
             name = f'原件/{doc["number"]:03d}-案件{doc["case"]["id"]}-{Path(doc["title"]).name}'
             out.writestr(name, data)

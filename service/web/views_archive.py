@@ -91,7 +91,7 @@ def household_archive_zip(household_id):
             except JiuzhuError:
                 continue   # a damaged or missing file is listed in the PDF, not packed (attachments logs it)
             originals.append((doc, data))
-    body = archive_pdf.build_zip(archive, _pdf(archive), originals)
+    body = archive_pdf.build_zip(archive, originals)
     audit.record(user.username, 'household_archive_exported', household_id=household_id, format='zip',
                  originals=len(originals))
     db.session.commit()
