@@ -109,3 +109,28 @@ def test_oversight_pages(app):
     assert '王秀兰' in web.get('/escalations').get_data(as_text=True)
     township = web_of(app, 'cw1').get('/rectifications').get_data(as_text=True)
     assert '扎民整改〔2026〕9号' in township and 'rectification-form' not in township
+
+
+def test_long_term_publicity_lists_current_recipients_with_names_masked(app):
+    from openpyxl import load_workbook
+    import io
+    receiving = make_household('110105194912310066')
+    stopped = make_household('110105194912310077')
+    stopped.status = 'stopped'
+    db.session.commit()
+    web = web_of(app, 'cw1')
+    html = web.get('/publicity').get_data(as_text=True)
+    assert '长期公示名单' in html and '王**' in html and '王秀兰' not in html and '幸福社区' in html
+    assert 'data-print' in html
+    r = web.get('/publicity.xlsx?village=幸福社区')
+    assert r.status_code == 200
+    sheet = load_workbook(io.BytesIO(r.data)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:3] == ('村（社区）', '救助类别', '户主')
+    receiving_count = db.session.query(Household).filter_by(township='t01', status='receiving').count()
+    assert len(rows) - 1 == receiving_count and all(row[2] == '王**' for row in rows[1:])
+    assert receiving.id != stopped.id
+    assert web.get('/publicity.pdf').status_code == 422
+    # another township sees its own list only
+    assert '王**' not in web_of(app, 'cw2').get('/publicity').get_data(as_text=True)
+    assert db.session.scalar(select(AuditEntry.id).where(AuditEntry.action == 'publicity_read'))
