@@ -9,7 +9,7 @@ from .core import bp, install
 def init_web(app):
     from . import (views_auth, views_cases, views_clock, views_designer, views_entrustments, views_incidents,  # noqa: F401
                    views_lists, views_modeler, views_supervision, views_tasks, vendor)
-    from . import views_archive, views_households, views_oversight, views_publicity  # noqa: F401  (issue 13)
+    from . import views_archive, views_households, views_oversight, views_publicity, views_reform  # noqa: F401  (issue 13)
     app.jinja_env.globals['household_of_case'] = views_households.household_of_case
     from . import views_attachments, views_casework  # noqa: F401  (drafts, comments, attachments, reassignment)
     fmt.install(app)
