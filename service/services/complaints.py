@@ -15,9 +15,9 @@ the case passed that task, never by a separate call that could be forgotten.
 from sqlalchemy import select
 
 from ..engine import service_operators
-from ..errors import Conflict, Invalid, NotFound
+from ..errors import Conflict, Invalid
 from ..extensions import db
-from ..models import Complaint, Household, ProcessInstance
+from ..models import Complaint, ProcessInstance
 from . import access, audit, entrustments, runtime
 from .context import now
 from .households import register, reviews

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import CaseCount, DecisionDayCount, ProcessDefinition, ProcessInstance, Task
-from ..services.users import COUNTY_ROLES
+from .users import COUNTY_ROLES
 from . import access
 from .figures import weighted_median
 
