@@ -63,6 +63,8 @@ def create_app(config=None):
     household_effects.install()   # binds the `household_effect` service operator
     from .services import referrals
     referrals.install()           # binds the `refer_case` service operator
+    from .services import complaints
+    complaints.install()          # binds `complaint_feedback`
     from .migrations import readiness
     with app.app_context():
         tune_sqlite(db.engine)

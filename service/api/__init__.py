@@ -174,5 +174,8 @@ def init_api(app):
     api.register_blueprint(households.blp)
     from . import lists   # issue 11: search, worklists, saved filters, inbox
     api.register_blueprint(lists.blp)
+    from . import complaints, oversight   # issue 13: complaints, rectification orders, escalated reviews
+    api.register_blueprint(complaints.blp)
+    api.register_blueprint(oversight.blp)
     app.extensions['jiuzhu.api'] = api
     return api

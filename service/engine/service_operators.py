@@ -41,6 +41,8 @@ OPERATORS: dict[str, Callable[[dict], object]] = {
     # params category, application {the new case's start data}, reason. The new case is started
     # afterwards in its own transaction, never inside this write.
     'refer_case': _unbound('refer_case'),
+    # Writes a complaint's verification and the answer to the reporter (services/complaints.py).
+    'complaint_feedback': _unbound('complaint_feedback'),
 }
 
 

@@ -1,6 +1,7 @@
 from .audit import AuditEntry, AuditLogIsAppendOnly
 from . import audit_guard  # noqa: F401  (database triggers for the append-only audit log)
 from .casework import Attachment, CaseComment, TaskDraft
+from .complaints import Complaint
 from .definitions import ProcessDefinition
 from .drafts import DesignerDraft
 from .entrustments import Entrustment
@@ -17,7 +18,7 @@ from .tasks import Task
 from .timers import Timer
 from .users import COUNTY, ROLES, User
 
-__all__ = ['Attachment', 'CaseComment', 'TaskDraft', 'AuditEntry', 'AuditLogIsAppendOnly', 'CaseCount', 'CaseReferral', 'CaseExclusion', 'CloseRelative', 'DecisionDayCount', 'DeployPreview',
+__all__ = ['Attachment', 'CaseComment', 'TaskDraft', 'AuditEntry', 'AuditLogIsAppendOnly', 'CaseCount', 'CaseReferral', 'Complaint', 'CaseExclusion', 'CloseRelative', 'DecisionDayCount', 'DeployPreview',
            'DesignerDraft', 'Entrustment', 'Household', 'HouseholdAmount', 'HouseholdCase', 'InboxRead', 'Incident', 'SavedFilter',
            'ProcessDefinition', 'ProcessInstance', 'SpotCheckDraw', 'Task',
            'Timer', 'User', 'UserSession', 'ROLES', 'COUNTY']

@@ -1,7 +1,7 @@
 """Households after the decision (issue 13): the register, one household, a reported change."""
 from marshmallow import Schema, fields, validate
 
-from ..services.households.reviews import KINDS
+from ..services.households.reviews import KINDS, NOT_REPORTED
 
 STATUSES = ('applying', 'receiving', 'suspended', 'stopped')
 
@@ -82,7 +82,7 @@ class Entitlement(Schema):
 
 
 class ChangeReport(Schema):
-    kind = fields.String(required=True, validate=validate.OneOf([k for k in KINDS if k != 'periodic']),
+    kind = fields.String(required=True, validate=validate.OneOf([k for k in KINDS if k not in NOT_REPORTED]),
                          metadata={'description': 'reported 家庭情况变化 | death 成员死亡 (re-checked within 3 months) | '
                                                   'clean_out 专项治理'})
     report = fields.String(required=True, validate=validate.Length(min=1, max=2000))

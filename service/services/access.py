@@ -14,7 +14,7 @@ Views call these checks and scopes and decide nothing themselves. Rules:
 """
 from sqlalchemy import exists, not_, or_, select
 
-from ..errors import Conflict, Forbidden, NotFound
+from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..extensions import db
 from ..models import CaseExclusion, CloseRelative, ProcessInstance, Task, Timer, User
 from . import case_rules
@@ -371,3 +371,38 @@ SPOT_CHECKERS = frozenset({'county_supervisor', 'admin'})
 
 def check_spot_check(user):
     _require(user, SPOT_CHECKERS, '组织抽查复核')
+
+
+# Reports and complaints (举报投诉, 12349): recorded by the township staff who receive them and by the
+# county bureau that runs the hotline; read by those and the township leader.
+COMPLAINT_RECORDERS = frozenset({'township_caseworker', 'township_leader', 'county_supervisor'})
+COMPLAINT_READERS = COMPLAINT_RECORDERS | frozenset({'admin'})
+
+
+def check_complaint_read(user):
+    _require(user, COMPLAINT_READERS, '查看举报投诉')
+
+
+def check_complaint_record(user, township):
+    _require(user, COMPLAINT_RECORDERS, '登记举报投诉')
+    if not township:
+        raise Invalid('请选择举报涉及的镇街 (township required)', details={'township': '请选择镇街'},
+                      code='township_required')
+    if not sees_all_townships(user) and township != user.township:
+        raise _forbidden('只能登记本镇街的举报 (only for your own township)', 'other_township')
+
+
+def check_complaint_visible(user, complaint, complaint_id=None):
+    """Another township's complaint answers 404 like a missing one."""
+    check_complaint_read(user)
+    if complaint is None or (not sees_all_townships(user) and complaint.township != user.township):
+        raise NotFound(f'没有编号为 {complaint_id if complaint is None else complaint.id} 的举报 (no such complaint)',
+                       code='complaint_not_found')
+
+
+# The county's own supervision cases: written rectification orders, escalated reviews (提级复核).
+OVERSIGHT = frozenset({'county_supervisor'})
+
+
+def check_oversight(user):
+    _require(user, OVERSIGHT, '下达整改意见或提级复核')

@@ -9,7 +9,8 @@ from .core import bp, install
 def init_web(app):
     from . import (views_auth, views_cases, views_clock, views_designer, views_entrustments, views_incidents,  # noqa: F401
                    views_lists, views_modeler, views_supervision, views_tasks, vendor)
-    from . import views_filing, views_households  # noqa: F401  (issue 13)
+    from . import (views_archive, views_filing, views_households, views_oversight, views_publicity,  # noqa: F401  (issue 13)
+                   views_reform)
     app.jinja_env.globals['household_of_case'] = views_households.household_of_case
     from ..services.county_visits import visit_of
     app.jinja_env.globals['county_visit_of'] = visit_of   # the 100 % visit of a close relative's case

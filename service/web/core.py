@@ -116,6 +116,8 @@ def nav_items(user):
     if allowed(access.require_case_reader, user):
         items += [('web.tasks', '待办'), ('web.case_list', '案件')]
         items.append(('web.household_list', '救助家庭'))
+    if allowed(access.check_complaint_read, user):
+        items.append(('web.complaint_list', '举报投诉'))
     if user.township and allowed(access.check_start, user, user.township):
         items.append(('web.case_new', '新申请'))
     if allowed(access.check_supervision, user):

@@ -19,6 +19,9 @@ CATEGORY_NAMES = {
     'household_review': '救助家庭复核',
     'spot_check': '抽查复核',
     'county_visit': '入户核查（近亲属备案、被举报）',
+    'complaint': '举报投诉',
+    'rectification': '书面整改',
+    'escalated_review': '提级复核',
 }
 VARIANT_NAMES = {
     'legacy': '改革前（区县审批）',

@@ -12,7 +12,7 @@ from ..services.households import register, reviews, view
 from .core import allowed, bp, me, zh
 from .fmt import CATEGORY_NAMES
 
-REPORT_KINDS = {k: v for k, v in reviews.KINDS.items() if k != 'periodic'}
+REPORT_KINDS = {k: v for k, v in reviews.KINDS.items() if k not in reviews.NOT_REPORTED}
 
 
 @bp.get('/households')

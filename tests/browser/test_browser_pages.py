@@ -48,10 +48,12 @@ def full_server(make_app):
         # tests/test_entrustments.py tests which flow a township may start).
         patch = pytest.MonkeyPatch()
         patch.setattr(entrustments, 'check_start', lambda definition, township, day=None: {})
-        # Processes the system starts with data of its own (calendar, household reviews, spot checks) are not
+        # Processes the system starts with data of its own (calendar, household reviews, spot checks, complaints,
+        # rectification orders, escalated reviews) are not
         # started from an application here.
         keys = sorted({d.key for d in repository.list_definitions(latest_only=True)
-                       if d.category not in ('roster', 'household_review', 'spot_check', 'county_visit')})
+                       if d.category not in ('roster', 'household_review', 'spot_check', 'county_visit', 'complaint',
+                                             'rectification', 'escalated_review')})
         for seq, key in enumerate(keys, start=1):
             # Two steps in: accepted, with a deadline timer and a history of several people.
             demo._demo_case(key, seq, f'城关-2026-{seq:04d}', 't01', f'申请人{seq}', 2,

@@ -14,7 +14,7 @@ STATUS_ZH = {'applying': '申请中', 'receiving': '享受中', 'suspended': '�
 CHANGE_ZH = {'grant': '纳入', 'raise': '调增', 'lower': '调减', 'continue': '维持', 'phase_out': '渐退',
              'stop': '停发', 'suspend': '暂停', 'resume': '恢复'}
 REVIEW_TYPE_ZH = {'stable': '收入稳定（每年复核）', 'irregular': '收入不固定或有劳动能力（每半年复核）'}
-ROLE_ZH = {'application': '申请', 'review': '复核', 'spot_check': '抽查'}
+ROLE_ZH = {'application': '申请', 'review': '复核', 'spot_check': '抽查', 'escalated': '提级复核'}
 
 
 def entitlement_fen(household_id, month):

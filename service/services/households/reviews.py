@@ -33,7 +33,9 @@ log = logging.getLogger('jiuzhu.households')
 PROCESS_KEY = 'household_review'
 ACTOR = 'system:review'
 KINDS = {'periodic': '定期复核', 'reported': '家庭情况变化', 'death': '家庭成员死亡',
-         'clean_out': '专项治理（核对存疑）'}
+         'clean_out': '专项治理（核对存疑）', 'complaint': '举报核查'}
+# Kinds opened elsewhere, not by a reported change: the scheduler's, and a complaint's (services/complaints.py).
+NOT_REPORTED = ('periodic', 'complaint')
 
 
 def review_data(household, kind, due_day, report=''):
@@ -52,10 +54,20 @@ def review_data(household, kind, due_day, report=''):
     }
 
 
+def link_review(household, instance):
+    db.session.add(HouseholdCase(household_id=household.id, instance_id=instance.id, role='review', linked_at=now()))
+
+
+def reported_due_day(kind):
+    """The working day an event-driven review must be done by (a death: within 3 months)."""
+    months = schedule.death_recheck_months() if kind == 'death' else \
+        int(schedule.intervals().get('reported_recheck_months', 1))
+    return schedule.working_day_on_or_after(schedule.add_months(today(), months))
+
+
 def start_review(household, kind, due_day, actor, report='', business_key=None):
     def prepare(instance, data):
-        db.session.add(HouseholdCase(household_id=household.id, instance_id=instance.id, role='review',
-                                     linked_at=now()))
+        link_review(household, instance)
     return runtime.start_instance(PROCESS_KEY, household.township, review_data(household, kind, due_day, report),
                                   actor, business_key=business_key, prepare=prepare)
 
@@ -125,7 +137,7 @@ def report_change(user, household_id, kind, report):
     """A reported change (or death, or doubtful data) opens a review case at once: (case, due day)."""
     household = db.session.get(Household, household_id)
     access.check_report_change(user, household)
-    if kind not in KINDS or kind == 'periodic':
+    if kind not in KINDS or kind in NOT_REPORTED:
         raise Invalid(f'变化类型无效 (kind must be reported, death or clean_out): {kind!r}',
                       details={'kind': '请选择变化类型'}, code='bad_kind')
     report = str(report or '').strip()
@@ -138,8 +150,6 @@ def report_change(user, household_id, kind, report):
     if running is not None:
         raise Conflict(f'该家庭已有复核案件在办（案件 {running}） (a review is already running)',
                        details={'instance_id': running}, code='review_running')
-    months = schedule.death_recheck_months() if kind == 'death' else \
-        int(schedule.intervals().get('reported_recheck_months', 1))
-    due_day = schedule.working_day_on_or_after(schedule.add_months(today(), months))
+    due_day = reported_due_day(kind)
     audit.record(user.username, 'household_change_reported', household_id=household.id, kind=kind)
     return start_review(household, kind, due_day, user.username, report=report), due_day

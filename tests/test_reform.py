@@ -1,0 +1,53 @@
+"""改革成效 (issue 13): legacy vs delegated on real cases, read from the count tables the write path
+keeps — median and 90th-percentile working days, share within the statutory limit, steps, overdue."""
+import io
+
+import pytest
+from openpyxl import load_workbook
+
+from service.services import auth, reform
+
+from .category_helpers import module_app_fixture
+from .conftest import T0
+from .test_complaints import web_of
+from .test_households import granted_household
+
+FILES = ('delegated/dibao_a.bpmn', 'legacy/dibao.bpmn', 'common/household_review.bpmn')
+module_app = module_app_fixture(FILES, 'reform')
+
+
+@pytest.fixture
+def app(module_app):
+    from service.extensions import db
+    from service.services import users
+    module_app.extensions['jiuzhu.clock'].set(T0)
+    if auth.find_user('sup') is None:
+        users.add_user('sup', '测试sup', 'county_supervisor', None, 'secret-pass-1', 'tester')
+        users.add_user('cw1', '测试cw1', 'township_caseworker', 't01', 'secret-pass-1', 'tester')
+        db.session.commit()
+    yield module_app
+    db.session.rollback()
+
+
+def test_percentile_is_the_nearest_rank():
+    assert reform.percentile({}, 0.9) is None
+    assert reform.percentile({3: 9, 20: 1}, 0.9) == 3
+    assert reform.percentile({3: 8, 20: 2}, 0.9) == 20
+
+
+def test_the_reform_page_measures_decided_cases_per_township_and_flow(app, clock):
+    case, _ = granted_household(clock)          # a delegated dibao case, decided
+    web = web_of(app, 'sup')
+    rows = reform.table(auth.find_user('sup'))
+    row = next(r for r in rows if r['flow'] == 'delegated' and r['category'] == 'dibao')
+    assert row['cases'] >= 1 and row['decided'] >= 1 and row['median_days'] is not None
+    assert row['p90_days'] >= row['median_days'] and 0 <= row['within_limit'] <= 1
+    assert row['steps'] >= 4 and row['county_steps'] is not None
+    html = web.get('/reform').get_data(as_text=True)
+    assert '改革成效' in html and '<svg' in html and '下放后（镇街审核确认）' in html
+    r = web.get('/reform.xlsx')
+    sheet = load_workbook(io.BytesIO(r.data)).active
+    values = list(sheet.iter_rows(values_only=True))
+    assert values[0][0] == '镇街' and any(v[2] == '下放后（镇街审核确认）' for v in values[1:])
+    assert web_of(app, 'cw1').get('/reform').status_code == 403
+    assert case.status == 'completed'
