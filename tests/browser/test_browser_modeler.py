@@ -168,8 +168,9 @@ def test_timer_kind_and_expression_change_in_the_panel(server, person):
     # A spiffworkflow property on the timer event itself, beside its timer definition.
     original = original.replace(
         '<bpmn:outgoing>Flow_no_objection</bpmn:outgoing>',
-        '<bpmn:extensionElements><spiffworkflow:properties><spiffworkflow:property name="milestone" value="publicity_end" />'
-        '</spiffworkflow:properties></bpmn:extensionElements><bpmn:outgoing>Flow_no_objection</bpmn:outgoing>', 1)
+        '<bpmn:extensionElements><spiffworkflow:properties>'
+        '<spiffworkflow:property name="milestone" value="publicity_end" /></spiffworkflow:properties>'
+        '</bpmn:extensionElements><bpmn:outgoing>Flow_no_objection</bpmn:outgoing>', 1)
     assert page.evaluate('xml => window.jiuzhuEditor.importXML(xml).then(r => r.warnings.length)', original) == 0
 
     def select_timer():
@@ -239,7 +240,7 @@ def test_modeler_speaks_chinese_and_keeps_the_policy(server, person):
     page.click('.modeler-tab[data-path="decisions/temporary_aid_ceiling.dmn"]')
     page.wait_for_selector('.modeler-dmn .tjs-table')
     assert latin_words(page, 'body') == []
-    assert page.inner_text('.modeler-dmn .hit-policy') .replace('\n', '') == '命中规则：唯一'
+    assert page.inner_text('.modeler-dmn .hit-policy').replace('\n', '') == '命中规则：唯一'
     assert page.inner_text('.modeler-dmn th.input-cell .input-variable >> nth=0') == '数字'
     # The bpmn.io logo (its licence wants it seen) sits in its corner, styled as dmn-js means it.
     assert page.locator('.modeler-dmn .bjs-powered-by').evaluate('e => getComputedStyle(e).position') == 'absolute'
