@@ -185,3 +185,11 @@ def test_a_recognition_sorted_into_dibao_starts_the_dibao_case_instead_of_ending
     data = case_data(new.id)
     assert data['applicant'] == {'name': '刘建华', 'id_number': '11010519491231002X', 'phone': '13800000000',
                                  'address': '城关镇幸福社区5号楼', 'household_size': 3}
+
+
+def test_the_case_history_names_the_referral_steps_in_chinese(app, clock):
+    from service.web import fmt, people
+    for action in ('referral_recorded', 'referral_started', 'referral_failed', 'start_referred'):
+        assert fmt.ACTION_NAMES[action] and fmt.ACTION_NAMES[action].isascii() is False
+    with app.test_request_context():
+        assert people.name(referrals.ACTOR) == '系统（类别转入自动发起）'
