@@ -16,6 +16,7 @@ from service.services import referrals, users
 from service.services.runtime import case_data
 
 from . import test_flow_dibao_b as dibao_b
+from . import test_flow_recognition as rec
 from . import test_flow_tekun as tk
 from .category_helpers import module_app_fixture
 from .conftest import T0
@@ -166,3 +167,29 @@ def test_a_refused_dibao_household_moves_to_the_marginal_recognition(app, clock)
     data = case_data(new.id)
     assert data['application'] == {'applied_on': '2026-10-22', 'applied_by': 'self'}
     assert data['applicant']['household_size'] == 3 and data['referred_from'] == case.id
+
+
+def test_a_recognition_sorted_into_dibao_starts_the_dibao_case_instead_of_ending_by_hand(app, clock):
+    """The recognition flow's own move up (分类认定为低保, with consent) records the referral too."""
+    case = rec.start('marginal_dibao_legacy', rec.APPLICATION)
+    rec.accept(case)
+    rec.investigate(case, rec.DIBAO)
+    do(case, 'category_consent', rec.consent(True))
+    assert case.status == 'completed'
+    row = referral_of(case)
+    assert row.category == 'dibao' and '分类认定为最低生活保障' in row.reason
+    assert referrals.start_pending() == {row.id: 'started'}
+    db.session.refresh(row)
+    new = db.session.get(type(case), row.target_instance_id)
+    assert new.process_key == 'dibao_b'                     # t01's 低保 entrustment picks the flow
+    data = case_data(new.id)
+    assert data['applicant'] == {'name': '刘建华', 'id_number': '11010519491231002X', 'phone': '13800000000',
+                                 'address': '城关镇幸福社区5号楼', 'household_size': 3}
+
+
+def test_the_case_history_names_the_referral_steps_in_chinese(app, clock):
+    from service.web import fmt, people
+    for action in ('referral_recorded', 'referral_started', 'referral_failed', 'start_referred'):
+        assert fmt.ACTION_NAMES[action] and fmt.ACTION_NAMES[action].isascii() is False
+    with app.test_request_context():
+        assert people.name(referrals.ACTOR) == '系统（类别转入自动发起）'

@@ -66,12 +66,13 @@ def install():
 # ------------------------------------------------------------------ step 2: the new case
 
 def _fit(schema, data):
-    """`data` cut to what the form declares (nested objects too): the refusing diagram hands over one
-    application for any target category, each start form takes its own fields of it."""
+    """`data` cut to what the form declares (nested objects too), unknown values (None) left out: the
+    refusing diagram hands over one application for any target category, each start form takes its own
+    fields of it, and a field the old case never knew is missing rather than empty."""
     declared = schema.get('properties') if isinstance(schema, dict) else None
     if not isinstance(data, dict) or not isinstance(declared, dict):
         return data
-    return {key: _fit(declared[key], value) for key, value in data.items() if key in declared}
+    return {key: _fit(declared[key], value) for key, value in data.items() if key in declared and value is not None}
 
 
 def _start(row):

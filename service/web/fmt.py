@@ -50,6 +50,9 @@ ACTION_NAMES = {
     'completed': '办理完成', 'cancelled': '任务取消',
     'incident': '流程故障', 'retry': '重试', 'suspend': '挂起', 'resume': '恢复', 'terminate': '终止',
     'comment': '填写意见', 'attach': '上传附件', 'save_draft': '暂存表单',
+    # Moves to the next category (services/referrals.py).
+    'referral_recorded': '记录转入申请', 'referral_started': '转入申请已发起', 'referral_failed': '转入申请未能发起',
+    'start_referred': '由转入申请发起',
 }
 # What ran into an incident (Incident.trigger: the action of the write that failed).
 TRIGGER_NAMES = {

@@ -16,6 +16,7 @@ from ..services.users import ROLE_NAMES
 SYSTEM_ACTORS = {
     'system:timer': '系统（计时器）',
     'system:calendar': '系统（每月自动发起）',
+    'system:referral': '系统（类别转入自动发起）',
     'demo': '系统（演示数据）',
 }
 
