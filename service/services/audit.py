@@ -19,9 +19,10 @@ from ..extensions import db
 from ..models import AuditEntry
 from ..models.audit import GENESIS, hash_of
 from .context import now
+from . import pending
 from .masking import mask_data
 
-_PENDING = 'jiuzhu.audit.pending'
+_AUDIT = 'audit'
 _DURABLE = 'jiuzhu.audit.durable'
 # pg_advisory_xact_lock key of the chain: a fixed 63-bit number derived from its name.
 CHAIN_LOCK = int.from_bytes(hashlib.sha256(b'jiuzhu.audit_log.chain').digest()[:8], 'big') >> 1
@@ -36,34 +37,26 @@ def record(actor, action, instance_id=None, task_id=None, **detail):
                        detail=detail, remote_addr=request.remote_addr if has_request_context() else None)
     session = db.session()
     if not session.in_transaction():
-        # Bind the entry to a transaction, so a close without commit drops it (after_transaction_end).
+        # Bind the entry to a transaction, so a close without commit drops it (services/pending.py).
         session.begin()
-    session.info.setdefault(_PENDING, []).append(entry)
+    # Kept with the innermost SAVEPOINT: rolled back with it, chained at the outermost commit.
+    pending.add(session, _AUDIT, entry)
     return entry
-
-
-def pending_mark():
-    """How many entries the current transaction holds so far (before a SAVEPOINT: services/firing.py)."""
-    return len(db.session().info.get(_PENDING, ()))
-
-
-def drop_pending_since(mark):
-    """The SAVEPOINT begun at `mark` was rolled back: the entries recorded in it go with it."""
-    pending = db.session().info.get(_PENDING)
-    if pending:
-        del pending[mark:]
 
 
 @event.listens_for(Session, 'after_transaction_end')
 def _drop_uncommitted(session, transaction):
     if transaction.parent is None:
-        session.info.pop(_PENDING, None)
         session.info.pop(_DURABLE, None)
 
 
 @event.listens_for(Session, 'before_commit')
 def _chain_pending(session):
-    entries = session.info.pop(_PENDING, None)
+    if session.in_nested_transaction():
+        # A SAVEPOINT released: its entries wait for the transaction's commit, so a batch of cases
+        # (services/firing.py) takes the chain's lock once, at its end, not from its first case on.
+        return
+    entries = pending.take(session, _AUDIT)
     if not entries:
         return
     # Everything else first: its row locks are taken before the chain's lock, never while holding it.
@@ -90,14 +83,12 @@ _PG_LOCK = text("SELECT pg_advisory_xact_lock(:key), set_config('synchronous_com
 def _lock_chain(session, conn):
     """Take the chain's lock until this transaction ends; return the last row's (id, hash)."""
     if conn.dialect.name == 'postgresql':
-        early = not session.in_nested_transaction()
         # The next writer needs this commit visible, not yet on disk: commit without waiting for
         # the WAL flush (the lock is released at once) and wait for it after the commit instead
-        # (_wait_for_wal), where concurrent commits share one flush. Not inside a savepoint:
-        # there the outer transaction is still open after "commit".
-        conn.execute(_PG_LOCK, {'key': CHAIN_LOCK, 'sync': 'off' if early else 'on'})
-        if early:
-            session.info[_DURABLE] = conn.connection.dbapi_connection
+        # (_wait_for_wal), where concurrent commits share one flush. (Only ever the outermost
+        # commit: a SAVEPOINT's entries wait for it, _chain_pending.)
+        conn.execute(_PG_LOCK, {'key': CHAIN_LOCK, 'sync': 'off'})
+        session.info[_DURABLE] = conn.connection.dbapi_connection
     elif conn.dialect.name == 'sqlite' and not conn.connection.dbapi_connection.in_transaction:
         # Nothing written yet, so no write lock held: without it another connection could read the
         # same last row. (With a write already done, the transaction holds SQLite's one write lock.)

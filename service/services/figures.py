@@ -1,18 +1,20 @@
-"""The supervision counts (models/figures.py), kept in step with the cases by every flush.
+"""The supervision counts (models/figures.py), kept in step with the cases by every transaction.
 
 After a flush has written cases (so their version checks passed), the change of each case's
-(township, definition, status, overdue) and decision days is added to the count tables in the same
-transaction: a rolled-back or stale write takes its counts back with it. Deltas are applied in key
+(township, definition, status, overdue) and decision days is kept aside (services/pending.py) and
+added to the count tables when the transaction commits, in the same transaction: a rolled-back or
+stale write, or a rolled-back SAVEPOINT, takes its counts back with it. Deltas are applied in key
 order, so two transactions counting the same rows take their row locks in one order (no deadlock).
 Bulk loads that bypass the ORM (tests/bench/gen_cases.py) call `rebuild` afterwards.
 """
 from collections import Counter
 
-from sqlalchemy import delete, event, func, inspect, insert, select
+from sqlalchemy import bindparam, delete, event, func, inspect, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ..models import CaseCount, DecisionDayCount, ProcessInstance
+from . import pending
 
 # A case row's counted columns, and the defaults a row not yet flushed takes for them.
 COUNTED = ('township', 'definition_id', 'status', 'overdue', 'decision_days')
@@ -56,9 +58,28 @@ def _keep_counts(session, flush_context):
     for obj in session.deleted:
         if isinstance(obj, ProcessInstance):
             _count(counts, days, _values(obj, old=True), -1)
-    if not any(counts.values()) and not any(days.values()):
+    if any(counts.values()) or any(days.values()):
+        # Applied at the commit (_apply_counts), with the SAVEPOINT they were made in: a batch of
+        # cases changes each count row once, and locks it only for its commit.
+        pending.add(session, _COUNTS, (counts, days))
+
+
+@event.listens_for(Session, 'before_commit', insert=True)
+def _apply_counts(session):
+    """Add the transaction's deltas to the count rows. Before the audit chain's lock (audit.py, a
+    listener registered later): the row locks of the counts are never waited for while holding it."""
+    if session.in_nested_transaction() or not session.info.get(pending.KEY):
         return
+    session.flush()
+    kept = pending.take(session, _COUNTS)
+    if not kept:
+        return
+    counts, days = Counter(), Counter()
+    for c, d in kept:
+        counts.update(c)
+        days.update(d)
     connection = session.connection()
+    # In key order, so two transactions counting the same rows lock them in one order (no deadlock).
     for key in sorted(k for k, n in counts.items() if n):
         township, definition_id, status, overdue = key
         _add(connection, CaseCount, dict(township=township, definition_id=definition_id, status=status,
@@ -69,11 +90,25 @@ def _keep_counts(session, flush_context):
              days[key])
 
 
+_COUNTS = 'counts'
+_UPSERTS = {}
+
+
+def _upsert(model, names, dialect_name):
+    """INSERT … ON CONFLICT (key) DO UPDATE SET n = n + excluded.n, built once per table and
+    dialect: building and compiling it per row cost more than running it."""
+    stmt = _UPSERTS.get((model, dialect_name))
+    if stmt is None:
+        dialect = postgresql if dialect_name == 'postgresql' else sqlite
+        stmt = dialect.insert(model).values({name: bindparam(name) for name in (*names, 'n')})
+        stmt = stmt.on_conflict_do_update(index_elements=list(names), set_={'n': model.n + stmt.excluded.n})
+        _UPSERTS[(model, dialect_name)] = stmt
+    return stmt
+
+
 def _add(connection, model, key, delta):
     """n += delta on one count row, creating it at delta (one statement, an upsert)."""
-    dialect = postgresql if connection.dialect.name == 'postgresql' else sqlite
-    stmt = dialect.insert(model).values(**key, n=delta)
-    connection.execute(stmt.on_conflict_do_update(index_elements=list(key), set_={'n': model.n + stmt.excluded.n}))
+    connection.execute(_upsert(model, tuple(key), connection.dialect.name), {**key, 'n': delta})
 
 
 # ------------------------------------------------------------------ reading, checking, rebuilding
@@ -110,6 +145,9 @@ def differences(session):
 
 def rebuild(session):
     """Recount both tables from the cases (after a bulk load, or if `differences` finds any)."""
+    # The recount includes this transaction's flushed changes: their deltas must not be added again.
+    session.flush()
+    pending.discard(session, _COUNTS)
     session.execute(delete(CaseCount))
     session.execute(delete(DecisionDayCount))
     session.execute(insert(CaseCount).from_select(

@@ -2,7 +2,8 @@
 
 A timer fired alone costs a transaction of its own: its own turn on the audit chain's lock and its
 own wait for the disk (services/audit.py) — most of a fired timer's time on PostgreSQL. Here the
-cases of a batch share one transaction, and so one chain lock and one flush, while each keeps
+cases of a batch share one transaction, and so one chain lock, one change of each count row and
+one flush to disk, taken at its commit only (services/pending.py), while each keeps
 everything the write path promises:
 
 - each case is written under its own version check (services/write.py), inside a SAVEPOINT: a case
@@ -21,7 +22,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ..extensions import db
 from ..models import ProcessInstance
-from . import audit, write
+from . import write
 
 DEFAULT_FIRE_BATCH = 50
 
@@ -71,7 +72,8 @@ def fire_due_batch(instance_ids, stopping=None, enough=None):
 
 
 def _fire_in_savepoint(case):
-    mark = audit.pending_mark()
+    # Its audit entries and count deltas are kept with the savepoint (services/pending.py): rolled
+    # back with it, or written once for the whole batch at its commit.
     savepoint = db.session.begin_nested()
     try:
         write.fire_open_case(case)
@@ -82,5 +84,4 @@ def _fire_in_savepoint(case):
     except Exception as exc:      # a Conflict, or whatever went wrong outside the diagram
         outcome = exc
     savepoint.rollback()
-    audit.drop_pending_since(mark)
     return outcome

@@ -1,0 +1,102 @@
+"""Due timers of many cases fired in one transaction (services/firing.py), on SQLite and PostgreSQL.
+
+One batch holds cases that fire, a case whose timer runs into a diagram error (held in an
+incident), a case that fails outside the diagram and a case whose version moved while the batch
+ran: each of the last two is rolled back alone — with its audit entry and its count deltas — and
+fired by a later sweep, never twice. The audit chain is locked and written once per batch, at its
+commit. The real sweep runs; the app's clock is moved, never slept.
+"""
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import event, func, select, update
+
+from service.extensions import db
+from service.models import AuditEntry, Incident, ProcessInstance, Timer
+from service.scheduler.sweep import Sweeper
+from service.services import audit, figures, runtime, write
+
+
+def _statements(engine):
+    seen = []
+
+    def record(conn, cursor, statement, params, context, executemany):
+        seen.append(' '.join(statement.split()))
+    event.listen(engine, 'before_cursor_execute', record)
+    return seen, lambda: event.remove(engine, 'before_cursor_execute', record)
+
+
+def test_one_batch_fires_its_cases_once_and_rolls_back_only_the_failing_ones(test_app, clock, monkeypatch):
+    waits = [runtime.start_instance('one_timer', 't01', {}, 'tester').id for _ in range(4)]
+    fragile = runtime.start_instance('fragile_case', 't01', {'divisor': 4}, 'cw1').id
+    broken, moved = waits[1], waits[2]
+    db.session.commit()
+    clock.advance(hours=3)
+    real = write.fire_open_case
+    tries = []
+
+    def firing(case):
+        tries.append(case.instance.id)
+        if case.instance.id == broken and tries.count(broken) == 1:
+            raise RuntimeError('disk on fire')
+        if case.instance.id == moved and tries.count(moved) == 1:
+            # Someone wrote the case after the batch read it: its version check must fail.
+            db.session.execute(update(ProcessInstance).where(ProcessInstance.id == moved)
+                               .values(version=ProcessInstance.version + 1)
+                               .execution_options(synchronize_session=False))
+        return real(case)
+    monkeypatch.setattr(write, 'fire_open_case', firing)
+    statements, stop = _statements(db.engine)
+    try:
+        fired = Sweeper(test_app, batch=50).sweep()
+    finally:
+        stop()
+    # fragile_case's timer fired too (into an incident), so it counts; the broken and moved did not.
+    assert fired == 3
+    assert sorted(tries) == sorted(waits + [fragile])       # all in one batch, each tried once
+    chain_reads = [s for s in statements if s.startswith('SELECT audit_log.id, audit_log.row_hash')]
+    assert len(chain_reads) == 1, 'the audit chain is read and locked once per batch, at its commit'
+
+    db.session.expire_all()
+    entries = dict(db.session.execute(select(AuditEntry.instance_id, func.count()).where(
+        AuditEntry.action == 'timers_fired').group_by(AuditEntry.instance_id)).all())
+    assert entries == {waits[0]: 1, waits[3]: 1}
+    assert db.session.scalar(select(Incident.instance_id)) == fragile
+    assert db.session.get(ProcessInstance, fragile).status == 'incident'
+    for case_id in (broken, moved):
+        assert db.session.get(ProcessInstance, case_id).status == 'running'
+        assert db.session.scalars(select(Timer.state).where(Timer.instance_id == case_id)).one() == 'waiting'
+    assert figures.differences(db.session) == []
+
+    # The moved case is handed back at once; the broken one keeps its claim for one lease.
+    assert Sweeper(test_app).sweep() == 1
+    db.session.expire_all()
+    later = Sweeper(test_app, wall=lambda: datetime.now(timezone.utc) + timedelta(hours=1))
+    assert later.sweep() == 1
+    db.session.expire_all()
+    entries = dict(db.session.execute(select(AuditEntry.instance_id, func.count()).where(
+        AuditEntry.action == 'timers_fired').group_by(AuditEntry.instance_id)).all())
+    assert entries == {i: 1 for i in waits}
+    assert figures.differences(db.session) == []
+    assert audit.verify().problem is None
+
+
+def test_two_schedulers_sharing_the_due_cases_fire_each_once(test_app, clock):
+    ids = [runtime.start_instance('one_timer', 't01', {}, 'tester').id for _ in range(40)]
+    db.session.commit()
+    clock.advance(hours=2)
+    first = Sweeper(test_app, owner='a', batch=15)
+    second = Sweeper(test_app, owner='b', batch=15)
+    # Interleaved claims: each takes its rows, then they fire their batches in turn.
+    claimed_a = first.claim(clock.now())
+    claimed_b = second.claim(clock.now())
+    assert not {i for _, i in claimed_a} & {i for _, i in claimed_b}
+    assert second.fire_chunk({i: [t] for t, i in claimed_b}, clock.now(), [])[1] == 15
+    assert first.fire_chunk({i: [t] for t, i in claimed_a}, clock.now(), [])[1] == 15
+    assert first.sweep() + second.sweep() == 10
+    db.session.expire_all()
+    entries = dict(db.session.execute(select(AuditEntry.instance_id, func.count()).where(
+        AuditEntry.action == 'timers_fired').group_by(AuditEntry.instance_id)).all())
+    assert entries == {i: 1 for i in ids}
+    assert db.session.scalar(select(func.count()).select_from(Timer).where(Timer.state != 'fired')) == 0
+    assert figures.differences(db.session) == []
+    assert audit.verify().problem is None
