@@ -135,6 +135,7 @@ def test_monthly_rosters_export_to_excel_and_csv(app):
     b = _household('t01', 9002, '2026-11', 45000)
     _household('t02', 9003, '2026-05', 70000)
     cw = signed_in(app, 't01_jingban')
+    assert 'id="roster-export"' in cw.get('/households').get_data(as_text=True)
     r = cw.get('/rosters/payment.xlsx?month=2026-11')
     assert r.status_code == 200 and 'attachment' in r.headers['Content-Disposition']
     sheet = load_workbook(io.BytesIO(r.data)).active
