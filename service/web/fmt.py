@@ -47,6 +47,9 @@ ACTION_NAMES = {
     'completed': '办理完成', 'cancelled': '任务取消',
     'incident': '流程故障', 'retry': '重试', 'suspend': '挂起', 'resume': '恢复', 'terminate': '终止',
     'comment': '填写意见', 'attach': '上传附件', 'save_draft': '暂存表单',
+    # Households and the county's visits (issue 13), recorded with the case they concern.
+    'household_grant': '登记救助家庭', 'household_review': '登记复核结果',
+    'county_visit_opened': '发起区民政局入户核查', 'close_relative_excluded': '登记近亲属后回避',
 }
 # What ran into an incident (Incident.trigger: the action of the write that failed).
 TRIGGER_NAMES = {
