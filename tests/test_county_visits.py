@@ -59,6 +59,7 @@ def test_a_relative_registered_before_the_start_is_excluded_and_the_county_visit
     # the subject case's page points to its visit
     page = web_of(app, 'cw_v1').get(f'/cases/{case.id}').get_data(as_text=True)
     assert 'id="county-visit"' in page and f'案件 {visit.id}' in page
+    assert '发起区民政局入户核查' in page and 'county_visit_opened' not in page     # the history, in Chinese
     assert county_visits.open_for(case, 'close_relative', 'tester') is None
     assert county_visits.sweep() == [] or all(v.id != visit.id for v in county_visits.sweep())
     do(visit, 'county_home_visit', VISIT, actor='sup1')

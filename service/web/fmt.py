@@ -53,6 +53,9 @@ ACTION_NAMES = {
     # Moves to the next category (services/referrals.py).
     'referral_recorded': '记录转入申请', 'referral_started': '转入申请已发起', 'referral_failed': '转入申请未能发起',
     'start_referred': '由转入申请发起',
+    # Households and the county's visits (issue 13), recorded with the case they concern.
+    'household_grant': '登记救助家庭', 'household_review': '登记复核结果',
+    'county_visit_opened': '发起区民政局入户核查', 'close_relative_excluded': '登记近亲属后回避',
 }
 # What ran into an incident (Incident.trigger: the action of the write that failed).
 TRIGGER_NAMES = {

@@ -28,7 +28,7 @@ ALLOWED_WORDS = {'PDF', 'Excel', 'ID', 'SHA', 'BPMN', 'DMN', 'CSV', 'Camunda', '
 FILE_NAME = re.compile(r'\bbpmn\.io\b|[\w./-]*\.(bpmn|dmn|json|zip)\b|\b[0-9a-f]{8,}\b')
 WORD = re.compile(r'[A-Za-z_][A-Za-z0-9_]{2,}|\bnull\b|\bNone\b')
 # Links the crawl follows (besides the navigation); the first of each kind and task name is enough.
-FOLLOW = re.compile(r'^/(cases/\d+(/notices(/\w+)?)?|tasks/[\w-]+|designer/(definitions|edit)/\d+|incidents|supervision)$')
+FOLLOW = re.compile(r'^/(cases/\d+(/notices(/\w+)?)?|tasks/[\w-]+|designer/(definitions|edit)/\d+|incidents|supervision|filings|spot-checks)$')
 SHOTS = {'/tasks': 'tasks', '/cases': 'cases', '/cases/new': 'new-application', '/supervision': 'supervision',
          '/designer': 'designer', '/incidents': 'incidents'}
 
