@@ -83,6 +83,8 @@ REFUSED = {
     'not_executable.bpmn': (None, 'no executable process in this file'),
     'manual_task_no_lane.bpmn': ('hand', 'manual task is not inside any lane'),
     'manual_task_unlisted.bpmn': ('hand', 'no lane lists this task'),
+    # SpiffArena's interstitial.bpmn: the lane lists the task but has no name to map to a role.
+    'manual_task_unnamed_lane.bpmn': ('hand', 'the lane listing it has no name'),
     'two_lanes.bpmn': ('ut', 'listed by two lanes at the same level'),
     'receive_no_message.bpmn': ('recv', 'receiveTask has no messageRef'),
     'link_events.bpmn': ('go', 'link events are not supported'),

@@ -253,7 +253,11 @@ class BpmnChecks:
             return
         lane = lanes.lane.get(eid)
         if lane is None:
-            if lanes.has_lanes(el):
+            if decider is not None:
+                # Listed, but lanes.json maps lane names to roles and this lane has none.
+                add(el, eid, f'{zh}所在的泳道没有名称，无法对应办理角色，请按 lanes.json 为泳道命名 '
+                             f'(the lane listing it has no name: name it as in lanes.json)')
+            elif lanes.has_lanes(el):
                 add(el, eid, f'{zh}不在任何泳道内：流程有泳道，但没有泳道列出它，也不在列入泳道的子流程中，无人会被安排'
                              f'办理 (no lane lists this task, nor a subprocess around it)')
             else:
