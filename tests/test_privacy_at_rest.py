@@ -14,7 +14,7 @@ from stdnum.cn import ric
 from service import create_app, crypto, demo
 from service.cli import main
 from service.extensions import db
-from service.models import CloseRelative, ProcessInstance, Task
+from service.models import CloseRelative, Complaint, Household, ProcessInstance, Task
 from service.services import keys, runtime, users
 
 from .conftest import PRODUCTION_KEYS
@@ -114,6 +114,16 @@ def test_keys_rotate_re_encrypts_every_row_and_the_cases_go_on(make_app, databas
         do(case, 'check_materials', COMPLETE)
         users.add_user('caseworker9', '孙经办', 'township_caseworker', 't01', 'secret-pass-1', 'tester')
         users.register_close_relative('caseworker9', '孙某', RELATIVE_ID, 'spouse', 'leader1')
+        # A household and a complaint: their encrypted columns rotate with the rest.
+        head_hash = crypto.active().id_hash(APPLICANT_ID)
+        household = Household(category='dibao', township='t01', head_id_hash=head_hash, head_name='王秀兰',
+                              members=[{'name': '王秀兰', 'id_number': APPLICANT_ID, 'relation': '本人'}])
+        db.session.add(household)
+        db.session.add(Complaint(township='t01', source='hotline_12349', reporter_name='李某',
+                                 reporter_contact='13800138000', content='反映收入不实', feedback='已核实',
+                                 recorded_by='leader1'))
+        db.session.commit()
+        household_id, household_version = household.id, household.version
         assert {key for (_, key) in keys.counts()} == {'old1'}
         case_id, version = case.id, case.version
         db.session.remove()
@@ -146,6 +156,10 @@ def test_keys_rotate_re_encrypts_every_row_and_the_cases_go_on(make_app, databas
         do(case, 'issue_acceptance_notice', {'acceptance_notice': NOTICE})
         assert 'home_survey' in ready(case)
         assert users.relatives_of(RELATIVE_ID) == ['caseworker9']
+        household = db.session.get(Household, household_id)
+        assert household.members[0]['id_number'] == APPLICANT_ID and household.version > household_version
+        assert household.head_id_hash == head_hash
+        assert db.session.scalar(select(Complaint.reporter_contact)) == '13800138000'
         assert {key for (_, key) in keys.counts()} == {'new1'}
         entry = db.session.execute(text("SELECT COUNT(*) FROM audit_log WHERE action = 'keys_rotated'")).scalar()
         assert entry == 1
@@ -198,3 +212,11 @@ def test_the_cli_says_why_without_keys(monkeypatch, tmp_path):
     assert result.exit_code == 1 and '无法启动' in result.output and 'JIUZHU_DATA_KEYS' in result.output
     result = CliRunner().invoke(main, ['keys', 'generate'])
     assert result.exit_code == 0 and result.output.count(':') >= 2
+
+
+def test_keys_rotate_knows_every_encrypted_column():
+    """A new encrypted column is rotated too: else `keys rotate` leaves it on a key the operator retires."""
+    from service.models.types import EncryptedText
+    declared = {col.type.purpose for table in db.Model.metadata.tables.values() for col in table.columns
+                if isinstance(col.type, EncryptedText)}
+    assert declared == {purpose for _, _, purpose in keys.COLUMNS}
