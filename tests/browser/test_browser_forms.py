@@ -32,7 +32,11 @@ def _shot(page, name):
 
 
 def _fits(page):
-    assert page.evaluate('document.documentElement.scrollWidth - window.innerWidth') <= 0, page.url
+    wide = page.evaluate('''() => { const w = window.innerWidth; const out = [];
+      for (const el of document.querySelectorAll('body *')) { if (el.closest('svg')) continue; const r = el.getBoundingClientRect();
+        if (r.right > w + 1) out.push(el.tagName + '#' + el.id + '.' + el.className + ' ' + Math.round(r.right) + ' ' + (el.textContent||'').slice(0,60)); }
+      return out.slice(0, 15); }''')
+    assert page.evaluate('document.documentElement.scrollWidth - window.innerWidth') <= 0, (page.url, wide)
 
 
 def _thumbnail_loaded(page, selector):
