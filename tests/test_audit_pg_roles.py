@@ -17,6 +17,7 @@ from service.extensions import db
 from service.services import audit, repository, runtime, tasks
 
 from .conftest import PG_URL, ROOT, T0, TEST_PROCESSES
+from .pg_helpers import drop_database
 from .test_core import ready
 
 SCRIPT = ROOT / 'deploy' / 'postgresql-app-role.sql'
@@ -58,8 +59,8 @@ def throwaway():
     try:
         yield owner_url, app_role, password, _url(PG_URL, database=name, username=app_role, password=password)
     finally:
+        drop_database(admin, name)
         with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS {name} WITH (FORCE)'))
             conn.execute(text(f'DROP ROLE IF EXISTS {app_role}'))
         admin.dispose()
 

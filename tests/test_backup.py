@@ -29,6 +29,7 @@ from service.services import audit, repository, runtime
 from .conftest import PG_URL, T0, schema_at_head
 from .flow_helpers import APPLICATION, COMPLETE, NOTICE, ROOT, SURVEY, do, pre_verify, ready, timers
 from .migration_helpers import load_rows, url_of
+from .pg_helpers import drop_database
 
 BACKENDS = ['sqlite'] + (['postgres'] if PG_URL else [])
 VERIFICATION = {'verification_request': {'requested_on': '2026-09-28', 'authorization_confirmed': True}}
@@ -58,9 +59,8 @@ def databases(request, tmp_path):
     try:
         yield _pg(names[0]), _pg(names[1])
     finally:
-        with admin.connect() as conn:
-            for name in names:
-                conn.execute(text(f'DROP DATABASE IF EXISTS {name} WITH (FORCE)'))
+        for name in names:
+            drop_database(admin, name)
         admin.dispose()
 
 
