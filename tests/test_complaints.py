@@ -4,7 +4,6 @@ Recording one stores the reporter's contact encrypted, starts the handling case 
 answer under a 15-working-day deadline) and — for a household still receiving — its review; the
 answer closes the row from inside the case's write. Real diagrams, the API and pages, the manual clock.
 """
-import re
 from datetime import date, timedelta
 
 import pytest
@@ -16,9 +15,11 @@ from service.models import AuditEntry, Complaint, Household, HouseholdAmount, Pr
 from service.services import auth, users
 from service.services.households import register
 
+from .api_helpers import PASSWORD
 from .category_helpers import module_app_fixture
 from .conftest import T0
 from .flow_helpers import do, fire_at, ready, timers
+from .security_helpers import csrf_of, signed_in
 
 FILES = ('common/household_review.bpmn', 'common/complaint_review.bpmn', 'common/rectification_order.bpmn',
          'common/escalated_review.bpmn')
@@ -47,18 +48,6 @@ def client_of(app, username):
     token, _ = auth.issue_token(auth.find_user(username))
     client.environ_base['HTTP_AUTHORIZATION'] = f'Bearer {token}'
     return client
-
-
-def web_of(app, username):
-    client = app.test_client()
-    html = client.get('/login').get_data(as_text=True)
-    r = client.post('/login', data={'username': username, 'password': 'secret-pass-1', 'csrf_token': csrf(html)})
-    assert r.status_code == 302
-    return client
-
-
-def csrf(html):
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 
 
 def make_household(id_number, township='t01', amount_fen=65000):
@@ -165,18 +154,18 @@ def test_complaints_are_refused_clearly_and_scoped_by_township(app):
 
 
 def test_complaint_pages(app):
-    web = web_of(app, 'cw1')
+    web = signed_in(app, 'cw1', PASSWORD)
     page = web.get('/complaints')
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and '登记举报投诉' in html and '举报投诉' in html
-    r = web.post('/complaints', data={'csrf_token': csrf(html), 'source': 'hotline_12349', 'content': '',
+    r = web.post('/complaints', data={'csrf_token': csrf_of(html), 'source': 'hotline_12349', 'content': '',
                                       'reporter_contact': PHONE})
     assert r.status_code == 422 and '请填写举报内容' in r.get_data(as_text=True)
-    r = web.post('/complaints', data={'csrf_token': csrf(html), 'source': 'hotline_12349',
+    r = web.post('/complaints', data={'csrf_token': csrf_of(html), 'source': 'hotline_12349',
                                       'content': '热线反映某户隐瞒收入', 'reporter_contact': PHONE,
                                       'household_id': 'abc'})
     assert r.status_code == 422
-    r = web.post('/complaints', data={'csrf_token': csrf(html), 'source': 'hotline_12349',
+    r = web.post('/complaints', data={'csrf_token': csrf_of(html), 'source': 'hotline_12349',
                                       'content': '热线反映某户隐瞒收入', 'reporter_contact': PHONE})
     assert r.status_code == 302
     detail = web.get(r.headers['Location']).get_data(as_text=True)

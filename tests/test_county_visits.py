@@ -12,10 +12,11 @@ from service.models import CaseExclusion, CloseRelative, ProcessInstance
 from service.services import auth, cases, county_visits, users
 from service.services.context import now
 
+from .api_helpers import PASSWORD
 from .category_helpers import app, module_app_fixture  # noqa: F401
 from .flow_helpers import APPLICATION, COMPLETE, do, ready
+from .security_helpers import signed_in
 from .test_flow_tekun import resident_id
-from .test_households_filing_pages import web_of
 
 FILES = ('legacy/dibao.bpmn', 'common/county_visit.bpmn')
 module_app = module_app_fixture(FILES, 'county_visits')
@@ -57,7 +58,7 @@ def test_a_relative_registered_before_the_start_is_excluded_and_the_county_visit
     assert visit.id_hash == case.id_hash
     assert db.session.scalar(select(CaseExclusion.username).where(CaseExclusion.instance_id == visit.id)) == 'cw_rel1'
     # the subject case's page points to its visit
-    page = web_of(app, 'cw_v1').get(f'/cases/{case.id}').get_data(as_text=True)
+    page = signed_in(app, 'cw_v1', PASSWORD).get(f'/cases/{case.id}').get_data(as_text=True)
     assert 'id="county-visit"' in page and f'案件 {visit.id}' in page
     assert '发起区民政局入户核查' in page and 'county_visit_opened' not in page     # the history, in Chinese
     assert county_visits.open_for(case, 'close_relative', 'tester') is None

@@ -14,8 +14,10 @@ from service.extensions import db
 from service.services import attachments, auth, users
 
 from .category_helpers import module_app_fixture
+from .api_helpers import PASSWORD
 from .conftest import T0
-from .test_complaints import client_of, web_of
+from .security_helpers import signed_in
+from .test_complaints import client_of
 from .test_households import granted_household
 
 FILES = ('delegated/dibao_a.bpmn', 'common/household_review.bpmn', 'common/complaint_review.bpmn')
@@ -56,7 +58,7 @@ def test_the_archive_lists_every_document_in_seed_order_and_exports_a_pdf_and_th
     complaint = client_of(app, 'sup').post('/api/v1/complaints', json={
         'source': 'hotline_12349', 'content': '反映该户有车辆', 'household_id': household.id}).get_json()
 
-    web = web_of(app, 'cw1')
+    web = signed_in(app, 'cw1', PASSWORD)
     page = web.get(f'/households/{household.id}/archive')
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and '一户一档' in html
@@ -65,7 +67,7 @@ def test_the_archive_lists_every_document_in_seed_order_and_exports_a_pdf_and_th
                                            '救助金发放与调整记录', '办理记录（审计日志）')]
     assert order == sorted(order), order
     assert '11010519491231002X' not in html                              # ID numbers masked on screen
-    assert web_of(app, 'cw2').get(f'/households/{household.id}/archive').status_code == 404
+    assert signed_in(app, 'cw2', PASSWORD).get(f'/households/{household.id}/archive').status_code == 404
 
     r = web.get(f'/households/{household.id}/archive.pdf')
     assert r.status_code == 200 and r.mimetype == 'application/pdf' and r.data.startswith(b'%PDF')

@@ -2,40 +2,16 @@
 the records, a pasted roster checked line by line, the draw with its seed and population, the drawn
 households with their visit cases, and each table as an Excel file; township staff see their own."""
 import io
-import re
 from datetime import datetime, timezone
 
-import pytest
 from openpyxl import load_workbook
 
 from service.extensions import db
-from service.services import users
 
-from .flow_helpers import deployed_app
-from .test_households_filing import IN_2026, household
-
-FILES = ('common/spot_check_visit.bpmn',)
-
-
-@pytest.fixture
-def app(make_app):
-    for app in deployed_app(make_app, FILES):
-        for name, role, township in (('cw1', 'township_caseworker', 't01'), ('sup', 'county_supervisor', None)):
-            users.add_user(name, '测试' + name, role, township, 'secret-pass-1', 'tester')
-        db.session.commit()
-        yield app
-
-
-def _csrf(html):
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-
-
-def web_of(app, username):
-    client = app.test_client()
-    r = client.post('/login', data={'username': username, 'password': 'secret-pass-1',
-                                    'csrf_token': _csrf(client.get('/login').get_data(as_text=True))})
-    assert r.status_code == 302
-    return client
+from .api_helpers import PASSWORD
+from .security_helpers import csrf_of, signed_in
+# The filing tests' app: the spot-check diagram, a township caseworker and a county supervisor.
+from .test_households_filing import IN_2026, app, household  # noqa: F401
 
 
 def _sheet(response):
@@ -50,7 +26,7 @@ def test_the_filing_page_shows_the_month_and_catches_a_pasted_mismatch(app):
     d = household('t01', 4, '2026-05', 40000, IN_2026, [('stop', '2026-11', 0)])       # exited
     household('t02', 5, '2026-05', 70000, IN_2026)
     db.session.commit()
-    web = web_of(app, 'cw1')
+    web = signed_in(app, 'cw1', PASSWORD)
     page = web.get('/filings?month=2026-11&township=t02')     # a township's staff: always their own
     html = page.get_data(as_text=True)
     assert page.status_code == 200
@@ -59,15 +35,15 @@ def test_the_filing_page_shows_the_month_and_catches_a_pasted_mismatch(app):
         assert text in html
     # a pasted roster (a header line, tabs as Excel copies them): each difference on its own line
     pasted = f'家庭编号\t金额\n{a}\t600\n{c}\t500\n{d}\t400\n'
-    checked = web.post('/filings/check', data={'month': '2026-11', 'reported': pasted, 'csrf_token': _csrf(html)})
+    checked = web.post('/filings/check', data={'month': '2026-11', 'reported': pasted, 'csrf_token': csrf_of(html)})
     body = checked.get_data(as_text=True)
     assert checked.status_code == 200 and '共 4 处' in body
     for text in ('名册中应有而未列入', '金额与核定不一致', '不应发放而列入', '合计金额不一致'):
         assert text in body
     agreeing = f'{a} 600\n{b} 450\n{c} 300\n'
     assert 'id="agrees"' in web.post('/filings/check', data={
-        'month': '2026-11', 'reported': agreeing, 'csrf_token': _csrf(html)}).get_data(as_text=True)
-    bad = web.post('/filings/check', data={'month': '2026-11', 'reported': f'{a} 六百', 'csrf_token': _csrf(html)})
+        'month': '2026-11', 'reported': agreeing, 'csrf_token': csrf_of(html)}).get_data(as_text=True)
+    bad = web.post('/filings/check', data={'month': '2026-11', 'reported': f'{a} 六百', 'csrf_token': csrf_of(html)})
     assert bad.status_code == 422 and '第 1 行' in bad.get_data(as_text=True)
     assert web.get('/filings?month=11').status_code == 422
     # Excel: the payment roster with its totals line, and the changes
@@ -77,7 +53,7 @@ def test_the_filing_page_shows_the_month_and_catches_a_pasted_mismatch(app):
     changes = _sheet(web.get('/filings/changes.xlsx?month=2026-11'))
     assert sorted((r[0], r[1]) for r in changes[1:]) == sorted([('新增', b), ('退出', d), ('调整', c)])
     # the county sees the whole district, or one township
-    county = web_of(app, 'sup').get('/filings?month=2026-11&township=t02').get_data(as_text=True)
+    county = signed_in(app, 'sup', PASSWORD).get('/filings?month=2026-11&township=t02').get_data(as_text=True)
     assert '户主5' in county and '700.00 元' in county
 
 
@@ -85,13 +61,13 @@ def test_the_spot_check_pages_draw_show_the_seed_population_and_visits_and_expor
     ids = [household('t01', n, '2026-07', 50000, IN_2026) for n in range(7)]
     household('t01', 99, '2025-07', 50000, datetime(2025, 6, 1, tzinfo=timezone.utc))
     db.session.commit()
-    assert web_of(app, 'cw1').get('/spot-checks').status_code == 403
-    web = web_of(app, 'sup')
+    assert signed_in(app, 'cw1', PASSWORD).get('/spot-checks').status_code == 403
+    web = signed_in(app, 'sup', PASSWORD)
     html = web.get('/spot-checks').get_data(as_text=True)
-    refused = web.post('/spot-checks', data={'year': '2026', 'percent': '20', 'csrf_token': _csrf(html)})
+    refused = web.post('/spot-checks', data={'year': '2026', 'percent': '20', 'csrf_token': csrf_of(html)})
     assert refused.status_code == 422 and '30%' in refused.get_data(as_text=True)
     drawn = web.post('/spot-checks', data={'year': '2026', 'percent': '30', 'seed': 'page-seed-2026',
-                                           'csrf_token': _csrf(html)})
+                                           'csrf_token': csrf_of(html)})
     assert drawn.status_code == 302
     page = web.get(drawn.headers['Location'])
     body = page.get_data(as_text=True)

@@ -1,6 +1,5 @@
 """The household page and API (issue 13): scoped by township, ID numbers masked, reachable from the
 case page; a reported change (a death) opens a review case due within 3 months, one at a time."""
-import re
 from datetime import timedelta
 
 import pytest
@@ -12,7 +11,9 @@ from service.services import auth, users
 from service.services.households import register, schedule
 from service.services.households.effects import today
 
+from .api_helpers import PASSWORD
 from .flow_helpers import APPLICATION, deployed_app
+from .security_helpers import csrf_of, signed_in
 from .test_households import FILES, granted_household
 
 ID_NUMBER = APPLICATION['applicant']['id_number']
@@ -35,22 +36,12 @@ def client_of(app, username):
     return client
 
 
-def _csrf(html):
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-
-
-def web_of(app, username):
-    client = app.test_client()
-    r = client.post('/login', data={'username': username, 'password': 'secret-pass-1',
-                                    'csrf_token': _csrf(client.get('/login').get_data(as_text=True))})
-    assert r.status_code == 302
-    return client
 
 
 def test_household_page_api_and_reported_change(app, clock):
     case, household = granted_household(clock)
     cw1, cw2, sup = client_of(app, 'cw1'), client_of(app, 'cw2'), client_of(app, 'sup')
-    web1, web2 = web_of(app, 'cw1'), web_of(app, 'cw2')
+    web1, web2 = signed_in(app, 'cw1', PASSWORD), signed_in(app, 'cw2', PASSWORD)
 
     page = web1.get(f'/households/{household.id}')
     html = page.get_data(as_text=True)
@@ -77,10 +68,10 @@ def test_household_page_api_and_reported_change(app, clock):
     assert bad.status_code == 422
     form = web1.get(f'/households/{household.id}').get_data(as_text=True)
     empty = web1.post(f'/households/{household.id}/reviews', data={'kind': 'death', 'report': ' ',
-                                                                     'csrf_token': _csrf(form)})
+                                                                     'csrf_token': csrf_of(form)})
     assert empty.status_code == 422 and '请写明变化情况' in empty.get_data(as_text=True)
     answer = web1.post(f'/households/{household.id}/reviews', data={
-        'kind': 'death', 'report': '户主配偶于上月去世', 'csrf_token': _csrf(form)})
+        'kind': 'death', 'report': '户主配偶于上月去世', 'csrf_token': csrf_of(form)})
     assert answer.status_code == 302
     started = {'instance_id': register.open_review(household.id),
                'review_due_on': schedule.working_day_on_or_after(schedule.add_months(today(), 3)).isoformat()}

@@ -11,8 +11,10 @@ from service.extensions import db
 from service.models import AuditEntry, Household, HouseholdCase
 from service.services.households import register
 
+from .api_helpers import PASSWORD
 from .flow_helpers import do, fire_at, ready, timers
-from .test_complaints import app, case, client_of, csrf, make_household, module_app, web_of  # noqa: F401
+from .security_helpers import csrf_of, signed_in
+from .test_complaints import app, case, client_of, make_household, module_app  # noqa: F401
 
 MEMBERS = ['周建国（局长）', '陈立（副局长）', '刘芳（社会救助科科长）']
 ORDER = {'township': 't01', 'document_no': '扎民整改〔2026〕3号', 'subject': '入户调查记录未签字',
@@ -94,20 +96,20 @@ def test_an_upheld_escalation_leaves_the_household_as_it_was(app):
 
 def test_oversight_pages(app):
     household = make_household('110105194912310055')
-    web = web_of(app, 'sup')
+    web = signed_in(app, 'sup', PASSWORD)
     html = web.get('/rectifications').get_data(as_text=True)
     assert '下达书面整改意见' in html
-    r = web.post('/rectifications', data=dict(ORDER, csrf_token=csrf(html), deadline=''))
+    r = web.post('/rectifications', data=dict(ORDER, csrf_token=csrf_of(html), deadline=''))
     assert r.status_code == 422 and '整改期限' in r.get_data(as_text=True)
-    r = web.post('/rectifications', data=dict(ORDER, csrf_token=csrf(html), document_no='扎民整改〔2026〕9号'))
+    r = web.post('/rectifications', data=dict(ORDER, csrf_token=csrf_of(html), document_no='扎民整改〔2026〕9号'))
     assert r.status_code == 302
     assert '扎民整改〔2026〕9号' in web.get('/rectifications').get_data(as_text=True)
     html = web.get('/escalations').get_data(as_text=True)
-    r = web.post('/escalations', data={'csrf_token': csrf(html), 'household_id': str(household.id),
+    r = web.post('/escalations', data={'csrf_token': csrf_of(html), 'household_id': str(household.id),
                                        'raised_by': 'applicant', 'content': '申请人不服'})
     assert r.status_code == 302
     assert '王秀兰' in web.get('/escalations').get_data(as_text=True)
-    township = web_of(app, 'cw1').get('/rectifications').get_data(as_text=True)
+    township = signed_in(app, 'cw1', PASSWORD).get('/rectifications').get_data(as_text=True)
     assert '扎民整改〔2026〕9号' in township and 'rectification-form' not in township
 
 
@@ -118,7 +120,7 @@ def test_long_term_publicity_lists_current_recipients_with_names_masked(app):
     stopped = make_household('110105194912310077')
     stopped.status = 'stopped'
     db.session.commit()
-    web = web_of(app, 'cw1')
+    web = signed_in(app, 'cw1', PASSWORD)
     html = web.get('/publicity').get_data(as_text=True)
     assert '长期公示名单' in html and '王**' in html and '王秀兰' not in html and '幸福社区' in html
     assert 'data-print' in html
@@ -132,5 +134,5 @@ def test_long_term_publicity_lists_current_recipients_with_names_masked(app):
     assert receiving.id != stopped.id
     assert web.get('/publicity.pdf').status_code == 422
     # another township sees its own list only
-    assert '王**' not in web_of(app, 'cw2').get('/publicity').get_data(as_text=True)
+    assert '王**' not in signed_in(app, 'cw2', PASSWORD).get('/publicity').get_data(as_text=True)
     assert db.session.scalar(select(AuditEntry.id).where(AuditEntry.action == 'publicity_read'))

@@ -8,8 +8,9 @@ from openpyxl import load_workbook
 from service.services import auth, reform
 
 from .category_helpers import module_app_fixture
+from .api_helpers import PASSWORD
 from .conftest import T0
-from .test_complaints import web_of
+from .security_helpers import signed_in
 from .test_households import granted_household
 
 FILES = ('delegated/dibao_a.bpmn', 'legacy/dibao.bpmn', 'common/household_review.bpmn')
@@ -37,7 +38,7 @@ def test_percentile_is_the_nearest_rank():
 
 def test_the_reform_page_measures_decided_cases_per_township_and_flow(app, clock):
     case, _ = granted_household(clock)          # a delegated dibao case, decided
-    web = web_of(app, 'sup')
+    web = signed_in(app, 'sup', PASSWORD)
     rows = reform.table(auth.find_user('sup'))
     row = next(r for r in rows if r['flow'] == 'delegated' and r['category'] == 'dibao')
     assert row['cases'] >= 1 and row['decided'] >= 1 and row['median_days'] is not None
@@ -49,5 +50,5 @@ def test_the_reform_page_measures_decided_cases_per_township_and_flow(app, clock
     sheet = load_workbook(io.BytesIO(r.data)).active
     values = list(sheet.iter_rows(values_only=True))
     assert values[0][0] == '镇街' and any(v[2] == '下放后（镇街审核确认）' for v in values[1:])
-    assert web_of(app, 'cw1').get('/reform').status_code == 403
+    assert signed_in(app, 'cw1', PASSWORD).get('/reform').status_code == 403
     assert case.status == 'completed'
