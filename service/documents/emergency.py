@@ -12,7 +12,8 @@ Like every notice, it prints the recipient's own ID number in full (the receipt 
 it) and never the phone number; other numbers in free text are masked.
 """
 from ..services.masking import mask_data
-from . import notices
+from . import notices, temporary_aid
+from .wording import format_amount, format_date, text, to_date
 
 KEY = 'emergency_registration'
 TITLE = '临时救助（急难型）先行救助登记及签字表'
@@ -87,29 +88,29 @@ def build(case, data, row, *, township, today):
     recorded = _dict(row.data or {}, 'registration') if row.state == 'completed' else {}
     signed = _dict(row.data or {}, 'signatures') if row.state == 'completed' else {}
     amount = recorded.get('amount', first_aid.get('amount'))
-    year = (notices._to_date(case.get('created_at')) or today).year
+    year = (to_date(case.get('created_at')) or today).year
     ctx = {
         'title': TITLE, 'draft': row.state != 'completed',
         'issuer': township['name'],
         'document_no': f'〔{year}〕{township["short"]}民救{CODE}字第 {int(case["sequence"])} 号',
-        'printed_on': notices.format_date(today),
-        'applicant': {'name': notices._text(recorded.get('recipient_name'), applicant.get('name')) or '申请人',
-                      'address': notices._text(applicant.get('address')),
+        'printed_on': format_date(today),
+        'applicant': {'name': text(recorded.get('recipient_name'), applicant.get('name')) or '申请人',
+                      'address': text(applicant.get('address')),
                       'household_size': applicant.get('household_size')},
-        'hardship': notices.HARDSHIP_NAMES.get(intake.get('hardship'), ''),
-        'aid_type': notices.AID_TYPE_NAMES.get(intake.get('aid_type'), ''),
-        'reported_at': notices.format_date(data.get('reported_at')),
-        'situation': notices._text(recorded.get('reason'), application.get('situation'), intake.get('description')),
+        'hardship': temporary_aid.HARDSHIP_NAMES.get(intake.get('hardship'), ''),
+        'aid_type': temporary_aid.AID_TYPE_NAMES.get(intake.get('aid_type'), ''),
+        'reported_at': format_date(data.get('reported_at')),
+        'situation': text(recorded.get('reason'), application.get('situation'), intake.get('description')),
         'method': METHODS.get(first_aid.get('method'), ''),
         'in_kind': first_aid.get('method') == 'goods',
-        'amount': notices.format_amount(amount),
+        'amount': format_amount(amount),
         'amount_words': amount_in_words(amount),
-        'paid_on': notices.format_date(recorded.get('paid_on') or first_aid.get('paid_on') or data.get('paid_at')),
-        'handled_by': notices._text(first_aid.get('handled_by')),
-        'note': notices._text(first_aid.get('note')),
+        'paid_on': format_date(recorded.get('paid_on') or first_aid.get('paid_on') or data.get('paid_at')),
+        'handled_by': text(first_aid.get('handled_by')),
+        'note': text(first_aid.get('note')),
         'signatures': [(label, bool(signed.get(key))) for key, label in SIGNATURES],
         'sealed': bool(signed.get('seal_affixed')),
     }
     ctx = mask_data(ctx)
-    ctx['applicant']['id_number'] = notices._text(recorded.get('recipient_id_number'), applicant.get('id_number'))
+    ctx['applicant']['id_number'] = text(recorded.get('recipient_id_number'), applicant.get('id_number'))
     return ctx

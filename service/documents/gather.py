@@ -10,13 +10,14 @@ from ..extensions import db
 from ..models import ProcessInstance, Task
 from ..services.context import engine, now
 from . import certificates, notices, townships
+from .wording import SHANGHAI
 
 
 def sequence(instance):
     """The case's number among its township's cases started in the same (Shanghai) year: the
     document number's 顺序号. Cases are never deleted, so it does not change once given."""
-    year = instance.created_at.astimezone(notices.SHANGHAI).year
-    start = datetime(year, 1, 1, tzinfo=notices.SHANGHAI)
+    year = instance.created_at.astimezone(SHANGHAI).year
+    start = datetime(year, 1, 1, tzinfo=SHANGHAI)
     return db.session.scalar(select(func.count()).select_from(ProcessInstance).where(
         ProcessInstance.township == instance.township, ProcessInstance.id <= instance.id,
         ProcessInstance.created_at >= start, ProcessInstance.created_at < start.replace(year=year + 1)))
@@ -87,7 +88,7 @@ class CaseNotices:
             return None
         if kind in certificates.KINDS:
             return certificates.build(kind, self.notice(certificates.KINDS[kind].source))
-        today = now().astimezone(notices.SHANGHAI).date()
+        today = now().astimezone(SHANGHAI).date()
         return notices.build(kind, self.case, self.data_for(kind), self.rows, status,
                              township=townships.township(self.instance.township),
                              district=townships.district(),

@@ -10,6 +10,7 @@ Pure, like notices.py. Decisions recorded here:
 - A stop with a 渐退期 (income rose above the line, S1 art. 33) prints the months still paid and
   the month payment ends; the remedies are those of any administrative decision.
 """
+from .wording import format_amount, format_date, format_month, reasons
 # The one notice of a household review (documents/categories.py reads KINDS of every module).
 KINDS = (('household_change_notice', '救助金调整（停发）告知书', '调', 'household_review', None),)
 RESULT_ZH = {'raise': '调增', 'lower': '调减', 'stop': '停发', 'continue': '维持'}
@@ -28,7 +29,7 @@ def _shift(ym, n):
 
 
 def facts(data):
-    from .notices import CATEGORY_NAMES, _reasons, format_amount, format_date, format_month  # imports this module
+    from .notices import CATEGORY_NAMES  # notices imports this module at load time
     outcome = data.get('outcome') if isinstance(data.get('outcome'), dict) else {}
     household = data.get('household') if isinstance(data.get('household'), dict) else {}
     result = outcome.get('result')
@@ -48,5 +49,5 @@ def facts(data):
         'phase_out_months': phase,
         'last_paid_month': format_month(*last_paid) if last_paid else '',
         'stop_month': format_month(*stop) if stop else '',
-        'reasons': _reasons(outcome.get('reasons')),
+        'reasons': reasons(outcome.get('reasons')),
     }

@@ -14,8 +14,7 @@ Decisions recorded here because a printed notice cannot be taken back:
   notice task's `document_no`); before that, and for a notice with no producing task, it is
   derived: 〔year the case started〕 + township 代字 + 民救 + kind 代字 + the case's sequence
   number among the township's cases of that year. The internal case number never prints.
-- Dates print in Arabic numerals, 2026年10月8日: GB/T 9704-2012 (党政机关公文格式) replaced the
-  Chinese-numeral dates of the 1999 standard.
+- Dates print in Arabic numerals, 2026年10月8日 (`wording.py`, shared with the category modules).
 - Benefit starts the month after the decision (S1 art. 21, "下月起"); the amount and the date
   come from the leader's decision, not from what the notice form repeats.
 - Remedies are printed from the law, not from a free-text field: reconsideration within 60
@@ -30,12 +29,12 @@ Decisions recorded here because a printed notice cannot be taken back:
   acceptance, one-time and 不予受理 notices are the common ones, produced by its diagrams' tasks.
 """
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date
 
 from . import categories, temporary_aid
+from .wording import format_amount, format_date, format_month, next_month, reasons, text, to_date
+from ..datapath import at
 from ..services.masking import mask_data
-
-SHANGHAI = timezone(timedelta(hours=8))
 
 
 @dataclass(frozen=True)
@@ -78,64 +77,10 @@ DELIVERY_NAMES = {
     'electronic': '电子送达',
 }
 
-AID_TYPE_NAMES = {'emergency': '急难型', 'expense': '支出型'}
-
-# The legacy intake records only the hardship: the accident-like ones are the 急难型 of S5 §2(1).
-HARDSHIP_AID_TYPES = {'accident': 'emergency', 'fire': 'emergency', 'illness': 'emergency',
-                      'education': 'expense', 'medical': 'expense'}
-
-HARDSHIP_NAMES = {
-    'accident': '意外事件', 'fire': '火灾等灾害', 'illness': '突发重大疾病',
-    'education': '教育支出骤增', 'medical': '医疗支出骤增', 'other': '其他特殊困难',
-}
-
-AID_METHOD_NAMES = {'cash': '发放临时救助金', 'goods': '发放实物', 'referral': '转介服务'}
-
 COUNTY_ROLES = frozenset({'county_verifier', 'county_supervisor'})
 
 
-# ------------------------------------------------------------------ formatting
-
-def _to_date(value):
-    if value is None or value == '':
-        return None
-    if isinstance(value, datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).astimezone(SHANGHAI).date()
-    if isinstance(value, date):
-        return value
-    text = str(value).strip()
-    try:
-        if len(text) == 10:
-            return date.fromisoformat(text)
-        return _to_date(datetime.fromisoformat(text.replace('Z', '+00:00')))
-    except ValueError:
-        return None
-
-
-def format_date(value):
-    """The one date format of every notice: 2026年10月8日 (Shanghai day for a timestamp)."""
-    day = _to_date(value)
-    return f'{day.year}年{day.month}月{day.day}日' if day else ''
-
-
-def format_month(year, month):
-    return f'{year}年{month}月'
-
-
-def next_month(value):
-    """(year, month) after the month of `value`."""
-    day = _to_date(value)
-    if day is None:
-        return None
-    return (day.year + 1, 1) if day.month == 12 else (day.year, day.month + 1)
-
-
-def format_amount(value):
-    try:
-        return f'{float(value):,.2f}'
-    except (TypeError, ValueError):
-        return ''
-
+# ------------------------------------------------------------------ document numbers
 
 def document_number(kind, sequence, township_short, started):
     """〔2026〕城民救受字第 17 号: one number per case and kind, stable from the first print on.
@@ -143,7 +88,7 @@ def document_number(kind, sequence, township_short, started):
     `sequence`: the case's number among its township's cases started that year (gather.py), so
     the number says nothing about the system's internal ids.
     """
-    year = (_to_date(started) or date.today()).year
+    year = (to_date(started) or date.today()).year
     return f'〔{year}〕{township_short}民救{KINDS[kind].code}字第 {int(sequence)} 号'
 
 
@@ -170,30 +115,22 @@ def diagram_facts(user_tasks, lanes):
 
 # ------------------------------------------------------------------ which notices a case has
 
-def _get(data, path):
-    for part in path.split('.'):
-        if not isinstance(data, dict):
-            return None
-        data = data.get(part)
-    return data
-
-
 def _data_says(kind, data, case_status):
     """Whether the case data alone shows the step that this notice records."""
-    result = _get(data, 'acceptance.result')
+    result = at(data, 'acceptance.result')
     if kind == 'acceptance_notice':
         return result == 'complete' or bool(data.get('accepted_at'))
     if kind == 'missing_materials_notice':
-        return result == 'incomplete' and bool(_get(data, 'acceptance.missing_items'))
+        return result == 'incomplete' and bool(at(data, 'acceptance.missing_items'))
     if kind == 'refusal_notice':
         return result == 'ineligible'
     if kind == 'verification_ineligible_notice':
-        return _get(data, 'verification.eligible') is False
+        return at(data, 'verification.eligible') is False
     # A decision is only final once the case has ended: a publicity objection may still revoke it.
     if kind == 'approval_notice':
-        return case_status == 'completed' and _get(data, 'decision.approved') is True
+        return case_status == 'completed' and at(data, 'decision.approved') is True
     if kind == 'rejection_notice':
-        return case_status == 'completed' and _get(data, 'decision.approved') is False
+        return case_status == 'completed' and at(data, 'decision.approved') is False
     return False
 
 
@@ -243,25 +180,6 @@ def available(case, data, task_rows, produced):
 
 # ------------------------------------------------------------------ one notice
 
-def _text(*values):
-    for value in values:
-        if isinstance(value, str) and value.strip():
-            return value.strip()
-    return ''
-
-
-def _reasons(*values):
-    """Distinct non-empty reasons, in order; a later one already said by an earlier one is dropped."""
-    out = []
-    for value in values:
-        items = value if isinstance(value, list) else [value]
-        for item in items:
-            text = _text(item)
-            if text and not any(text in seen or seen in text for seen in out):
-                out.append(text)
-    return out
-
-
 def _decision_task(task_rows):
     """The completed task that recorded the decision (its form carries `decision`)."""
     done = [r for r in task_rows if r.state == 'completed' and isinstance((r.data or {}).get('decision'), dict)]
@@ -309,13 +227,13 @@ def build(kind, case, data, task_rows, status, *, township, district, county_ree
     ctx = {
         'kind': kind, 'title': title, 'status': status, 'draft': not issued,
         'issuer': issuer, 'township_name': township['name'],
-        'document_no': _text(recorded.get('document_no')) or document_number(
+        'document_no': text(recorded.get('document_no')) or document_number(
             kind, case['sequence'], township['short'], case.get('created_at')),
         'issued_on': format_date(issued_on),
         'category': category,
         'applicant': {
-            'name': _text(applicant.get('name')) or '申请人',
-            'address': _text(applicant.get('address')),
+            'name': text(applicant.get('name')) or '申请人',
+            'address': text(applicant.get('address')),
             'household_size': applicant.get('household_size'),
         },
         'delivery': DELIVERY_NAMES.get(recorded.get('delivery'), ''),
@@ -324,58 +242,58 @@ def build(kind, case, data, task_rows, status, *, township, district, county_ree
         'remedies': None,
     }
     # The date the applicant wrote on the application, where the form asks for it (临时救助).
-    applied_on = format_date(_get(data, 'application.applied_on') or case.get('created_at'))
+    applied_on = format_date(at(data, 'application.applied_on') or case.get('created_at'))
     ctx['applied_on'] = applied_on
 
     if kind == 'acceptance_notice':
         ctx['accepted_on'] = format_date(data.get('accepted_at') or acceptance.get('checked_on')
-                                         or _get(data, 'intake.accepted_on') or issued_on)
+                                         or at(data, 'intake.accepted_on') or issued_on)
         # What follows acceptance, where the category's procedure is not 低保's (temporary aid).
         ctx['next_steps'] = categories.next_steps(case.get('category'), data, legacy)
     elif kind == 'missing_materials_notice':
         ctx['items'] = [str(i).strip() for i in (acceptance.get('missing_items') or []) if str(i).strip()]
         ctx['deadline'] = format_date(recorded.get('deadline'))
     elif kind == 'refusal_notice':
-        ctx['reasons'] = _reasons(acceptance.get('reason'), recorded.get('reason'))
+        ctx['reasons'] = reasons(acceptance.get('reason'), recorded.get('reason'))
         ctx['remedies'] = remedies(district)
     elif kind == 'verification_ineligible_notice':
-        ctx['reasons'] = _reasons(recorded.get('reason'), verification.get('summary'))
-        ctx['report_no'] = _text(verification.get('report_no'))
+        ctx['reasons'] = reasons(recorded.get('reason'), verification.get('summary'))
+        ctx['report_no'] = text(verification.get('report_no'))
         ctx['reexamination_body'] = district['bureau'] if county_reexamines else township['name']
     elif kind == 'approval_notice':
         decided = decision.get('decided_on') or _completed_day(_decision_task(task_rows))
         start = next_month(decided)
-        recorded_start = _text(recorded.get('start_month'))
+        recorded_start = text(recorded.get('start_month'))
         if start is None and len(recorded_start) == 7:
             start = (int(recorded_start[:4]), int(recorded_start[5:]))
         amount = decision.get('amount', recorded.get('monthly_amount'))
         ctx.update(decided_on=format_date(decided), amount=format_amount(amount),
                    start_month=format_month(*start) if start else '',
-                   certificate_no=_text(recorded.get('certificate_no')))
+                   certificate_no=text(recorded.get('certificate_no')))
     elif kind == 'rejection_notice':
         decided = decision.get('decided_on') or _completed_day(_decision_task(task_rows))
         ctx['decided_on'] = format_date(decided)
         ctx['revoked'] = isinstance(data.get('objection_review'), dict) and \
             data['objection_review'].get('result') == 'approval_revoked'
-        ctx['reasons'] = _reasons(decision.get('reasons'), recorded.get('reason'))
+        ctx['reasons'] = reasons(decision.get('reasons'), recorded.get('reason'))
         ctx['remedies'] = remedies(district)
     elif kind == 'temporary_aid_approval_notice':
         decided = decision.get('decided_on') or _completed_day(_decision_task(task_rows))
-        method = recorded.get('aid_method') or _get(data, 'opinion.aid_method')
-        ctx.update(_temporary_aid_facts(data), decided_on=format_date(decided),
+        method = recorded.get('aid_method') or at(data, 'opinion.aid_method')
+        ctx.update(temporary_aid.facts(data), decided_on=format_date(decided),
                    amount=format_amount(decision.get('amount', recorded.get('amount', data.get('amount')))),
-                   aid_method=AID_METHOD_NAMES.get(method, ''), in_kind=method == 'goods',
-                   causes=_reasons(_get(data, 'application.situation'), _get(data, 'opinion.reasons')))
+                   aid_method=temporary_aid.AID_METHOD_NAMES.get(method, ''), in_kind=method == 'goods',
+                   causes=reasons(at(data, 'application.situation'), at(data, 'opinion.reasons')))
     elif kind == 'temporary_aid_rejection_notice':
-        ctx.update(_temporary_aid_facts(data), **refusal)
-        ctx['reasons'] = _reasons(ctx['reasons'], recorded.get('reason'))
+        ctx.update(temporary_aid.facts(data), **refusal)
+        ctx['reasons'] = reasons(ctx['reasons'], recorded.get('reason'))
         ctx['remedies'] = remedies(district)
     elif spec.category in categories.MODULES:
         decided = decision.get('decided_on') or _completed_day(_decision_task(task_rows))
         ctx.update(categories.facts(kind, spec.category, data, recorded, decided, ctx), remedies=remedies(district))
     # Free text may name other people's numbers: masked. The applicant's own ID number is not.
     ctx = mask_data(ctx)
-    ctx['applicant']['id_number'] = _text(applicant.get('id_number'))
+    ctx['applicant']['id_number'] = text(applicant.get('id_number'))
     return ctx
 
 
@@ -387,12 +305,8 @@ def _county_decided(legacy, task_rows):
     return role in COUNTY_ROLES if role else legacy
 
 
-def _temporary_aid_facts(data):
-    return temporary_aid.facts(data, AID_TYPE_NAMES, HARDSHIP_NAMES, HARDSHIP_AID_TYPES)
-
-
 def _temporary_aid_refusal(data, task_rows):
-    return temporary_aid.refusal(data, _completed_day(_decision_task(task_rows)), _reasons, format_date)
+    return temporary_aid.refusal(data, _completed_day(_decision_task(task_rows)))
 
 
 def remedies(district):
@@ -407,7 +321,7 @@ def _completed_day(row):
 def _fallback_day(kind, data, task_rows):
     """The day a data-derived notice is dated: when the step it records happened."""
     if kind == 'acceptance_notice':
-        return data.get('accepted_at') or _get(data, 'acceptance.checked_on') or _get(data, 'intake.accepted_on')
+        return data.get('accepted_at') or at(data, 'acceptance.checked_on') or at(data, 'intake.accepted_on')
     if kind in ('approval_notice', 'rejection_notice'):
-        return _get(data, 'decision.decided_on') or _completed_day(_decision_task(task_rows))
-    return _get(data, 'acceptance.checked_on')
+        return at(data, 'decision.decided_on') or _completed_day(_decision_task(task_rows))
+    return at(data, 'acceptance.checked_on')

@@ -11,6 +11,7 @@ Pure, like notices.py. Decisions recorded here:
   (`valid_until`, computed in the diagram), and that the family applies again to continue.
 - The certificate (认定证明) is printed under the decision, with the number the caseworker recorded.
 """
+from . import wording
 
 NAMES = {'marginal_dibao': '低保边缘家庭认定', 'rigid_expense': '刚性支出困难家庭认定'}
 SHORT = {'marginal_dibao': '低保边缘家庭', 'rigid_expense': '刚性支出困难家庭', 'dibao': '最低生活保障',
@@ -37,7 +38,6 @@ def _steps(data):
 
 
 def facts(kind, data, recorded, decided, ctx):
-    from . import notices  # notices imports this module at load time
 
     decision = data.get('decision') if isinstance(data.get('decision'), dict) else {}
     sought = data.get('category_sought')
@@ -46,7 +46,7 @@ def facts(kind, data, recorded, decided, ctx):
     elif kind == 'rigid_expense_recognition_notice':
         sought = 'rigid_expense'
     moved_from = data.get('category_applied')
-    out = {'verb': '认定', 'decided_on': notices.format_date(decided), 'steps': _steps(data),
+    out = {'verb': '认定', 'decided_on': wording.format_date(decided), 'steps': _steps(data),
            'family': SHORT.get(sought, '低收入家庭'), 'matter': NAMES.get(sought, '低收入家庭认定'),
            'moved_from': SHORT.get(moved_from, '') if moved_from and moved_from != sought else '',
            'income_finding': data.get('income_band_name') or '',
@@ -54,9 +54,9 @@ def facts(kind, data, recorded, decided, ctx):
            'classification_reason': data.get('classification_reason') or ''}
     if kind == 'recognition_rejection_notice':
         out['title'] = f'{SHORT.get(sought, "")}不予认定决定书'
-        out['reasons'] = notices._reasons(decision.get('reasons'), recorded.get('reason'))
+        out['reasons'] = wording.reasons(decision.get('reasons'), recorded.get('reason'))
         return out
-    out.update(valid_from=notices.format_date(decided),
-               valid_until=notices.format_date(data.get('valid_until')) if sought == 'rigid_expense' else '',
+    out.update(valid_from=wording.format_date(decided),
+               valid_until=wording.format_date(data.get('valid_until')) if sought == 'rigid_expense' else '',
                certificate_no=str(recorded.get('certificate_no') or '').strip())
     return out

@@ -8,7 +8,8 @@ from ..extensions import db
 from ..models import Task
 from ..services import audit
 from ..services.context import now
-from . import emergency, notices, townships
+from . import emergency, townships
+from .wording import SHANGHAI
 from .gather import CaseNotices
 from .views import _case_for, bp
 
@@ -28,7 +29,7 @@ def sheet_page(instance_id, key):
                        code='sheet_not_found')
     case = CaseNotices(instance)
     sheet = emergency.build(case.case, case.data_at(row), row, township=townships.township(instance.township),
-                            today=now().astimezone(notices.SHANGHAI).date())
+                            today=now().astimezone(SHANGHAI).date())
     audit.record(user.username, 'read_case', instance_id=instance.id, via='sheet', sheet=key)
     db.session.commit()
     return render_template('notices/emergency_registration.html', n=sheet, instance_id=instance.id)

@@ -9,6 +9,7 @@ Pure, like notices.py. Decisions recorded here:
 - The 儿童和老年人补贴 flow is one flow for four subsidies; the subsidy applied for (`subsidy_type`)
   names the matter and the notice's title. The month payment starts is the decision's.
 """
+from . import wording
 
 DISABILITY_KINDS = {'visual': '视力残疾', 'hearing': '听力残疾', 'speech': '言语残疾', 'physical': '肢体残疾',
                     'intellectual': '智力残疾', 'mental': '精神残疾', 'multiple': '多重残疾'}
@@ -37,20 +38,19 @@ def _dict(data, key):
 
 
 def facts(kind, data, recorded, decided, ctx):
-    from . import notices  # notices imports this module at load time
 
     decision, first = _dict(data, 'decision'), _dict(data, 'first_check')
-    out = {'decided_on': notices.format_date(decided or first.get('checked_on'))}
+    out = {'decided_on': wording.format_date(decided or first.get('checked_on'))}
     if kind.startswith('welfare_subsidy'):
         name = WELFARE_TYPES.get(data.get('subsidy_type'), '补贴')
         out.update(subsidy=name, verb='批准', guardian=str(data.get('guardian') or '').strip())
         if kind == 'welfare_subsidy_rejection_notice':
             out.update(title=f'不予批准{name}告知书',
-                       reasons=notices._reasons(decision.get('reasons'), recorded.get('reason')))
+                       reasons=wording.reasons(decision.get('reasons'), recorded.get('reason')))
             return out
         month = str(decision.get('start_month') or '')
-        out.update(title=f'{name}审批通知书', amount=notices.format_amount(decision.get('amount')),
-                   start_month=notices.format_month(int(month[:4]), int(month[5:])) if len(month) == 7 else '')
+        out.update(title=f'{name}审批通知书', amount=wording.format_amount(decision.get('amount')),
+                   start_month=wording.format_month(int(month[:4]), int(month[5:])) if len(month) == 7 else '')
         return out
     check = _dict(data, 'federation_check')
     out.update(verb='确认', disability=DISABILITY_KINDS.get(check.get('disability_kind'), ''),
@@ -59,13 +59,13 @@ def facts(kind, data, recorded, decided, ctx):
         at_first_check = first.get('passed') is False
         if at_first_check:   # the township's own first check ended the case
             ctx['issuer'] = ctx['township_name']
-        out.update(at_first_check=at_first_check, reasons=notices._reasons(
+        out.update(at_first_check=at_first_check, reasons=wording.reasons(
             decision.get('reasons'), first.get('reasons') if at_first_check else None, recorded.get('reason')))
         return out
-    applied = notices._to_date(_dict(data, 'application').get('applied_on'))
+    applied = wording.to_date(_dict(data, 'application').get('applied_on'))
     living = data.get('living_subsidy_eligible') and decision.get('living_amount')
     care = data.get('care_subsidy_eligible') and decision.get('care_amount')
-    out.update(start_month=notices.format_month(applied.year, applied.month) if applied else '',
-               living_amount=notices.format_amount(living) if living else '',
-               care_amount=notices.format_amount(care) if care else '')
+    out.update(start_month=wording.format_month(applied.year, applied.month) if applied else '',
+               living_amount=wording.format_amount(living) if living else '',
+               care_amount=wording.format_amount(care) if care else '')
     return out

@@ -11,6 +11,7 @@ Pure, like notices.py. Decisions recorded here:
   (art. 20-22): the notice prints what the case holds, not a free-text repetition.
 - A minor's case was not publicised: the notice says so instead of naming a publicity.
 """
+from . import wording
 
 # (key, title, 文号代字, category, the key its task's form records under): see categories.py
 KINDS = (
@@ -29,23 +30,22 @@ def _steps(data):
 
 def facts(kind, data, recorded, decided):
     """Template values of a tekun notice: `recorded` is what the notice task's form holds."""
-    from . import notices  # notices imports this module at load time
 
     decision = data.get('decision') if isinstance(data.get('decision'), dict) else {}
-    out = {'verb': '确认', 'decided_on': notices.format_date(decided), 'steps': _steps(data),
+    out = {'verb': '确认', 'decided_on': wording.format_date(decided), 'steps': _steps(data),
            'publicised': bool(data.get('publicity_started_at')),
            'care_level_name': data.get('care_level_name') or '',
            'self_care_ability': data.get('self_care_ability') or ''}
     if kind == 'tekun_rejection_notice':
-        out['reasons'] = notices._reasons(decision.get('reasons'), recorded.get('reason'))
+        out['reasons'] = wording.reasons(decision.get('reasons'), recorded.get('reason'))
         return out
-    start = notices.next_month(decided)
+    start = wording.next_month(decided)
     recorded_start = str(recorded.get('start_month') or '')
     if start is None and len(recorded_start) == 7:
         start = (int(recorded_start[:4]), int(recorded_start[5:]))
     out.update(support_mode=SUPPORT_MODES.get(decision.get('support_mode'), ''),
-               amount=notices.format_amount(decision.get('amount')),
-               care_amount=notices.format_amount(decision.get('care_amount')),
-               start_month=notices.format_month(*start) if start else '',
+               amount=wording.format_amount(decision.get('amount')),
+               care_amount=wording.format_amount(decision.get('care_amount')),
+               start_month=wording.format_month(*start) if start else '',
                certificate_no=str(recorded.get('certificate_no') or '').strip())
     return out

@@ -11,6 +11,9 @@ Pure, like notices.py. Decisions recorded here:
   opinion. A refusal at acceptance is the common 不予受理告知书, with the same remedies.
 """
 
+from .wording import format_date, reasons
+from ..datapath import at
+
 # Its kinds are notices.py's own (the approval and rejection); categories.py reads KINDS of every module.
 KINDS = ()
 STEPS = (('survey', '入户调查'), ('verification', '家庭经济状况核对'), ('democratic_review', '民主评议'),
@@ -22,45 +25,50 @@ NEXT_STEPS = {
     'expense': '本机关将依法组织入户调查，核实你（户）的家庭经济状况和支出情况，并提请区家庭经济状况核对机构开展核对。'
                '请你及共同生活的家庭成员如实提供有关情况；办理期间家庭人口、收入、财产状况发生变化的，应当及时告知本机关。',
 }
+AID_TYPE_NAMES = {'emergency': '急难型', 'expense': '支出型'}
+
+# The legacy intake records only the hardship: the accident-like ones are the 急难型 of S5 §2(1).
+HARDSHIP_AID_TYPES = {'accident': 'emergency', 'fire': 'emergency', 'illness': 'emergency',
+                      'education': 'expense', 'medical': 'expense'}
+
+HARDSHIP_NAMES = {
+    'accident': '意外事件', 'fire': '火灾等灾害', 'illness': '突发重大疾病',
+    'education': '教育支出骤增', 'medical': '医疗支出骤增', 'other': '其他特殊困难',
+}
+
+AID_METHOD_NAMES = {'cash': '发放临时救助金', 'goods': '发放实物', 'referral': '转介服务'}
+
 # Before the reform the township investigates and the county approves, with no verification step.
 LEGACY_NEXT_STEPS = ('本机关将依法组织入户调查，核实你（户）的家庭经济状况和致困情形，提出审核意见后报区民政局审批。'
                      '请你及共同生活的家庭成员如实提供有关情况，配合入户调查和邻里访问。')
-
-
-def _get(data, path):
-    for part in path.split('.'):
-        if not isinstance(data, dict):
-            return None
-        data = data.get(part)
-    return data
 
 
 def next_steps(data, legacy):
     """The acceptance notice's paragraph on what follows, by the aid type found at intake."""
     if legacy:
         return LEGACY_NEXT_STEPS
-    aid_type = _get(data, 'intake.aid_type')
+    aid_type = at(data, 'intake.aid_type')
     return NEXT_STEPS.get(aid_type, NEXT_STEPS['expense'])
 
 
-def facts(data, aid_type_names, hardship_names, hardship_aid_types):
+def facts(data):
     """Aid type, hardship and the steps the case went through, as a temporary-aid notice says them."""
     intake = data.get('intake') if isinstance(data.get('intake'), dict) else {}
     hardship = intake.get('hardship')
-    aid_type = intake.get('aid_type') or hardship_aid_types.get(hardship)
+    aid_type = intake.get('aid_type') or HARDSHIP_AID_TYPES.get(hardship)
     steps = [name for key, name in STEPS if data.get(key)]
-    return {'aid_type': aid_type_names.get(aid_type, ''), 'hardship': hardship_names.get(hardship, ''),
+    return {'aid_type': AID_TYPE_NAMES.get(aid_type, ''), 'hardship': HARDSHIP_NAMES.get(hardship, ''),
             'steps': '、'.join(steps)}
 
 
-def refusal(data, decided_day, reasons, format_date):
+def refusal(data, decided_day):
     """Who found the applicant ineligible, when, and why (see the module's notes)."""
     decision = data.get('decision') if isinstance(data.get('decision'), dict) else {}
     if decision.get('approved') is False:
         return {'stage': 'decision', 'reasons': reasons(decision.get('reasons')),
                 'decided_on': format_date(decision.get('decided_on') or decided_day)}
-    if _get(data, 'reinvestigation.conclusion') == 'ineligible':
-        return {'stage': 'objection', 'reasons': reasons(_get(data, 'reinvestigation.findings')),
-                'decided_on': format_date(_get(data, 'reinvestigation.investigated_on'))}
-    return {'stage': 'opinion', 'reasons': reasons(_get(data, 'opinion.reasons')),
-            'decided_on': format_date(_get(data, 'opinion.opinion_on'))}
+    if at(data, 'reinvestigation.conclusion') == 'ineligible':
+        return {'stage': 'objection', 'reasons': reasons(at(data, 'reinvestigation.findings')),
+                'decided_on': format_date(at(data, 'reinvestigation.investigated_on'))}
+    return {'stage': 'opinion', 'reasons': reasons(at(data, 'opinion.reasons')),
+            'decided_on': format_date(at(data, 'opinion.opinion_on'))}

@@ -20,7 +20,8 @@ from datetime import datetime
 from sqlalchemy import select
 
 from .. import crypto
-from ..documents import notices, townships
+from ..documents import townships
+from ..documents.wording import SHANGHAI
 from ..errors import Invalid
 from ..extensions import db
 from ..models import ProcessInstance
@@ -100,7 +101,7 @@ def _document_case(user, text):
     codes = [code for code in _township_codes(user) if townships.township(code)['short'] == short]
     if len(codes) != 1 or int(seq) < 1:
         return -1
-    start = datetime(int(year), 1, 1, tzinfo=notices.SHANGHAI)
+    start = datetime(int(year), 1, 1, tzinfo=SHANGHAI)
     found = db.session.scalar(select(ProcessInstance.id).where(
         ProcessInstance.township == codes[0], ProcessInstance.created_at >= start,
         ProcessInstance.created_at < start.replace(year=int(year) + 1))
