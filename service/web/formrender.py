@@ -8,9 +8,8 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from ..services import forms
+from ..datapath import at
 from ..services.masking import mask_data
-from . import fmt, people
 
 # A username of a member of staff: shown and chosen by name and post, stored as the username.
 STAFF_FORMAT = 'staff-username'
@@ -217,14 +216,6 @@ def raw_values(form):
     return {key: form.get(key, '') for key in form.keys() if key != 'csrf_token'}
 
 
-def _at(data, path):
-    for name in path.split('.'):
-        if not isinstance(data, dict) or name not in data:
-            return None
-        data = data[name]
-    return data
-
-
 def _input(value):
     return '\n'.join(str(v) for v in value) if isinstance(value, list) else _raw(value)
 
@@ -242,9 +233,9 @@ def prefill(schema, data=None, today=None, ui=None, prefix=''):
             out.update(prefill(sub, data, today, sub_ui, path + '.'))
             continue
         if kind == 'rows':
-            out.update(_row_values(sub, _at(data or {}, sub.get('x-from') or path), sub_ui, path))
+            out.update(_row_values(sub, at(data or {}, sub.get('x-from') or path), sub_ui, path))
             continue
-        value = _at(data or {}, sub.get('x-from') or path)
+        value = at(data or {}, sub.get('x-from') or path)
         if value is None and 'default' in sub:
             value = sub['default']
         if value is None and kind == 'date' and today and sub.get('x-prefill-today', True):
@@ -264,7 +255,7 @@ def fixed(schema, data, ui=None, prefix=''):
         if _kind(sub, sub_ui) == 'group':
             out.update(fixed(sub, data, sub_ui, path + '.'))
         elif sub.get('readOnly'):
-            value = _at(data or {}, sub.get('x-from') or path)
+            value = at(data or {}, sub.get('x-from') or path)
             if value is not None:
                 out[path] = value
     return out
@@ -291,6 +282,7 @@ def mark_fixed(field_list, schema, known):
     """Give the known read-only fields their display text (ID and phone numbers masked)."""
     if not known:
         return field_list
+    from . import datarows  # datarows reads this module's schema helpers
     index = {}
 
     def walk(sch, prefix):
@@ -302,7 +294,7 @@ def mark_fixed(field_list, schema, known):
         if f.path in known:
             name, sub = index.get(f.path, (f.path, {}))
             shown = mask_data({name: known[f.path]})[name]
-            f.fixed_text = _display(shown, sub)
+            f.fixed_text = datarows.display(shown, sub)
     return field_list
 
 
@@ -360,74 +352,3 @@ def place_errors(field_list, errors):
         else:
             placed.setdefault(owner, message)
     return placed, loose
-
-
-# ------------------------------------------------------------------ data → readable rows
-
-def _label_index(extra_schemas=()):
-    """{data path: (title, schema)} from every form in forms/ (and the message forms)."""
-    index = {}
-
-    def walk(schema, prefix):
-        for name, sub in (schema.get('properties') or {}).items():
-            if not isinstance(sub, dict):
-                continue
-            index.setdefault(prefix + name, (sub.get('title') or name, sub))
-            if sub.get('type') == 'object' or 'properties' in sub:
-                walk(sub, prefix + name + '.')
-    for path in sorted(forms.forms_dir().glob('*.schema.json')):
-        try:
-            walk(forms.load(path.name), '')
-        except Exception:  # noqa: BLE001  (a broken form file must not break the case page)
-            continue
-    for schema in extra_schemas:
-        walk(schema, '')
-    return index
-
-
-def _display(value, schema):
-    if (schema or {}).get('format') == STAFF_FORMAT and isinstance(value, str):
-        return people.name(value)
-    if is_file(schema or {}) and value not in (None, ''):
-        return f'附件第 {value} 号（见附件列表）'
-    if isinstance(value, bool):
-        return fmt.yes_no(value)
-    if isinstance(value, list):
-        return '、'.join(_display(v, (schema or {}).get('items') or {}) for v in value)
-    options = _options(schema or {})
-    if options:
-        for _, label, option_value in options:
-            if option_value == value:
-                return label
-    if fmt.is_instant(value):
-        return fmt.when(value)
-    if isinstance(value, dict):
-        props = (schema or {}).get('properties')
-        if props:   # a row of a list of objects (a household member): its fields by their titles
-            return '，'.join(f'{(props.get(k) or {}).get("title") or k}：{_display(v, props.get(k))}'
-                            for k, v in value.items() if v not in (None, ''))
-        return json.dumps(value, ensure_ascii=False)
-    return '' if value is None else str(value)
-
-
-def data_sections(data, extra_schemas=(), hide=()):
-    """The case data as [(section title, [(label, text)])], ID and phone numbers masked."""
-    index = _label_index(extra_schemas)
-    data = mask_data(data or {})
-    general, sections = [], []
-    for key, value in data.items():
-        if key in hide or key.startswith('_'):
-            continue
-        title, schema = index.get(key, (key, {}))
-        title = fmt.DATA_NAMES.get(key, title)   # the data's own name reads better than a form's heading
-        if isinstance(value, dict):
-            rows = []
-            for sub_key, sub_value in value.items():
-                sub_title, sub_schema = index.get(f'{key}.{sub_key}', (sub_key, {}))
-                rows.append((sub_title, _display(sub_value, sub_schema)))
-            sections.append((title, rows))
-        else:
-            if isinstance(value, str):   # a code a script or decision table wrote
-                value = fmt.DATA_VALUE_NAMES.get(key, {}).get(value, value)
-            general.append((title, fmt.township(value) if key == 'township' else _display(value, schema)))
-    return ([('基本信息', general)] if general else []) + sections

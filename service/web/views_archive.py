@@ -17,7 +17,7 @@ from ..services.households import view as household_view
 from ..services.masking import mask_id_number
 from . import archive_pdf
 from .core import bp, me
-from .formrender import data_sections
+from .datarows import data_sections
 
 TYPES_ZH = {'application/pdf': 'PDF 文件'}
 

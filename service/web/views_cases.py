@@ -5,7 +5,7 @@ from ..errors import Conflict, Invalid, JiuzhuError, NotFound
 from ..services import (access, attachments, cases, comments, drafts, entrustments, forms, progress, repository,
                         runtime, saved_filters, supervision, worklists)
 from ..services.listing import MAX_OFFSET
-from . import fmt, formrender
+from . import datarows, fmt, formrender
 from .core import allowed, bp, me, zh
 from .messages import extension_forms, label_schemas, message_forms
 from .views_attachments import UploadRefused, take_uploads
@@ -185,7 +185,7 @@ def _render_case(user, instance_id, message=None, values=None, errors=None, stat
     return render_template(
         'web/case.html', instance=instance, definition=instance.definition, detail=detail, history=history,
         state=state,
-        sections=formrender.data_sections(data, label_schemas([instance.definition])), messages=messages, message_fields=message_fields,
+        sections=datarows.data_sections(data, label_schemas([instance.definition])), messages=messages, message_fields=message_fields,
         message_forms=found, open_message=message, message_values=values or {}, field_errors=placed,
         message_defaults={name: formrender.prefill(found[name]['schema'], {}, today(), found[name]['ui_schema'])
                           for name in messages},

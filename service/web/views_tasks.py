@@ -4,7 +4,7 @@ from flask import flash, redirect, render_template, request, url_for
 from ..errors import Invalid
 from ..services import access, cases, drafts, reassign, repository, saved_filters, supervision, worklists
 from ..services.context import now
-from . import fmt, formrender, people
+from . import datarows, fmt, formrender, people
 from .core import allowed, bp, me, safe_next, zh
 from .messages import label_schemas
 from .views_attachments import UploadRefused, take_uploads
@@ -102,7 +102,7 @@ def _render_task(user, detail, values=None, errors=None, status=200):
     return render_template(
         'web/task.html', task=task, form=form, fields=field_list, values=values, field_errors=placed,
         loose_errors=loose, error_message=(errors or {}).get('message'), instance=instance,
-        sections=formrender.data_sections(detail['data'], label_schemas(), hide=tuple(f.path for f in field_list)),
+        sections=datarows.data_sections(detail['data'], label_schemas(), hide=tuple(f.path for f in field_list)),
         urgency=urgency(task, moment, supervision.due_soon_limit(moment)),
         can_claim=ready and not task.assignee and allowed(access.check_claim, user, task),
         can_unclaim=ready and bool(task.assignee) and allowed(access.check_unclaim, user, task),
