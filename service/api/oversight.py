@@ -57,8 +57,7 @@ def create_rectification(body):
 @errors(blp, 401, 403, 422)
 def list_rectifications(args):
     """Rectification orders (a township sees its own), newest first; overdue marked"""
-    return {'items': [oversight.summary(i) for i in oversight.listing(me(), oversight.RECTIFICATION,
-                                                                       args.get('township'))]}
+    return _list(oversight.RECTIFICATION, args)
 
 
 @blp.route('/households/<int:household_id>/escalations', methods=['POST'])
@@ -76,5 +75,9 @@ def create_escalation(body, household_id):
 @errors(blp, 401, 403, 422)
 def list_escalations(args):
     """Escalated reviews, newest first"""
-    return {'items': [oversight.summary(i) for i in oversight.listing(me(), oversight.ESCALATED,
-                                                                       args.get('township'))]}
+    return _list(oversight.ESCALATED, args)
+
+
+def _list(process_key, args):
+    """Both lists are one shape: the caller's oversight cases of one process (county: one township or all)."""
+    return {'items': [oversight.summary(i) for i in oversight.listing(me(), process_key, args.get('township'))]}
