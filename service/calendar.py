@@ -15,6 +15,9 @@ from datetime import date, datetime, time, timedelta, timezone
 from chinese_calendar import holidays as _PACKAGE_HOLIDAYS
 from chinese_calendar import workdays as _PACKAGE_WORKDAYS
 
+# The district's adjustments file has a module of its own; its names stay importable from here.
+from .calendar_file import CalendarFileError, parse_adjustments, read_adjustments
+
 __all__ = [
     'CalendarFileError',
     'KNOWN_YEARS',
@@ -51,20 +54,6 @@ _KNOWN_LAST_DAY = date(KNOWN_YEARS.stop - 1, 12, 31)
 MAX_PERIOD = 100_000
 
 _ONE_DAY = timedelta(days=1)
-
-
-class CalendarFileError(ValueError):
-    """A district adjustments file that cannot be used; names the file and the line."""
-
-    def __init__(self, path, lineno, message, text=None):
-        self.path = str(path)
-        self.lineno = lineno
-        self.text = text
-        where = f'{self.path}:{lineno}' if lineno else self.path
-        detail = f'{where}: {message}'
-        if text is not None:
-            detail += f': {text!r}'
-        super().__init__(detail)
 
 
 # ---------------------------------------------------------------------------
@@ -130,71 +119,6 @@ def _iso(moment):
 
 
 # ---------------------------------------------------------------------------
-# adjustments file
-
-_LINE = re.compile(r'^(\d{4})[-/](\d{1,2})[-/](\d{1,2})\s+(\S+)$')
-_KINDS = {
-    'holiday': False,
-    '休息': False,
-    '放假': False,
-    'workday': True,
-    '上班': True,
-}
-_FORMAT_HINT = 'expected "YYYY-MM-DD holiday" or "YYYY-MM-DD workday"'
-
-
-def parse_adjustments(text, path='<string>'):
-    """Parse an adjustments file's text into {date: is_working_day}.
-
-    One day per line: ``2026-10-09 holiday`` or ``2026-10-11 workday`` (also
-    ``休息``/``放假`` and ``上班``); ``#`` starts a comment; blank lines are ignored.
-    """
-    result = {}
-    first_seen = {}
-    for lineno, raw in enumerate(text.splitlines(), start=1):
-        # Clerks type in Chinese input mode, so accept the full-width '#' as well.
-        body = re.split(r'[#＃]', raw, maxsplit=1)[0]
-        body = body.replace('\u3000', ' ').strip()
-        if not body:
-            continue
-        match = _LINE.match(body)
-        if not match:
-            raise CalendarFileError(path, lineno, _FORMAT_HINT, raw.rstrip())
-        year, month, day_, kind = match.groups()
-        try:
-            day = date(int(year), int(month), int(day_))
-        except ValueError:
-            raise CalendarFileError(path, lineno, 'no such date', raw.rstrip()) from None
-        working = _KINDS.get(kind.lower())
-        if working is None:
-            raise CalendarFileError(
-                path, lineno, f'unknown kind {kind!r}, use "holiday" or "workday"', raw.rstrip()
-            )
-        if day in result and result[day] != working:
-            raise CalendarFileError(
-                path, lineno, f'contradicts line {first_seen[day]} for {day.isoformat()}', raw.rstrip()
-            )
-        result[day] = working
-        first_seen.setdefault(day, lineno)
-    return result
-
-
-def _read_adjustments(path):
-    try:
-        with open(path, 'rb') as handle:
-            data = handle.read()
-    except OSError as exc:
-        raise CalendarFileError(path, None, f'cannot read the holidays file ({exc.strerror or exc})') from exc
-    try:
-        # utf-8-sig: Notepad on Windows prepends a byte-order mark.
-        text = data.decode('utf-8-sig')
-    except UnicodeDecodeError as exc:
-        lineno = data[: exc.start].count(b'\n') + 1
-        raise CalendarFileError(path, lineno, 'not UTF-8 text; save the file as UTF-8') from None
-    return parse_adjustments(text, path=str(path))
-
-
-# ---------------------------------------------------------------------------
 # the calendar
 
 
@@ -209,7 +133,7 @@ class WorkingCalendar:
 
     @classmethod
     def from_file(cls, path):
-        return cls(_read_adjustments(path), source=str(path))
+        return cls(read_adjustments(path), source=str(path))
 
     # -- configuration -----------------------------------------------------
 
@@ -218,7 +142,7 @@ class WorkingCalendar:
         if path is None or str(path) == '':
             adjustments, source = {}, None
         else:
-            adjustments, source = _read_adjustments(path), str(path)
+            adjustments, source = read_adjustments(path), str(path)
         # Parse fully before swapping, so a bad file leaves the old calendar in place
         # and concurrent readers never see a half-loaded one.
         self._adjustments = adjustments
