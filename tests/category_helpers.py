@@ -14,7 +14,7 @@ from service import create_app
 from service.extensions import db
 from service.services import forms, repository, runtime
 
-from .conftest import BACKENDS, PG_URL, T0, _pg_admin_engine, schema_at_head
+from .conftest import BACKENDS, PG_URL, T0, _pg_admin_engine, app_config, schema_at_head
 from .flow_helpers import ROOT, fire_at, timers
 
 NOTICE = {'document_no': '城民救〔2026〕1号', 'issued_on': '2026-09-28', 'delivery': 'in_person'}
@@ -28,16 +28,17 @@ def module_app_fixture(files, label):
     @pytest.fixture(scope='module', params=BACKENDS)
     def module_app(request, tmp_path_factory):
         schema = None
+        folder = tmp_path_factory.mktemp(label)
         if request.param == 'sqlite':
-            url = f'sqlite:///{tmp_path_factory.mktemp(label) / "jiuzhu.sqlite3"}'
+            url = f'sqlite:///{folder / "jiuzhu.sqlite3"}'
         else:
             schema = 't_' + uuid.uuid4().hex[:12]
             with _pg_admin_engine().connect() as conn:
                 conn.execute(text(f'CREATE SCHEMA {schema}'))
             url = f"{PG_URL}{'&' if '?' in PG_URL else '?'}options=-csearch_path%3D{schema}"
         schema_at_head(url)
-        app = create_app({'TESTING': True, 'DATABASE_URL': url, 'SECRET_KEY': 'test-secret',
-                          'JIUZHU_CLOCK': 'manual', 'JIUZHU_CLOCK_START': T0, 'JIUZHU_HOLIDAYS': None})
+        # As make_app's: attachments under the module's temporary folder, never the repository's instance/.
+        app = create_app(app_config(url, folder))
         with app.app_context():
             tree = repository.read_tree(ROOT / 'processes')
             repository.deploy({name: tree[name] for name in files}, 'tester')

@@ -39,6 +39,20 @@ def _pg_admin_engine():
     return create_engine(database_uri(PG_URL, '.'), isolation_level='AUTOCOMMIT')
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """A test on a module-scoped fixture (a shared app) runs on its module's worker under `make test`
+    (--dist loadgroup, whose own tagging runs after this): spread over workers, the module's app
+    would be built again wherever its tests land, and again whenever another module's test comes
+    between two of them. Session-scoped fixtures are built once per worker anyway."""
+    for item in items:
+        info = getattr(item, '_fixtureinfo', None)
+        if info is None or item.get_closest_marker('xdist_group'):
+            continue
+        if any(defs and defs[-1].scope == 'module' for defs in info.name2fixturedefs.values()):
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+
+
 @pytest.fixture(autouse=True)
 def data_keys(monkeypatch):
     """The keys an operator's environment file holds: `jiuzhu …` commands start as in production."""
@@ -108,22 +122,29 @@ def make_app(database_url, tmp_path):
         if not apps:
             # At the first app, not before the test: a migration test may build its database first.
             schema_at_head(database_url)
-        config = {
-            'TESTING': True,
-            'DATABASE_URL': database_url,
-            'SECRET_KEY': 'test-secret',
-            'JIUZHU_CLOCK': 'manual',
-            'JIUZHU_CLOCK_START': T0,
-            'JIUZHU_HOLIDAYS': None,
-            'JIUZHU_FILES_DIR': str(tmp_path / 'files'),   # attachments: never into the repository's instance/
-            **PRODUCTION_KEYS,
-        }
-        config.update(overrides)
-        app = create_app(config)
+        app = create_app({**app_config(database_url, tmp_path), **overrides})
         apps.append(app)
         return app
 
     yield factory
+    assert_counts_and_dispose(apps)
+
+
+def app_config(database_url, tmp_path):
+    """The configuration of a test app: the manual clock at T0, attachments under tmp_path."""
+    return {
+        'TESTING': True,
+        'DATABASE_URL': database_url,
+        'SECRET_KEY': 'test-secret',
+        'JIUZHU_CLOCK': 'manual',
+        'JIUZHU_CLOCK_START': T0,
+        'JIUZHU_HOLIDAYS': None,
+        'JIUZHU_FILES_DIR': str(tmp_path / 'files'),   # attachments: never into the repository's instance/
+        **PRODUCTION_KEYS,
+    }
+
+
+def assert_counts_and_dispose(apps):
     drift = []
     for number, app in enumerate(apps):
         with app.app_context():
