@@ -64,7 +64,7 @@ def test_concurrent_writers_keep_one_valid_chain(make_app):
         before = db.session.scalar(select(func.count()).select_from(AuditEntry))
         db.session.remove()
     apps = [make_app(JIUZHU_FORMS_DIR=str(TEST_PROCESSES / 'forms')) for _ in range(THREADS)]
-    barrier = threading.Barrier(THREADS, timeout=30)
+    barrier = threading.Barrier(THREADS, timeout=120)
     errors, written = [], {}
     threads = [threading.Thread(target=_worker, args=(app, f'w{n}', shared_task, barrier, errors, written))
                for n, app in enumerate(apps)]
@@ -108,7 +108,7 @@ def test_waiting_for_a_row_lock_never_happens_while_holding_the_chain(make_app):
                 db.session.get(Task, task_id).priority = 1
                 db.session.flush()                        # A holds the row lock
                 a_flushed.set()
-                b_waiting.wait(30)
+                b_waiting.wait(120)
                 audit.record('a', 'priority', task_id=task_id, priority=1)
                 db.session.commit()                       # now A needs the chain's lock
             except Exception as exc:  # noqa: BLE001
@@ -121,7 +121,7 @@ def test_waiting_for_a_row_lock_never_happens_while_holding_the_chain(make_app):
             try:
                 b_pid.append(db.session.scalar(text('SELECT pg_backend_pid()')))
                 b_connected.set()
-                a_flushed.wait(30)
+                a_flushed.wait(120)
                 db.session.get(Task, task_id).priority = 2
                 audit.record('b', 'priority', task_id=task_id, priority=2)
                 db.session.commit()                       # the change is flushed by the commit
@@ -134,16 +134,16 @@ def test_waiting_for_a_row_lock_never_happens_while_holding_the_chain(make_app):
     for t in threads:
         t.start()
     with setup.app_context():
-        assert a_flushed.wait(30) and b_connected.wait(30)
+        assert a_flushed.wait(120) and b_connected.wait(120)
         # B's commit is under way once its backend waits for a lock (the row's, or wrongly the chain's).
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120
         while time.monotonic() < deadline and not db.session.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid "
                                          "AND wait_event_type = 'Lock'"), {'pid': b_pid[0]}):
             db.session.rollback()
         b_waiting.set()
         db.session.remove()
     for t in threads:
-        t.join(60)
+        t.join(300)
     assert errors == []
     with setup.app_context():
         assert audit.verify().intact

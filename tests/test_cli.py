@@ -58,7 +58,7 @@ def test_serve_on_a_busy_port_says_so_in_chinese_and_never_claims_to_have_starte
         env = dict(os.environ, DATABASE_URL=f'sqlite:///{tmp_path / "serve.sqlite3"}', SECRET_KEY='cli-test')
         jiuzhu = str(Path(sys.executable).parent / 'jiuzhu')
         result = subprocess.run([jiuzhu, 'serve', '--port', str(port)], env=env,
-                                capture_output=True, text=True, timeout=120, cwd=ROOT)
+                                capture_output=True, text=True, timeout=600, cwd=ROOT)
     finally:
         busy.close()
     assert result.returncode == 1, result.stdout + result.stderr

@@ -115,7 +115,8 @@ def test_two_concurrent_writers_one_wins_one_conflicts(make_app):
         case_id = start().id
         task_id = ready(case_id)['accept'].id
         db.session.remove()
-    both_loaded = threading.Barrier(2, timeout=10)
+    # Bounds against a hang, not speed checks: each thread builds its own app first (slow at load 14).
+    both_loaded = threading.Barrier(2, timeout=120)
     outcomes = []
 
     def writer(name):
@@ -134,7 +135,7 @@ def test_two_concurrent_writers_one_wins_one_conflicts(make_app):
     for t in threads:
         t.start()
     for t in threads:
-        t.join(30)
+        t.join(300)
     assert sorted(outcomes) == ['concurrent_update', 'ok']
     with setup.app_context():
         case = runtime.get_instance(case_id)

@@ -27,7 +27,7 @@ from .conftest import PRODUCTION_KEYS, TEST_PROCESSES
 
 FORMS = str(TEST_PROCESSES / 'forms')
 # Generous: a deadlock never returns; a working stop returns after one case (milliseconds).
-STOP_LIMIT = 60
+STOP_LIMIT = 300
 
 
 def count(*where):
