@@ -109,9 +109,10 @@ def test_two_schedulers_sharing_the_due_cases_fire_each_once(test_app, clock):
 
 def test_a_clean_batch_locks_its_cases_first_and_writes_them_together(test_app, clock):
     """No SAVEPOINT per case: the case rows are locked (in id order) before they are read, and the
-    timer rows of the whole batch go out as one multi-row statement at its end."""
+    case rows and the timer rows of the whole batch go out as one multi-row statement each."""
     ids = [runtime.start_instance('one_timer', 't01', {}, 'tester').id for _ in range(6)]
     db.session.commit()
+    versions = dict(db.session.execute(select(ProcessInstance.id, ProcessInstance.version)).all())
     clock.advance(hours=3)
     statements, stop = _statements(db.engine)
     try:
@@ -120,6 +121,8 @@ def test_a_clean_batch_locks_its_cases_first_and_writes_them_together(test_app, 
         stop()
     assert not [s for s in statements if s.startswith(('SAVEPOINT', 'RELEASE'))]
     assert len([s for s in statements if s.startswith('UPDATE timer SET state=')]) == 1
+    case_updates = [s for s in statements if s.startswith('UPDATE process_instance')]
+    assert len(case_updates) == 1 and 'version' in case_updates[0].split('WHERE')[1]
     read = next(i for i, s in enumerate(statements) if s.startswith('SELECT process_instance.id, process_instance.definition_id'))
     if db.engine.dialect.name == 'postgresql':
         lock = next(i for i, s in enumerate(statements) if s.endswith('FOR UPDATE'))
@@ -130,6 +133,9 @@ def test_a_clean_batch_locks_its_cases_first_and_writes_them_together(test_app, 
     entries = dict(db.session.execute(select(AuditEntry.instance_id, func.count()).where(
         AuditEntry.action == 'timers_fired').group_by(AuditEntry.instance_id)).all())
     assert entries == {i: 1 for i in ids}
+    after = dict(db.session.execute(select(ProcessInstance.id, ProcessInstance.version)).all())
+    assert after == {i: v + 1 for i, v in versions.items()}
+    assert set(db.session.scalars(select(ProcessInstance.status))) == {'completed'}
     assert figures.differences(db.session) == []
 
 

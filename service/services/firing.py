@@ -22,13 +22,14 @@ little later. Batches are therefore small (`JIUZHU_FIRE_BATCH` cases, default 50
 """
 import logging
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, inspect, select
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..extensions import db
 from ..models import ProcessInstance
-from . import write
+from . import figures, write
 from .sync import DEFER_FLUSH
 
 log = logging.getLogger('jiuzhu.scheduler')
@@ -101,16 +102,76 @@ def _fire_together(instance_ids, stopping, enough):
     _begin_writing(instance_ids)
     session = db.session()
     session.info[DEFER_FLUSH] = True
+    fired = []
     try:
         for case in open_cases(instance_ids):
             if stopping() or (outcomes and enough()):
                 break
             write.fire_open_case(case)
             outcomes[case.instance.id] = None
+            fired.append(case.instance)
     finally:
         session.info.pop(DEFER_FLUSH, None)
-    session.flush()       # the version checks of all the cases happen here
+    write_case_rows(session, fired)     # the version checks of all the cases happen here
+    session.flush()                     # their timer, task and incident rows
     return outcomes
+
+
+def _changes(instance):
+    """{column: new value} of a case row changed in this session (nothing when it is not)."""
+    state = inspect(instance)
+    if not state.modified:
+        return {}
+    return {attr.key: attr.value for attr in state.attrs
+            if attr.key in _COLUMNS and attr.history.has_changes()}
+
+
+_TABLE = ProcessInstance.__table__
+_COLUMNS = frozenset(c.key for c in _TABLE.columns) - {'id', 'version'}
+_UPDATES = {}
+
+
+def _update_statement(columns):
+    """UPDATE process_instance SET … , version = :new WHERE id = :id AND version = :read (built once
+    per set of changed columns)."""
+    stmt = _UPDATES.get(columns)
+    if stmt is None:
+        stmt = _UPDATES[columns] = (
+            _TABLE.update()
+            .where(_TABLE.c.id == bindparam('row_id'), _TABLE.c.version == bindparam('read_version'))
+            .values({**{name: bindparam(name) for name in columns}, 'version': bindparam('new_version')}))
+    return stmt
+
+
+def write_case_rows(session, instances):
+    """UPDATE the changed case rows of a batch with one multi-row statement per set of changed
+    columns, each row under its own version check; then the ORM holds them as written.
+
+    The ORM sends a versioned UPDATE one row and one round trip at a time; here the rows go out
+    together and the statement must match every one of them, else StaleDataError (as the ORM's
+    own check): the batch is rolled back and fired again case by case. The supervision counts of
+    the cases are kept before the rows are marked written (services/figures.py)."""
+    groups = {}
+    for instance in instances:
+        changes = _changes(instance)
+        if changes:
+            groups.setdefault(frozenset(changes), []).append((instance, changes))
+    if not groups:
+        return
+    figures.keep_changes(session, [i for rows in groups.values() for i, _ in rows])
+    connection = session.connection()
+    for columns, rows in groups.items():
+        params = [dict(changes, row_id=i.id, read_version=i.version, new_version=i.version + 1)
+                  for i, changes in rows]
+        matched = connection.execute(_update_statement(columns), params).rowcount
+        if matched != len(params):
+            raise StaleDataError(f'UPDATE of {len(params)} case row(s) matched {matched}: '
+                                 'a case changed while the batch fired')
+    for columns, rows in groups.items():
+        for instance, changes in rows:
+            for name, value in changes.items():
+                set_committed_value(instance, name, value)
+            set_committed_value(instance, 'version', instance.version + 1)
 
 
 def _fire_isolated(instance_ids, stopping, enough):
