@@ -163,3 +163,21 @@ def test_a_version_check_failing_at_the_batchs_flush_fires_the_cases_again_one_b
     assert entries == {i: 1 for i in ids}
     assert figures.differences(db.session) == []
     assert audit.verify().problem is None
+
+
+def test_a_listener_on_case_updates_still_sees_each_case_of_a_batch(test_app, clock):
+    """The batch's own multi-row UPDATE would bypass mapper events: with a listener, the ORM writes the rows."""
+    ids = [runtime.start_instance('one_timer', 't01', {}, 'tester').id for _ in range(3)]
+    db.session.commit()
+    clock.advance(hours=3)
+    seen = []
+
+    def listener(mapper, connection, target):
+        seen.append(target.id)
+    event.listen(ProcessInstance, 'before_update', listener)
+    try:
+        assert Sweeper(test_app, batch=50).sweep() == 3
+    finally:
+        event.remove(ProcessInstance, 'before_update', listener)
+    assert sorted(seen) == ids
+    assert figures.differences(db.session) == []

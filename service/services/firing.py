@@ -151,6 +151,9 @@ def write_case_rows(session, instances):
     together and the statement must match every one of them, else StaleDataError (as the ORM's
     own check): the batch is rolled back and fired again case by case. The supervision counts of
     the cases are kept before the rows are marked written (services/figures.py)."""
+    mapper = ProcessInstance.__mapper__
+    if mapper.dispatch.before_update or mapper.dispatch.after_update:
+        return      # someone listens to case rows being updated: the ORM's flush writes them, row by row
     groups = {}
     for instance in instances:
         changes = _changes(instance)
