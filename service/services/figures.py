@@ -64,6 +64,18 @@ def _keep_counts(session, flush_context):
         pending.add(session, _COUNTS, (counts, days))
 
 
+def keep_changes(session, cases):
+    """Keep the count deltas of these changed (persistent) cases now, as a flush would: for a writer
+    that UPDATEs their rows itself (services/firing.py), before it marks them written."""
+    counts, days = Counter(), Counter()
+    for obj in cases:
+        if any(inspect(obj).attrs[name].history.has_changes() for name in COUNTED):
+            _count(counts, days, _values(obj, old=True), -1)
+            _count(counts, days, _values(obj, old=False), +1)
+    if any(counts.values()) or any(days.values()):
+        pending.add(session, _COUNTS, (counts, days))
+
+
 @event.listens_for(Session, 'before_commit', insert=True)
 def _apply_counts(session):
     """Add the transaction's deltas to the count rows. Before the audit chain's lock (audit.py, a

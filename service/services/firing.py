@@ -6,23 +6,33 @@ cases of a batch share one transaction, and so one chain lock, one change of eac
 one flush to disk, taken at its commit only (services/pending.py), while each keeps
 everything the write path promises:
 
-- each case is written under its own version check (services/write.py), inside a SAVEPOINT: a case
-  that a person wrote meanwhile (version moved on), or whose firing raised for a reason outside the
-  diagram, is rolled back to its savepoint alone — with its audit entries — and the others commit;
-- a diagram failure holds its case in an incident inside its savepoint, as in a single write;
-- cases are written in id order, so two schedulers' batches lock case rows in the same order.
+- the batch's case rows are locked first, in id order (PostgreSQL: SELECT … FOR UPDATE; SQLite:
+  its one write lock), and only then read: two schedulers lock shared cases in the same order, and
+  a case a person wrote meanwhile is read as that write left it, not as an older snapshot;
+- the cases are fired one after the other and flushed together at the end (the rows of one table
+  go out as one multi-row statement), each case row still under its own version check;
+- a diagram failure holds its case in an incident, as in a single write;
+- anything else going wrong — a case raising outside the diagram, a version check failing at the
+  flush — rolls the batch back and fires it again with each case in a SAVEPOINT of its own: the
+  failing case is rolled back alone (with its audit entries and count deltas) and the others commit.
 
 While the batch's transaction is open its case rows stay locked: a person's write of one of them
 waits for the batch's commit and then gets its 409 (the version moved on), as it would have, a
 little later. Batches are therefore small (`JIUZHU_FIRE_BATCH` cases, default 50: ~0.1 s).
 """
-from sqlalchemy import select
+import logging
+
+from sqlalchemy import bindparam, inspect, select
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..extensions import db
 from ..models import ProcessInstance
-from . import write
+from . import figures, write
+from .sync import DEFER_FLUSH
+
+log = logging.getLogger('jiuzhu.scheduler')
 
 DEFAULT_FIRE_BATCH = 50
 
@@ -37,12 +47,21 @@ def open_cases(instance_ids):
     return [write.CaseWrite(instance) for instance in found]
 
 
-def _begin_writing():
-    """SQLite: take the write lock now. pysqlite opens a transaction only at the first INSERT or
-    UPDATE, so the first SAVEPOINT would open one itself and its RELEASE would commit it."""
+def _begin_writing(instance_ids):
+    """Lock the cases' rows for this transaction, in id order, before reading them.
+
+    PostgreSQL: a lock of its own, then a separate read — a row read FOR UPDATE after waiting for
+    another writer comes back new, but the timer and task rows joined to it would come from the
+    statement's older snapshot. SQLite: take the write lock now (pysqlite opens a transaction only at
+    the first INSERT or UPDATE, so a first SAVEPOINT would open one itself and its RELEASE commit it).
+    """
     conn = db.session.connection()
-    if conn.dialect.name == 'sqlite' and not conn.connection.dbapi_connection.in_transaction:
-        conn.exec_driver_sql('BEGIN IMMEDIATE')
+    if conn.dialect.name == 'sqlite':
+        if not conn.connection.dbapi_connection.in_transaction:
+            conn.exec_driver_sql('BEGIN IMMEDIATE')
+    else:
+        db.session.execute(select(ProcessInstance.id).where(ProcessInstance.id.in_(instance_ids))
+                           .order_by(ProcessInstance.id).with_for_update())
 
 
 def fire_due_batch(instance_ids, stopping=None, enough=None):
@@ -57,17 +76,115 @@ def fire_due_batch(instance_ids, stopping=None, enough=None):
     """
     stopping = stopping or (lambda: False)
     enough = enough or (lambda: False)
-    outcomes = {}
     try:
-        _begin_writing()
-        for case in open_cases(instance_ids):
-            if stopping() or (outcomes and enough()):
-                break
-            outcomes[case.instance.id] = _fire_in_savepoint(case)
+        outcomes = _fire_together(instance_ids, stopping, enough)
+    except Exception as exc:
+        db.session.rollback()
+        log.info('a batch of %d case(s) failed together (%s: %s); firing each in a savepoint',
+                 len(instance_ids), type(exc).__name__, exc)
+        outcomes = None
+    except BaseException:
+        db.session.rollback()
+        raise
+    try:
+        if outcomes is None:
+            outcomes = _fire_isolated(instance_ids, stopping, enough)
         db.session.commit()
     except BaseException:
         db.session.rollback()
         raise
+    return outcomes
+
+
+def _fire_together(instance_ids, stopping, enough):
+    """Every case fired, then one flush; raises whatever one case raised (nothing committed)."""
+    outcomes = {}
+    _begin_writing(instance_ids)
+    session = db.session()
+    session.info[DEFER_FLUSH] = True
+    fired = []
+    try:
+        for case in open_cases(instance_ids):
+            if stopping() or (outcomes and enough()):
+                break
+            write.fire_open_case(case)
+            outcomes[case.instance.id] = None
+            fired.append(case.instance)
+    finally:
+        session.info.pop(DEFER_FLUSH, None)
+    write_case_rows(session, fired)     # the version checks of all the cases happen here
+    session.flush()                     # their timer, task and incident rows
+    return outcomes
+
+
+def _changes(instance):
+    """{column: new value} of a case row changed in this session (nothing when it is not)."""
+    state = inspect(instance)
+    if not state.modified:
+        return {}
+    return {attr.key: attr.value for attr in state.attrs
+            if attr.key in _COLUMNS and attr.history.has_changes()}
+
+
+_TABLE = ProcessInstance.__table__
+_COLUMNS = frozenset(c.key for c in _TABLE.columns) - {'id', 'version'}
+_UPDATES = {}
+
+
+def _update_statement(columns):
+    """UPDATE process_instance SET … , version = :new WHERE id = :id AND version = :read (built once
+    per set of changed columns)."""
+    stmt = _UPDATES.get(columns)
+    if stmt is None:
+        stmt = _UPDATES[columns] = (
+            _TABLE.update()
+            .where(_TABLE.c.id == bindparam('row_id'), _TABLE.c.version == bindparam('read_version'))
+            .values({**{name: bindparam(name) for name in columns}, 'version': bindparam('new_version')}))
+    return stmt
+
+
+def write_case_rows(session, instances):
+    """UPDATE the changed case rows of a batch with one multi-row statement per set of changed
+    columns, each row under its own version check; then the ORM holds them as written.
+
+    The ORM sends a versioned UPDATE one row and one round trip at a time; here the rows go out
+    together and the statement must match every one of them, else StaleDataError (as the ORM's
+    own check): the batch is rolled back and fired again case by case. The supervision counts of
+    the cases are kept before the rows are marked written (services/figures.py)."""
+    mapper = ProcessInstance.__mapper__
+    if mapper.dispatch.before_update or mapper.dispatch.after_update:
+        return      # someone listens to case rows being updated: the ORM's flush writes them, row by row
+    groups = {}
+    for instance in instances:
+        changes = _changes(instance)
+        if changes:
+            groups.setdefault(frozenset(changes), []).append((instance, changes))
+    if not groups:
+        return
+    figures.keep_changes(session, [i for rows in groups.values() for i, _ in rows])
+    connection = session.connection()
+    for columns, rows in groups.items():
+        params = [dict(changes, row_id=i.id, read_version=i.version, new_version=i.version + 1)
+                  for i, changes in rows]
+        matched = connection.execute(_update_statement(columns), params).rowcount
+        if matched != len(params):
+            raise StaleDataError(f'UPDATE of {len(params)} case row(s) matched {matched}: '
+                                 'a case changed while the batch fired')
+    for columns, rows in groups.items():
+        for instance, changes in rows:
+            for name, value in changes.items():
+                set_committed_value(instance, name, value)
+            set_committed_value(instance, 'version', instance.version + 1)
+
+
+def _fire_isolated(instance_ids, stopping, enough):
+    """Each case in a SAVEPOINT of its own: one that fails is rolled back alone."""
+    outcomes = {}
+    _begin_writing(instance_ids)
+    for case in open_cases(instance_ids):
+        if stopping() or (outcomes and enough()):
+            break
+        outcomes[case.instance.id] = _fire_in_savepoint(case)
     return outcomes
 
 

@@ -105,10 +105,15 @@ def _sync_tasks(instance, workflow, moment, lanes, rows, walked, completed=None)
         row.overdue = any(tm.kind == 'deadline' and tm.state == 'fired' for tm in guarding)
 
 
+DEFER_FLUSH = 'jiuzhu.defer_flush'
+
+
 def save(instance, workflow, actor, action, rows, task_id=None, completed=None, state=None, **detail):
     """Write the case and everything derived from it into the current transaction.
 
     `state`: the workflow's serialization when the caller already made it (and checked its size).
+    Flushed at once, unless the session defers it (services/firing.py: a batch of cases is flushed
+    together, so rows of one table go out as one multi-row statement).
     """
     moment = now()
     eng = engine()
@@ -125,5 +130,6 @@ def save(instance, workflow, actor, action, rows, task_id=None, completed=None, 
         if fired:
             detail['timers_fired'] = [f'{row.bpmn_id}@{row.due_at.isoformat()}' for row in fired]
         audit.record(actor, action, instance_id=instance.id, task_id=task_id, **detail)
-    db.session.flush()
+    if not db.session.info.get(DEFER_FLUSH):
+        db.session.flush()
     return fired
