@@ -112,3 +112,98 @@ def test_the_register_is_read_again_on_every_act_even_without_an_exclusion_row(a
     db.session.commit()
     started = county_visits.sweep()
     assert [v.business_key for v in started] == [county_visits.business_key(case.id)]
+
+
+def _with_member(number, name, member_number, member_name):
+    application = _application(number, name)
+    application['applicant'] = dict(application['applicant'], household_size=2, members=[
+        {'name': member_name, 'id_number': member_number, 'relation': '子女'}])
+    return application
+
+
+def test_a_relative_of_a_household_member_registered_later_is_excluded_and_the_county_visits(app):
+    """Not only the applicant: a staff member registered later as a close relative of another member."""
+    from service.models import CaseMember
+    caseworker = _user('cw_v5', 'township_caseworker', 't01')
+    colleague = _user('cw_v6', 'township_caseworker', 't01')
+    case = cases.start_case(caseworker, 'dibao_legacy', 't01',
+                            _with_member(resident_id('19740404'), '李红', resident_id('20000505'), '李小明'))
+    assert len(db.session.scalars(select(CaseMember.id_hash).where(CaseMember.instance_id == case.id)).all()) == 2
+    assert not case.review_required and _visit(case) is None
+    users.register_close_relative('cw_v5', '李小明', resident_id('20000505'), '外甥', 'leader1')
+    db.session.refresh(case)
+    assert case.review_required
+    assert db.session.scalar(select(CaseExclusion.reason).where(
+        CaseExclusion.instance_id == case.id, CaseExclusion.username == 'cw_v5')) == 'registered_later'
+    visit = _visit(case)
+    assert ready(visit)['county_home_visit'].role == 'county_supervisor'
+    # the visit names the case's applicant, not the registered member
+    assert visit.summary['applicant_name'] == '李红'
+    row = ready(case)['check_materials']
+    with pytest.raises(Forbidden) as refused:
+        cases.complete(caseworker, row.id, COMPLETE)
+    assert '家庭成员的近亲属' in refused.value.message
+    with pytest.raises(Forbidden):
+        cases.get_case(caseworker, case.id)
+    cases.complete(colleague, row.id, COMPLETE)
+
+
+def test_a_members_relative_in_the_register_without_an_exclusion_row_is_refused_on_every_act(app):
+    caseworker = _user('cw_v7', 'township_caseworker', 't01')
+    colleague = _user('cw_v8', 'township_caseworker', 't01')
+    case = cases.start_case(caseworker, 'dibao_legacy', 't01',
+                            _with_member(resident_id('19750606'), '周敏', resident_id('20010707'), '周小雨'))
+    from service import crypto
+    db.session.add(CloseRelative(staff_username='cw_v7', name='周小雨', id_number=resident_id('20010707'),
+                                 id_hash=crypto.active().id_hash(resident_id('20010707')), relation='姑侄',
+                                 registered_by='import', registered_at=now()))
+    db.session.commit()
+    row = ready(case)['check_materials']
+    client = app.test_client()
+    token, _ = auth.issue_token(caseworker)
+    for response in (client.get(f'/api/v1/instances/{case.id}', headers={'Authorization': f'Bearer {token}'}),
+                     client.post(f'/api/v1/tasks/{row.id}/complete', json={'data': COMPLETE},
+                                 headers={'Authorization': f'Bearer {token}'})):
+        assert response.status_code == 403, response.get_data(as_text=True)
+        assert '家庭成员的近亲属' in response.get_json()['message']
+    cases.complete(colleague, row.id, COMPLETE)
+
+
+def test_a_relative_of_a_recorded_households_member_stays_out_of_its_cases(app):
+    """A case about a recorded household (a review) counts every member of the household record."""
+    from service import crypto
+    from service.models import Household
+    from service.services import case_members
+    household = Household(category='dibao', township='t01', head_id_hash=crypto.active().id_hash(resident_id('19760808')),
+                          head_name='吴刚', size=2, members=[
+                              {'name': '吴刚', 'id_number': resident_id('19760808'), 'relation': '本人'},
+                              {'name': '吴小丽', 'id_number': resident_id('20020909'), 'relation': '子女'}],
+                          review_type='stable', status='receiving', amount_fen=50000, created_at=now())
+    db.session.add(household)
+    db.session.commit()
+    data = {'household_id': household.id, 'applicant': {'name': '吴刚', 'id_number': resident_id('19760808')}}
+    assert case_members.id_numbers(data) == [resident_id('19760808'), resident_id('20020909')]
+    _user('cw_v9', 'township_caseworker', 't01')
+    users.register_close_relative('cw_v9', '吴小丽', resident_id('20020909'), '配偶', 'leader1')
+    assert ('cw_v9', 'registered') in access_exclusions(data)
+
+
+def access_exclusions(data):
+    from service.services import access
+    return access.exclusions_at_start(data)
+
+
+def test_keys_rotate_with_rehash_rebuilds_the_member_hashes(app):
+    """Cases older than the member rows (the migration copies only the applicant's hash) get them here."""
+    from sqlalchemy import delete
+    from service.models import CaseMember
+    from service.services import keys
+    caseworker = _user('cw_v10', 'township_caseworker', 't01')
+    case = cases.start_case(caseworker, 'dibao_legacy', 't01',
+                            _with_member(resident_id('19770101'), '郑洁', resident_id('20030303'), '郑一鸣'))
+    before = set(db.session.scalars(select(CaseMember.id_hash).where(CaseMember.instance_id == case.id)))
+    db.session.execute(delete(CaseMember).where(CaseMember.instance_id == case.id))
+    db.session.commit()
+    keys.rotate('tester', rehash=True)
+    assert set(db.session.scalars(select(CaseMember.id_hash).where(CaseMember.instance_id == case.id))) == before
+    assert len(before) == 2

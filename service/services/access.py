@@ -10,14 +10,15 @@ Views call these checks and scopes and decide nothing themselves. Rules:
   task in the 镇街分管领导 lane — the confirmation — is only ever completed by a township leader;
   the completer is always the authenticated caller (严禁代签), and admin has no override;
 - whoever completed a task named in a task's `separateFrom` property may not complete it;
-- staff registered as close relatives of the applicant (近亲属备案) are excluded from the case.
+- staff registered as close relatives of the applicant or of any member of the household (近亲属备案)
+  are excluded from the case, also when registered after its start (services/case_members.py).
 """
 from sqlalchemy import exists, not_, or_, select
 
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..extensions import db
-from ..models import CaseExclusion, CloseRelative, ProcessInstance, Task, Timer, User
-from . import case_rules
+from ..models import CaseExclusion, CaseMember, CloseRelative, ProcessInstance, Task, Timer, User
+from . import case_members, case_rules
 from .users import COUNTY_ROLES, ROLE_NAMES, TOWNSHIP_ROLES, relatives_of
 
 # The county disabled persons' federation (区残联) checks certificates for every township (两项补贴).
@@ -65,14 +66,20 @@ def _task_not_found(task_id):
     return NotFound(f'没有这个待办任务 (no such task: {task_id})', code='task_not_found')
 
 
+EXCLUDED = '您是本案申请人或其家庭成员的近亲属，需回避 (close relative of the applicant or a household member: excluded)'
+
+
 def _is_excluded(user, instance_id):
-    """Excluded from the case at its start, or registered as a close relative of its applicant since:
-    the register is read again on every read and act (one query, as before), not only at the start."""
+    """Excluded from the case at its start, or registered as a close relative of its applicant or of a
+    member of its household since: the register is read again on every read and act (one query)."""
     excluded = exists().where(CaseExclusion.instance_id == instance_id, CaseExclusion.username == user.username)
+    # The applicant's hash on the case row still counts for cases older than their member rows.
     relative = exists().where(ProcessInstance.id == instance_id, ProcessInstance.id_hash.is_not(None),
                               CloseRelative.id_hash == ProcessInstance.id_hash,
                               CloseRelative.staff_username == user.username)
-    return db.session.scalar(select(or_(excluded, relative)))
+    member = exists().where(CaseMember.instance_id == instance_id, CloseRelative.id_hash == CaseMember.id_hash,
+                            CloseRelative.staff_username == user.username)
+    return db.session.scalar(select(or_(excluded, relative, member)))
 
 
 def _not_excluded(user, instance_id_col):
@@ -119,7 +126,7 @@ def check_instance_visible(user, instance, instance_id=None):
 def check_instance_read(user, instance, instance_id=None):
     check_instance_visible(user, instance, instance_id)
     if _is_excluded(user, instance.id):
-        raise _forbidden('您是本案申请人的近亲属，需回避 (close relative of the applicant: excluded)', 'excluded')
+        raise _forbidden(EXCLUDED, 'excluded')
 
 
 def check_start(user, township):
@@ -150,10 +157,8 @@ def exclusions_at_start(data):
     for username in ([declared] if isinstance(declared, str) else declared or []):
         if isinstance(username, str) and username.strip():
             found.append((username.strip(), 'declared'))
-    applicant = data.get('applicant') if isinstance(data.get('applicant'), dict) else {}
-    # The applicant and every household member the form lists: a relative of any of them stays out.
-    members = applicant.get('members') if isinstance(applicant.get('members'), list) else []
-    for number in [applicant.get('id_number')] + [m.get('id_number') for m in members if isinstance(m, dict)]:
+    # The applicant and every household member the form (or the household record) lists.
+    for number in case_members.id_numbers(data):
         for username in relatives_of(number):
             found.append((username, 'registered'))
     return list(dict((u, r) for u, r in found).items())
@@ -176,7 +181,7 @@ def check_task_read(user, task, task_id=None):
     if task is None or (not sees_all_townships(user) and task.township != user.township):
         raise _task_not_found(task_id if task is None else task.id)
     if _is_excluded(user, task.instance_id):
-        raise _forbidden('您是本案申请人的近亲属，需回避 (close relative of the applicant: excluded)', 'excluded')
+        raise _forbidden(EXCLUDED, 'excluded')
 
 
 def _check_can_work(user, task):
@@ -255,7 +260,7 @@ def check_assign(user, task, target):
     if not county_lane and target.township != task.township:
         raise _forbidden('只能分派给本镇街人员 (assignee must be of the same township)', 'other_township')
     if _is_excluded(target, task.instance_id):
-        raise _forbidden(f'{target.username} 是本案申请人的近亲属，需回避 (assignee is excluded)', 'excluded')
+        raise _forbidden(f'{target.username} 是本案申请人或其家庭成员的近亲属，需回避 (assignee is excluded)', 'excluded')
 
 
 def check_case_contribute(user, instance, instance_id=None):
