@@ -182,3 +182,14 @@ def test_complaint_pages(app):
     detail = web.get(r.headers['Location']).get_data(as_text=True)
     assert '热线反映某户隐瞒收入' in detail and '139****5678' in detail and PHONE not in detail
     assert '12349热线' in web.get('/complaints').get_data(as_text=True)
+
+
+def test_scope_township_keeps_staff_to_their_own_township_and_lets_the_county_choose(app):
+    from sqlalchemy import select
+    from service.services import access
+    t01, t02 = make_household('110105194912310066'), make_household('110105194912310077', township='t02')
+    def ids(username, township=None):
+        stmt = access.scope_township(auth.find_user(username), select(Household.id), Household.township, township)
+        return set(db.session.scalars(stmt)) & {t01.id, t02.id}
+    assert ids('cw1') == ids('cw1', 't02') == {t01.id}          # the asked township is ignored for staff
+    assert ids('sup') == {t01.id, t02.id} and ids('sup', 't02') == {t02.id}

@@ -110,6 +110,13 @@ def scope_timers(user, stmt):
     return stmt.where(_not_excluded(user, Timer.instance_id))
 
 
+def scope_township(user, stmt, column, township=None):
+    """Rows of the user's own township; a user who sees all townships gets the asked `township`, or all."""
+    if not sees_all_townships(user):
+        return stmt.where(column == user.township)
+    return stmt.where(column == township) if township else stmt
+
+
 def require_case_reader(user):
     _require(user, CASE_READERS, '查看案件')
 

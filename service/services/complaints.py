@@ -132,11 +132,7 @@ def get(user, complaint_id):
 
 def listing(user, status=None, township=None, limit=200):
     access.check_complaint_read(user)
-    stmt = select(Complaint).order_by(Complaint.id.desc())
-    if not access.sees_all_townships(user):
-        stmt = stmt.where(Complaint.township == user.township)
-    elif township:
-        stmt = stmt.where(Complaint.township == township)
+    stmt = access.scope_township(user, select(Complaint).order_by(Complaint.id.desc()), Complaint.township, township)
     if status:
         stmt = stmt.where(Complaint.status == status)
     return db.session.scalars(stmt.limit(limit)).all()

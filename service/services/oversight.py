@@ -157,8 +157,7 @@ def escalate_refusal(user, instance_id, fields):
 def listing(user, process_key, township=None, limit=200):
     """The county's cases of one kind, newest first, as a township or the county sees them."""
     stmt = access.scope_instances(user, select(ProcessInstance).where(ProcessInstance.process_key == process_key))
-    if township and access.sees_all_townships(user):
-        stmt = stmt.where(ProcessInstance.township == township)
+    stmt = access.scope_township(user, stmt, ProcessInstance.township, township)
     return db.session.scalars(stmt.order_by(ProcessInstance.id.desc()).limit(limit)).all()
 
 
