@@ -17,7 +17,7 @@ from .flow_helpers import APPLICATION, COMPLETE, do, ready
 from .test_flow_tekun import resident_id
 from .test_households_filing_pages import web_of
 
-FILES = ('legacy/dibao.bpmn', 'common/county_visit.bpmn')
+FILES = ('legacy/dibao.bpmn', 'common/county_visit.bpmn', 'common/household_review.bpmn')
 module_app = module_app_fixture(FILES, 'county_visits')
 
 VISIT = {'visit': {'visited_on': '2026-10-12', 'investigators': ['周建国', '陈立'], 'conforms': True,
@@ -169,11 +169,13 @@ def test_a_members_relative_in_the_register_without_an_exclusion_row_is_refused_
     cases.complete(colleague, row.id, COMPLETE)
 
 
-def test_a_relative_of_a_recorded_households_member_stays_out_of_its_cases(app):
+def test_a_relative_of_a_recorded_households_member_stays_out_of_its_review_and_the_county_visits(app):
     """A case about a recorded household (a review) counts every member of the household record."""
+    from datetime import date
     from service import crypto
     from service.models import Household
     from service.services import case_members
+    from service.services.households import reviews
     household = Household(category='dibao', township='t01', head_id_hash=crypto.active().id_hash(resident_id('19760808')),
                           head_name='吴刚', size=2, members=[
                               {'name': '吴刚', 'id_number': resident_id('19760808'), 'relation': '本人'},
@@ -183,14 +185,16 @@ def test_a_relative_of_a_recorded_households_member_stays_out_of_its_cases(app):
     db.session.commit()
     data = {'household_id': household.id, 'applicant': {'name': '吴刚', 'id_number': resident_id('19760808')}}
     assert case_members.id_numbers(data) == [resident_id('19760808'), resident_id('20020909')]
-    _user('cw_v9', 'township_caseworker', 't01')
+    relative = _user('cw_v9', 'township_caseworker', 't01')
     users.register_close_relative('cw_v9', '吴小丽', resident_id('20020909'), '配偶', 'leader1')
-    assert ('cw_v9', 'registered') in access_exclusions(data)
-
-
-def access_exclusions(data):
-    from service.services import access
-    return access.exclusions_at_start(data)
+    review = reviews.start_review(household, 'reported', date(2026, 11, 30), 'cw_v1', report='家庭成员就业')
+    assert review.review_required
+    assert db.session.scalar(select(CaseExclusion.reason).where(
+        CaseExclusion.instance_id == review.id, CaseExclusion.username == 'cw_v9')) == 'registered'
+    with pytest.raises(Forbidden) as refused:
+        cases.get_case(relative, review.id)
+    assert '家庭成员的近亲属' in refused.value.message
+    assert [v.business_key for v in county_visits.sweep()] == [county_visits.business_key(review.id)]
 
 
 def test_keys_rotate_with_rehash_rebuilds_the_member_hashes(app):
