@@ -107,3 +107,29 @@ def test_only_a_refused_application_is_escalated_as_one_and_the_page_takes_it(ap
     assert db.session.scalar(select(ProcessInstance.id).where(
         ProcessInstance.business_key == f'提级复核-{case.id}')) is not None
     assert db.session.scalar(select(Household.id).where(Household.head_name == '赵淑芬')) is None
+
+
+def test_without_a_household_the_county_may_only_uphold_or_grant_and_upholding_ends_the_case(app):
+    """A choice that needs a household (停发, 调整) is refused on the field, even when an API client
+    claims the household is registered (the carried value is the case's); 「维持」 upholds the refusal."""
+    case = refused('19550707', '19570808')
+    sup = client_of(app, 'sup')
+    r = sup.post(f'/api/v1/instances/{case.id}/escalations', json={'raised_by': 'applicant', 'content': '不服'})
+    review = db.session.get(ProcessInstance, r.get_json()['id'])
+    task = ready(review)['county_rereview']
+    stop = {'rereview': dict(OVERTURN['rereview'], household_registered=True),
+            'outcome': {'result': 'stop', 'effective_month': '2026-11', 'reasons': '收入超标',
+                        'decided_on': '2026-10-20'}}
+    r = sup.post(f'/api/v1/tasks/{task.id}/complete', json={'data': stop})
+    assert r.status_code == 422, r.get_json()
+    assert '尚未登记救助家庭' in r.get_json()['details']['outcome.result']
+    keep = {'rereview': OVERTURN['rereview'],
+            'outcome': {'result': 'continue', 'effective_month': '2026-11', 'decided_on': '2026-10-20'}}
+    r = sup.post(f'/api/v1/tasks/{task.id}/complete', json={'data': keep})
+    assert r.status_code == 200, r.get_json()
+    db.session.refresh(review)
+    assert set(ready(review)) == {'township_acknowledge'} and review.status == 'running'
+    data = runtime.case_data(review.id)
+    assert data['decision']['approved'] is False and data['rereview']['household_registered'] is False
+    do(review, 'township_acknowledge', {'acknowledgement': {'received_on': '2026-10-22'}}, actor='lead1')
+    assert review.status == 'completed' and register.for_case(review.id) is None

@@ -260,6 +260,7 @@ def complete(user, task_id, data):
     access.check_complete_before_form(user, row)     # early, for a clear answer before validating the form
     form = forms.task_form(row)
     if form is not None:
+        data = forms.carry_case_values(form['schema'], data, lambda: runtime.case_data(row.instance_id))
         forms.validate(form['schema'], data)
     elif not isinstance(data, dict):
         raise Invalid('表单数据应为对象 (data must be an object)', details={'$': '应为对象'}, code='validation_error')

@@ -109,7 +109,7 @@ def escalate(user, household_id, fields):
             'applicant': {'name': household.head_name, 'id_number': (members[0] if members else {}).get('id_number'),
                           'household_size': household.size},
             'household': {'category': household.category, 'amount': household.amount_fen / 100,
-                          'status': household.status}}
+                          'status': household.status, 'registered': True}}
 
     def prepare(instance, _data):
         db.session.add(HouseholdCase(household_id=household.id, instance_id=instance.id, role='escalated',
@@ -148,7 +148,7 @@ def escalate_refusal(user, instance_id, fields):
     start = {'household_id': None, 'disputed_instance_id': refused.id,
              'dispute': {'raised_by': raised_by, 'raised_by_name': RAISED_BY[raised_by], 'content': content},
              'applicant': applicant,
-             'household': {'category': category, 'amount': 0, 'status': 'applying'}}
+             'household': {'category': category, 'amount': 0, 'status': 'applying', 'registered': False}}
     audit.record(user.username, 'review_escalated', disputed_instance_id=refused.id, raised_by=raised_by,
                  refused=True)
     return runtime.start_instance(ESCALATED, refused.township, start, user.username, business_key=key)
