@@ -114,8 +114,14 @@ def test_without_a_household_the_county_may_only_uphold_or_grant_and_upholding_e
     claims the household is registered (the carried value is the case's); 「维持」 upholds the refusal."""
     case = refused('19550707', '19570808')
     sup = client_of(app, 'sup')
+    if auth.find_user('cw_rel') is None:
+        users.add_user('cw_rel', '测试cw_rel', 'township_caseworker', 't01', 'secret-pass-1', 'tester')
+    users.register_close_relative('cw_rel', '李小军', resident_id('19570808'), '子女', 'lead1')
+    db.session.commit()
     r = sup.post(f'/api/v1/instances/{case.id}/escalations', json={'raised_by': 'applicant', 'content': '不服'})
     review = db.session.get(ProcessInstance, r.get_json()['id'])
+    # the member's registered relative is excluded at start and the county visits (flagged)
+    assert review.review_required and client_of(app, 'cw_rel').get(f'/api/v1/instances/{review.id}').status_code == 403
     task = ready(review)['county_rereview']
     stop = {'rereview': dict(OVERTURN['rereview'], household_registered=True),
             'outcome': {'result': 'stop', 'effective_month': '2026-11', 'reasons': '收入超标',

@@ -99,8 +99,10 @@ def record(user, fields):
     audit.record(user.username, 'complaint_recorded', complaint_id=row.id, source=source, township=township,
                  household_id=row.household_id, subject_instance_id=row.subject_instance_id)
 
-    def attach(instance, _data):
+    def attach(instance, data):
         row.instance_id = instance.id
+        # 近亲属回避 and the county's 100 % visit, as for an application (county_visits.sweep).
+        access.apply_exclusions(instance, data)
     runtime.start_instance(PROCESS_KEY, township, _case_data(row, household, subject), user.username,
                            business_key=f'举报-{row.id}', prepare=attach)
     if household is not None and household.status in ('receiving', 'suspended'):
@@ -117,6 +119,7 @@ def _open_review(user, row, household):
 
     def prepare(instance, data):
         reviews.link_review(household, instance)
+        access.apply_exclusions(instance, data)     # as reviews.start_review does
         row.review_instance_id = instance.id
     due_day = reviews.reported_due_day('complaint')
     runtime.start_instance(reviews.PROCESS_KEY, household.township,

@@ -111,9 +111,11 @@ def escalate(user, household_id, fields):
             'household': {'category': household.category, 'amount': household.amount_fen / 100,
                           'status': household.status, 'registered': True}}
 
-    def prepare(instance, _data):
+    def prepare(instance, data):
         db.session.add(HouseholdCase(household_id=household.id, instance_id=instance.id, role='escalated',
                                      linked_at=now()))
+        # Close relatives of any member stay out, and the county visits, as for an application.
+        access.apply_exclusions(instance, data)
     audit.record(user.username, 'review_escalated', household_id=household.id, disputed_instance_id=disputed,
                  raised_by=raised_by)
     return runtime.start_instance(ESCALATED, household.township, data, user.username, prepare=prepare)
@@ -151,7 +153,8 @@ def escalate_refusal(user, instance_id, fields):
              'household': {'category': category, 'amount': 0, 'status': 'applying', 'registered': False}}
     audit.record(user.username, 'review_escalated', disputed_instance_id=refused.id, raised_by=raised_by,
                  refused=True)
-    return runtime.start_instance(ESCALATED, refused.township, start, user.username, business_key=key)
+    return runtime.start_instance(ESCALATED, refused.township, start, user.username, business_key=key,
+                                  prepare=access.apply_exclusions)
 
 
 def listing(user, process_key, township=None, limit=200):
