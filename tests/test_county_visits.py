@@ -211,3 +211,85 @@ def test_keys_rotate_with_rehash_rebuilds_the_member_hashes(app):
     keys.rotate('tester', rehash=True)
     assert set(db.session.scalars(select(CaseMember.id_hash).where(CaseMember.instance_id == case.id))) == before
     assert len(before) == 2
+
+
+PEOPLE_FORM = {'$schema': 'https://json-schema.org/draft/2020-12/schema', 'title': '更正家庭成员', 'type': 'object',
+               'properties': {'applicant': {'type': 'object', 'title': '申请人', 'properties': {
+                   'name': {'type': 'string', 'title': '姓名'},
+                   'id_number': {'type': 'string', 'title': '公民身份号码'},
+                   'members': {'type': 'array', 'title': '家庭成员', 'items': {'type': 'object', 'properties': {
+                       'name': {'type': 'string', 'title': '姓名'},
+                       'id_number': {'type': 'string', 'title': '公民身份号码'}}}}}}}}
+PEOPLE_DIAGRAM = '''<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+  xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="defs_people" targetNamespace="http://jiuzhu.example/test">
+  <bpmn:collaboration id="collab_people"><bpmn:participant id="p_people" processRef="people_change" /></bpmn:collaboration>
+  <bpmn:process id="people_change" name="更正家庭成员" isExecutable="true">
+    <bpmn:extensionElements><spiffworkflow:properties>
+      <spiffworkflow:property name="category" value="test" />
+    </spiffworkflow:properties></bpmn:extensionElements>
+    <bpmn:laneSet id="lanes_people"><bpmn:lane id="lane_cw" name="镇街经办人">
+      <bpmn:flowNodeRef>start</bpmn:flowNodeRef><bpmn:flowNodeRef>correct</bpmn:flowNodeRef>
+      <bpmn:flowNodeRef>check</bpmn:flowNodeRef><bpmn:flowNodeRef>end</bpmn:flowNodeRef></bpmn:lane></bpmn:laneSet>
+    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:userTask id="correct" name="更正家庭成员">
+      <bpmn:extensionElements><spiffworkflow:properties>
+        <spiffworkflow:property name="formJsonSchemaFilename" value="people_change.schema.json" />
+      </spiffworkflow:properties></bpmn:extensionElements>
+      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:userTask>
+    <bpmn:userTask id="check" name="核对">
+      <bpmn:extensionElements><spiffworkflow:properties>
+        <spiffworkflow:property name="formJsonSchemaFilename" value="people_change.schema.json" />
+      </spiffworkflow:properties></bpmn:extensionElements>
+      <bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing></bpmn:userTask>
+    <bpmn:endEvent id="end"><bpmn:incoming>f3</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="correct" />
+    <bpmn:sequenceFlow id="f2" sourceRef="correct" targetRef="check" />
+    <bpmn:sequenceFlow id="f3" sourceRef="check" targetRef="end" />
+  </bpmn:process>
+</bpmn:definitions>'''.encode()
+
+
+def test_a_task_that_changes_the_members_updates_their_hashes_and_rechecks_the_exclusions(app):
+    """A member added by a task's form counts from then on (a relative of theirs is excluded and the case
+    flagged for the county's visit); a member removed no longer counts (their hash goes). A caller who becomes a relative
+    of someone added cannot complete the change."""
+    import json
+    from service import crypto
+    from service.models import CaseMember
+    from service.services import repository
+    repository.deploy({'test/people_change.bpmn': PEOPLE_DIAGRAM}, 'tester',
+                      forms={'people_change.schema.json': json.dumps(PEOPLE_FORM, ensure_ascii=False)})
+    starter = _user('cw_p1', 'township_caseworker', 't01')
+    acting = _user('cw_p2', 'township_caseworker', 't01')
+    _user('cw_p3', 'township_caseworker', 't01')
+    head, old, new = resident_id('19660606'), resident_id('19880808'), resident_id('19990909')
+    users.register_close_relative('cw_p3', '钱新', new, '配偶', 'leader1')
+    db.session.commit()
+    case = runtime_start(starter, head, [{'name': '钱旧', 'id_number': old}])
+    assert not case.review_required
+    changed = {'applicant': {'name': '钱一', 'id_number': head, 'members': [{'name': '钱新', 'id_number': new}]}}
+    task = ready(case)['correct']
+    # the caller is a relative of the member they add: refused, nothing kept
+    users.register_close_relative('cw_p2', '钱新', new, '子女', 'leader1')
+    db.session.commit()
+    with pytest.raises(Forbidden):
+        cases.complete(acting, task.id, changed)
+    db.session.execute(CloseRelative.__table__.delete().where(CloseRelative.staff_username == 'cw_p2'))
+    db.session.commit()
+    hashes = set(db.session.scalars(select(CaseMember.id_hash).where(CaseMember.instance_id == case.id)))
+    assert crypto.active().id_hash(new) not in hashes
+    cases.complete(acting, task.id, changed)
+    db.session.refresh(case)
+    hashes = set(db.session.scalars(select(CaseMember.id_hash).where(CaseMember.instance_id == case.id)))
+    assert hashes == {crypto.active().id_hash(head), crypto.active().id_hash(new)}
+    assert case.review_required
+    assert db.session.scalar(select(CaseExclusion.reason).where(
+        CaseExclusion.instance_id == case.id, CaseExclusion.username == 'cw_p3')) == 'registered'
+    with pytest.raises(Forbidden):
+        cases.get_case(auth.find_user('cw_p3'), case.id)
+
+
+def runtime_start(user, head, members):
+    data = {'applicant': {'name': '钱一', 'id_number': head, 'members': members}}
+    return cases.start_case(user, 'people_change', 't01', data)

@@ -181,6 +181,24 @@ def apply_exclusions(instance, data):
     return pairs
 
 
+def recheck_members(instance, data):
+    """After a task changed the case's people (`data`: the case's data with the task's merged in):
+    the member rows follow, and staff registered as close relatives of a person added are excluded
+    and the case flagged for the county's visit, as at start. The usernames newly excluded."""
+    added = case_members.refresh(instance, data)
+    if not added:
+        return []
+    known = set(db.session.scalars(select(CaseExclusion.username).where(CaseExclusion.instance_id == instance.id)))
+    found = list(dict.fromkeys(db.session.scalars(
+        select(CloseRelative.staff_username).where(CloseRelative.id_hash.in_(added)))))
+    for username in found:
+        if username not in known:
+            db.session.add(CaseExclusion(instance_id=instance.id, username=username, reason='registered'))
+    if found:
+        instance.review_required = True
+    return found
+
+
 # ------------------------------------------------------------------ tasks
 
 def check_task_read(user, task, task_id=None):

@@ -4,8 +4,9 @@ A staff member registered as a close relative of the applicant or of any member 
 stays out of the case (services/access.py reads these rows on every read and act). The people are
 the applicant and the members the start data lists (`applicant.members`, or `members`), and for a
 case about a recorded household (a review, a complaint, an escalated review: `household_id`) every
-member of that household. `record` runs with every start (services/runtime.py); `rehash` when the
-search key changed (services/keys.py). Only hashes are kept: the numbers stay in the encrypted data.
+member of that household. `record` runs with every start (services/runtime.py), `refresh` when a
+completed task's data changes the people (services/cases.py), `rehash` when the search key changed
+(services/keys.py). Only hashes are kept: the numbers stay in the encrypted data.
 """
 from sqlalchemy import delete, select
 
@@ -45,6 +46,29 @@ def rehash(instance_id, data, keyring):
     db.session.execute(delete(CaseMember).where(CaseMember.instance_id == instance_id))
     for id_hash in hashes(data, keyring):
         db.session.add(CaseMember(instance_id=instance_id, id_hash=id_hash))
+
+
+# The start-data keys `id_numbers` reads: a task whose data holds one of them may change the people.
+PEOPLE_KEYS = ('applicant', 'members', 'household_id')
+
+
+def changes_people(data):
+    return isinstance(data, dict) and any(key in data for key in PEOPLE_KEYS)
+
+
+def refresh(instance, data, keyring=None):
+    """Bring the rows in line with the case's data after a task changed its people (in the write's
+    transaction): a member removed no longer counts; the hashes added are returned."""
+    wanted = hashes(data, keyring)
+    held = set(db.session.scalars(select(CaseMember.id_hash).where(CaseMember.instance_id == instance.id)))
+    gone = held - set(wanted)
+    if gone:
+        db.session.execute(delete(CaseMember).where(CaseMember.instance_id == instance.id,
+                                                    CaseMember.id_hash.in_(gone)))
+    added = [h for h in wanted if h not in held]
+    for id_hash in added:
+        db.session.add(CaseMember(instance_id=instance.id, id_hash=id_hash))
+    return added
 
 
 def cases_of(id_hash):

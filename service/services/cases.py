@@ -10,7 +10,7 @@ from .. import crypto
 from ..errors import Invalid
 from ..extensions import db
 from ..models import AuditEntry, ProcessInstance, Task, Timer
-from . import access, audit, case_rules, county_visits, drafts, entrustments, forms, repository, runtime, tasks
+from . import access, audit, case_members, case_rules, county_visits, drafts, entrustments, forms, repository, runtime, tasks
 from .auth import find_user
 from .listing import Key, capped_count, order, page_of
 from .masking import mask_data, mask_id_number
@@ -268,6 +268,12 @@ def complete(user, task_id, data):
         access.check_complete_in_write(user, r)
         # A finished task needs no half-filled copies: dropped in the completion's own transaction.
         drafts.discard_in_write(r.id)
+        if case_members.changes_people(data):
+            # The people changed: member rows and exclusions follow in this transaction, and the
+            # caller may have become a close relative of someone just added.
+            access.recheck_members(db.session.get(ProcessInstance, r.instance_id),
+                                   {**runtime.case_data(r.instance_id), **data})
+            access.check_task_read(user, r)
     tasks.complete_task(row.id, data, user.username, check=check)
     # `row` is the row the write read (and completed) under the case's version; the commit kept it.
     return row
