@@ -18,7 +18,7 @@ from ..engine import service_operators
 from ..errors import Conflict, Invalid
 from ..extensions import db
 from ..models import Complaint, ProcessInstance
-from . import access, audit, entrustments, runtime
+from . import access, audit, entrustments, exclusions, runtime
 from .context import now
 from .households import register, reviews
 from .households.effects import today
@@ -102,7 +102,7 @@ def record(user, fields):
     def attach(instance, data):
         row.instance_id = instance.id
         # 近亲属回避 and the county's 100 % visit, as for an application (county_visits.sweep).
-        access.apply_exclusions(instance, data)
+        exclusions.apply_exclusions(instance, data)
     runtime.start_instance(PROCESS_KEY, township, _case_data(row, household, subject), user.username,
                            business_key=f'举报-{row.id}', prepare=attach)
     if household is not None and household.status in ('receiving', 'suspended'):
@@ -119,7 +119,7 @@ def _open_review(user, row, household):
 
     def prepare(instance, data):
         reviews.link_review(household, instance)
-        access.apply_exclusions(instance, data)     # as reviews.start_review does
+        exclusions.apply_exclusions(instance, data)     # as reviews.start_review does
         row.review_instance_id = instance.id
     due_day = reviews.reported_due_day('complaint')
     runtime.start_instance(reviews.PROCESS_KEY, household.township,

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from ..errors import Conflict, Invalid
 from ..extensions import db
 from ..models import HouseholdCase, ProcessInstance
-from . import access, audit, entrustments, runtime
+from . import access, audit, entrustments, exclusions, runtime
 from .context import now
 from .households import register
 from .households import schedule
@@ -115,7 +115,7 @@ def escalate(user, household_id, fields):
         db.session.add(HouseholdCase(household_id=household.id, instance_id=instance.id, role='escalated',
                                      linked_at=now()))
         # Close relatives of any member stay out, and the county visits, as for an application.
-        access.apply_exclusions(instance, data)
+        exclusions.apply_exclusions(instance, data)
     audit.record(user.username, 'review_escalated', household_id=household.id, disputed_instance_id=disputed,
                  raised_by=raised_by)
     return runtime.start_instance(ESCALATED, household.township, data, user.username, prepare=prepare)
@@ -154,7 +154,7 @@ def escalate_refusal(user, instance_id, fields):
     audit.record(user.username, 'review_escalated', disputed_instance_id=refused.id, raised_by=raised_by,
                  refused=True)
     return runtime.start_instance(ESCALATED, refused.township, start, user.username, business_key=key,
-                                  prepare=access.apply_exclusions)
+                                  prepare=exclusions.apply_exclusions)
 
 
 def listing(user, process_key, township=None, limit=200):
