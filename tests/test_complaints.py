@@ -171,3 +171,41 @@ def test_complaint_pages(app):
     detail = web.get(r.headers['Location']).get_data(as_text=True)
     assert '热线反映某户隐瞒收入' in detail and '139****5678' in detail and PHONE not in detail
     assert '12349热线' in web.get('/complaints').get_data(as_text=True)
+
+
+def test_scope_township_keeps_staff_to_their_own_township_and_lets_the_county_choose(app):
+    from sqlalchemy import select
+    from service.services import access
+    t01, t02 = make_household('110105194912310066'), make_household('110105194912310077', township='t02')
+    def ids(username, township=None):
+        stmt = access.scope_township(auth.find_user(username), select(Household.id), Household.township, township)
+        return set(db.session.scalars(stmt)) & {t01.id, t02.id}
+    assert ids('cw1') == ids('cw1', 't02') == {t01.id}          # the asked township is ignored for staff
+    assert ids('sup') == {t01.id, t02.id} and ids('sup', 't02') == {t02.id}
+
+
+def test_complaint_review_and_escalation_exclude_close_relatives_of_any_member_and_are_flagged(app):
+    """近亲属回避 at the start of a complaint's handling case, the review it opens and an escalated
+    review, as for an application: the relative is recorded as excluded and the case is flagged for
+    the county's 100 % visit (county_visits.sweep starts it, tests/test_county_visits.py)."""
+    from service.models import CaseExclusion
+    from service.services import oversight
+    from .test_flow_tekun import resident_id
+    head, member = resident_id('19630303'), resident_id('19910101')
+    household = make_household(head)
+    household.members = household.members + [{'name': '王小明', 'id_number': member, 'relation': '子女'}]
+    db.session.commit()
+    if auth.find_user('cw_rel') is None:
+        users.add_user('cw_rel', '测试cw_rel', 'township_caseworker', 't01', 'secret-pass-1', 'tester')
+    users.register_close_relative('cw_rel', '王小明', member, '配偶', 'lead1')
+    db.session.commit()
+    sup = auth.find_user('sup')
+    r = client_of(app, 'sup').post('/api/v1/complaints', json={'source': 'letter', 'content': '反映收入',
+                                                               'household_id': household.id})
+    row = db.session.get(Complaint, r.get_json()['id'])
+    escalated = oversight.escalate(sup, household.id, {'raised_by': 'applicant', 'content': '不服镇街结论'})
+    for instance in (case(row.instance_id), case(row.review_instance_id), escalated):
+        assert instance.review_required, instance.process_key
+        assert db.session.scalar(select(CaseExclusion.reason).where(
+            CaseExclusion.instance_id == instance.id, CaseExclusion.username == 'cw_rel')) == 'registered'
+    assert client_of(app, 'cw_rel').get(f'/api/v1/instances/{escalated.id}').status_code == 403

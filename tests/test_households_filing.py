@@ -16,7 +16,7 @@ from service.services.households import filing, spot_checks
 
 from .flow_helpers import deployed_app
 
-FILES = ('common/spot_check_visit.bpmn',)
+FILES = ('common/spot_check_visit.bpmn', 'common/monthly_roster.bpmn', 'common/monthly_payment.bpmn')
 
 
 @pytest.fixture

@@ -7,10 +7,12 @@ from datetime import datetime, timezone
 from openpyxl import load_workbook
 
 from service.extensions import db
+from service.services import runtime
 
 from .api_helpers import PASSWORD
+from .flow_helpers import do
 from .security_helpers import csrf_of, signed_in
-# The filing tests' app: the spot-check diagram, a township caseworker and a county supervisor.
+# The filing tests' app: the spot-check and monthly diagrams, township caseworkers and a county supervisor.
 from .test_households_filing import IN_2026, app, household  # noqa: F401
 
 
@@ -79,3 +81,48 @@ def test_the_spot_check_pages_draw_show_the_seed_population_and_visits_and_expor
     assert rows[0][:3] == ['镇街', '家庭编号', '户主'] and len(rows) == 4
     assert all(r[5] and r[6] == '办理中' for r in rows[1:])
     assert web.get('/spot-checks').get_data(as_text=True).count('第 ') >= 1
+
+
+def _monthly(process, township, task, data, actor):
+    case = runtime.start_instance(process, township, {'period': '2026-09', 'period_start': '2026-09-01T00:00:00+08:00',
+                                                      'next_period': '2026-10'}, 'system:calendar')
+    do(case, task, data, actor=actor)
+    return case.id
+
+
+def test_the_filing_page_compares_the_typed_roster_and_payment_cases_with_the_records(app):
+    """The monthly roster and payment cases carry figures typed by hand: each one that differs from the
+    household records is a line of its own, on the page and in Excel; a township that reported nothing is named."""
+    household('t01', 11, '2026-10', 60000, IN_2026)
+    household('t01', 12, '2026-11', 45000, IN_2026)                                  # new
+    household('t01', 13, '2026-05', 50000, IN_2026, [('lower', '2026-11', 30000)])  # adjusted
+    household('t01', 14, '2026-05', 40000, IN_2026, [('stop', '2026-11', 0)])       # exited
+    household('t02', 15, '2026-05', 70000, IN_2026)
+    db.session.commit()
+    # an older report of the month, then a corrected one: the newest is compared
+    _monthly('monthly_roster', 't01', 'submit_roster', {'roster_report': {
+        'roster_month': '2026-11', 'households': 9, 'persons': 9, 'total_amount': 1.0, 'submitted_on': '2026-10-20'}}, 'cw1')
+    roster_case = _monthly('monthly_roster', 't01', 'submit_roster', {'roster_report': {
+        'roster_month': '2026-11', 'households': 3, 'persons': 7, 'total_amount': 1350.0, 'new_households': 1,
+        'exited_households': 1, 'submitted_on': '2026-10-24'}}, 'cw1')
+    payment_case = _monthly('monthly_payment', 't01', 'confirm_payment', {'payment': {
+        'payment_month': '2026-11', 'paid_households': 2, 'total_amount': 1350.0, 'paid_on': '2026-11-09'}}, 'sup')
+    html = signed_in(app, 'cw1', PASSWORD).get('/filings?month=2026-11').get_data(as_text=True)
+    section = html[html.index('id="reports"'):html.index('id="check"')]
+    assert '共 2 处' in section
+    assert f'案件 {roster_case}' in section and '保障人数' in section and '>7<' in section and '>6<' in section
+    assert f'案件 {payment_case}' in section and '发放户数（含发放失败）' in section
+    assert '保障户数' not in section and '月发放总额' not in section          # these agree
+    # the county, whole district: t02 reported nothing
+    rows = _sheet(signed_in(app, 'sup', PASSWORD).get('/filings/reports.xlsx?month=2026-11'))
+    assert rows[0][:4] == ['镇街', '报送事项', '案件', '项目']
+    assert len(rows) == 1 + 2 + 2
+    assert [r[3] for r in rows[1:] if r[5] == '未报送'] == ['未报送', '未报送']
+    # agreeing figures: nothing listed
+    _monthly('monthly_payment', 't01', 'confirm_payment', {'payment': {
+        'payment_month': '2026-11', 'paid_households': 2, 'failed_households': 1, 'total_amount': 1350.0,
+        'paid_on': '2026-11-10'}}, 'sup')
+    _monthly('monthly_roster', 't01', 'submit_roster', {'roster_report': {
+        'roster_month': '2026-11', 'households': 3, 'persons': 6, 'total_amount': 1350.0,
+        'submitted_on': '2026-10-25'}}, 'cw1')
+    assert 'id="reports-agree"' in signed_in(app, 'cw1', PASSWORD).get('/filings?month=2026-11').get_data(as_text=True)

@@ -44,11 +44,21 @@ def test_the_reform_page_measures_decided_cases_per_township_and_flow(app, clock
     assert row['cases'] >= 1 and row['decided'] >= 1 and row['median_days'] is not None
     assert row['p90_days'] >= row['median_days'] and 0 <= row['within_limit'] <= 1
     assert row['steps'] >= 4 and row['county_steps'] is not None
+    # hand-offs: a step done by another role than the step before it, counted from the task rows
+    from sqlalchemy import select
+    from service.extensions import db
+    from service.models import Task
+    roles = list(db.session.scalars(select(Task.role).where(Task.instance_id == case.id, Task.state == 'completed')
+                                    .order_by(Task.completed_at, Task.created_at, Task.id)))
+    changes = sum(1 for before, after in zip(roles, roles[1:]) if before != after)
+    assert 0 < changes < len(roles) - 1
+    assert row['handoffs'] == changes and row['steps'] == len(roles)     # the one delegated 低保 case here
     html = web.get('/reform').get_data(as_text=True)
     assert '改革成效' in html and '<svg' in html and '下放后（镇街审核确认）' in html
     r = web.get('/reform.xlsx')
     sheet = load_workbook(io.BytesIO(r.data)).active
     values = list(sheet.iter_rows(values_only=True))
     assert values[0][0] == '镇街' and any(v[2] == '下放后（镇街审核确认）' for v in values[1:])
+    assert '平均转手次数' in values[0] and '转手次数' in html
     assert signed_in(app, 'cw1', PASSWORD).get('/reform').status_code == 403
     assert case.status == 'completed'

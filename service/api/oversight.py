@@ -69,6 +69,15 @@ def create_escalation(body, household_id):
     return oversight.summary(oversight.escalate(me(), household_id, body))
 
 
+@blp.route('/instances/<int:instance_id>/escalations', methods=['POST'])
+@blp.arguments(EscalationCreate)
+@blp.response(201, OversightCase)
+@errors(blp, 401, 403, 404, 409, 422)
+def create_refusal_escalation(body, instance_id):
+    """The county takes up an application the township refused 提级复核（不予确认的申请）"""
+    return oversight.summary(oversight.escalate_refusal(me(), instance_id, body))
+
+
 @blp.route('/escalations', methods=['GET'])
 @blp.arguments(OversightListArgs, location='query')
 @blp.response(200, OversightList)

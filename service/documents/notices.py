@@ -203,7 +203,9 @@ def build(kind, case, data, task_rows, status, *, township, district, county_ree
     acceptance = data.get('acceptance') if isinstance(data.get('acceptance'), dict) else {}
     decision = data.get('decision') if isinstance(data.get('decision'), dict) else {}
     verification = data.get('verification') if isinstance(data.get('verification'), dict) else {}
-    category = categories.matter(case.get('category'), data) or CATEGORY_NAMES.get(case.get('category'), '社会救助')
+    # A county escalated review names the category of the household it is about.
+    category = categories.matter(case.get('category'), data) or CATEGORY_NAMES.get(case.get('category')) or \
+        CATEGORY_NAMES.get(_get(data, 'household.category'), '社会救助')
     legacy = case.get('variant') == 'legacy'
 
     issued = status == 'issued'
@@ -213,7 +215,7 @@ def build(kind, case, data, task_rows, status, *, township, district, county_ree
     if issued_on is None:
         issued_on = _fallback_day(kind, data, task_rows) or today
 
-    county = spec.decision and _county_decided(legacy, task_rows)
+    county = spec.decision and _county_decided(legacy, task_rows, row)
     refusal = _temporary_aid_refusal(data, task_rows) if kind == 'temporary_aid_rejection_notice' else None
     if refusal is not None and refusal['stage'] != 'decision':
         county = False  # the township's own finding ended the case before anyone decided
@@ -297,12 +299,15 @@ def build(kind, case, data, task_rows, status, *, township, district, county_ree
     return ctx
 
 
-def _county_decided(legacy, task_rows):
+def _county_decided(legacy, task_rows, notice_row=None):
     """Whether the county made the decision a notice carries: the lane of the task that recorded it
-    says; before the reform (legacy) the county decided."""
+    says; where a script recorded it (the county's escalated review), a notice issued in a county lane
+    is the county's; else before the reform (legacy) the county decided."""
     row = _decision_task(task_rows)
     role = getattr(row, 'role', None) if row is not None else None
-    return role in COUNTY_ROLES if role else legacy
+    if role:
+        return role in COUNTY_ROLES
+    return getattr(notice_row, 'role', None) in COUNTY_ROLES or legacy
 
 
 def _temporary_aid_refusal(data, task_rows):

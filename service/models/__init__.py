@@ -12,13 +12,13 @@ from .instances import ProcessInstance
 from .lists import InboxRead, SavedFilter
 from .previews import DeployPreview
 from .referrals import CaseReferral
-from .relatives import CaseExclusion, CloseRelative
+from .relatives import CaseExclusion, CaseMember, CloseRelative
 from .sessions import UserSession
 from .tasks import Task
 from .timers import Timer
 from .users import COUNTY, ROLES, User
 
-__all__ = ['Attachment', 'CaseComment', 'TaskDraft', 'AuditEntry', 'AuditLogIsAppendOnly', 'CaseCount', 'CaseReferral', 'Complaint', 'CaseExclusion', 'CloseRelative', 'DecisionDayCount', 'DeployPreview',
+__all__ = ['Attachment', 'CaseComment', 'TaskDraft', 'AuditEntry', 'AuditLogIsAppendOnly', 'CaseCount', 'CaseReferral', 'Complaint', 'CaseExclusion', 'CaseMember', 'CloseRelative', 'DecisionDayCount', 'DeployPreview',
            'DesignerDraft', 'Entrustment', 'Household', 'HouseholdAmount', 'HouseholdCase', 'InboxRead', 'Incident', 'SavedFilter',
            'ProcessDefinition', 'ProcessInstance', 'SpotCheckDraw', 'Task',
            'Timer', 'User', 'UserSession', 'ROLES', 'COUNTY']

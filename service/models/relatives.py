@@ -32,3 +32,16 @@ class CaseExclusion(db.Model):
     instance_id: Mapped[int] = mapped_column(ForeignKey('process_instance.id'), index=True)
     username: Mapped[str] = mapped_column(String(100), index=True)
     reason: Mapped[str] = mapped_column(String(50))
+
+
+class CaseMember(db.Model):
+    """The keyed hash of the ID number of one person of a case's household: the applicant and every
+    member the application lists or the household record holds (services/case_members.py). A staff
+    member registered as a close relative of any of them, at the start or later, stays out."""
+
+    __tablename__ = 'case_member'
+    __table_args__ = (UniqueConstraint('instance_id', 'id_hash', name='uq_case_member_instance_hash'),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey('process_instance.id'), index=True)
+    id_hash: Mapped[str] = mapped_column(String(64), index=True)

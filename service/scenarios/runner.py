@@ -16,7 +16,7 @@ from .. import calendar
 from ..errors import JiuzhuError
 from ..extensions import db
 from ..models import ProcessInstance, Task, Timer, User
-from ..services import access, cases, forms, repository, runtime
+from ..services import access, cases, exclusions, forms, repository, runtime
 from ..services.context import engine
 from ..services.users import COUNTY_ROLES
 from .trace import Recorder
@@ -89,7 +89,7 @@ def _start(scenario, user):
     if scenario.entrustment_phase:
         data['entrustment_phase'] = scenario.entrustment_phase   # as the registry's facts, after the form
     return runtime.start_instance(definition.key, scenario.township, data, user.username,
-                                  business_key=scenario.business_key, prepare=access.apply_exclusions)
+                                  business_key=scenario.business_key, prepare=exclusions.apply_exclusions)
 
 
 def _after_working_days(moment, n):

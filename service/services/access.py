@@ -10,15 +10,17 @@ Views call these checks and scopes and decide nothing themselves. Rules:
   task in the 镇街分管领导 lane — the confirmation — is only ever completed by a township leader;
   the completer is always the authenticated caller (严禁代签), and admin has no override;
 - whoever completed a task named in a task's `separateFrom` property may not complete it;
-- staff registered as close relatives of the applicant (近亲属备案) are excluded from the case.
+- staff registered as close relatives of the applicant or of any member of the household (近亲属备案)
+  are excluded from the case, also when registered after its start (services/exclusions.py).
 """
-from sqlalchemy import exists, not_, or_, select
+from sqlalchemy import select
 
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..extensions import db
-from ..models import CaseExclusion, CloseRelative, ProcessInstance, Task, Timer, User
+from ..models import ProcessInstance, Task, Timer, User
 from . import case_rules
-from .users import COUNTY_ROLES, ROLE_NAMES, TOWNSHIP_ROLES, relatives_of
+from .exclusions import EXCLUDED, is_excluded, not_excluded
+from .users import COUNTY_ROLES, ROLE_NAMES, TOWNSHIP_ROLES
 
 # The county disabled persons' federation (区残联) checks certificates for every township (两项补贴).
 ALL_TOWNSHIPS_ROLES = frozenset({'county_verifier', 'county_supervisor', 'admin', 'disability_federation'})
@@ -65,42 +67,34 @@ def _task_not_found(task_id):
     return NotFound(f'没有这个待办任务 (no such task: {task_id})', code='task_not_found')
 
 
-def _is_excluded(user, instance_id):
-    """Excluded from the case at its start, or registered as a close relative of its applicant since:
-    the register is read again on every read and act (one query, as before), not only at the start."""
-    excluded = exists().where(CaseExclusion.instance_id == instance_id, CaseExclusion.username == user.username)
-    relative = exists().where(ProcessInstance.id == instance_id, ProcessInstance.id_hash.is_not(None),
-                              CloseRelative.id_hash == ProcessInstance.id_hash,
-                              CloseRelative.staff_username == user.username)
-    return db.session.scalar(select(or_(excluded, relative)))
-
-
-def _not_excluded(user, instance_id_col):
-    return not_(exists().where(CaseExclusion.instance_id == instance_id_col,
-                               CaseExclusion.username == user.username))
-
-
 # ------------------------------------------------------------------ list scopes
 
 def scope_instances(user, stmt):
     require_case_reader(user)
     if not sees_all_townships(user):
         stmt = stmt.where(ProcessInstance.township == user.township)
-    return stmt.where(_not_excluded(user, ProcessInstance.id))
+    return stmt.where(not_excluded(user, ProcessInstance.id))
 
 
 def scope_tasks(user, stmt):
     require_case_reader(user)
     if not sees_all_townships(user):
         stmt = stmt.where(Task.township == user.township)
-    return stmt.where(_not_excluded(user, Task.instance_id))
+    return stmt.where(not_excluded(user, Task.instance_id))
 
 
 def scope_timers(user, stmt):
     require_case_reader(user)
     if not sees_all_townships(user):
         stmt = stmt.where(Timer.township == user.township)
-    return stmt.where(_not_excluded(user, Timer.instance_id))
+    return stmt.where(not_excluded(user, Timer.instance_id))
+
+
+def scope_township(user, stmt, column, township=None):
+    """Rows of the user's own township; a user who sees all townships gets the asked `township`, or all."""
+    if not sees_all_townships(user):
+        return stmt.where(column == user.township)
+    return stmt.where(column == township) if township else stmt
 
 
 def require_case_reader(user):
@@ -118,8 +112,8 @@ def check_instance_visible(user, instance, instance_id=None):
 
 def check_instance_read(user, instance, instance_id=None):
     check_instance_visible(user, instance, instance_id)
-    if _is_excluded(user, instance.id):
-        raise _forbidden('您是本案申请人的近亲属，需回避 (close relative of the applicant: excluded)', 'excluded')
+    if is_excluded(user, instance.id):
+        raise _forbidden(EXCLUDED, 'excluded')
 
 
 def check_start(user, township):
@@ -143,40 +137,14 @@ def check_extend_deadline(user, instance):
     _require(user, DEADLINE_EXTENDERS, '延长办理时限')
 
 
-def exclusions_at_start(data):
-    """(username, reason) pairs of staff who must stay out of a case with this start data."""
-    found = []
-    declared = data.get('close_relative_of_staff')
-    for username in ([declared] if isinstance(declared, str) else declared or []):
-        if isinstance(username, str) and username.strip():
-            found.append((username.strip(), 'declared'))
-    applicant = data.get('applicant') if isinstance(data.get('applicant'), dict) else {}
-    # The applicant and every household member the form lists: a relative of any of them stays out.
-    members = applicant.get('members') if isinstance(applicant.get('members'), list) else []
-    for number in [applicant.get('id_number')] + [m.get('id_number') for m in members if isinstance(m, dict)]:
-        for username in relatives_of(number):
-            found.append((username, 'registered'))
-    return list(dict((u, r) for u, r in found).items())
-
-
-def apply_exclusions(instance, data):
-    """Record who is excluded and flag the case for the county's 100 % review."""
-    pairs = exclusions_at_start(data)
-    for username, reason in pairs:
-        db.session.add(CaseExclusion(instance_id=instance.id, username=username, reason=reason))
-    if pairs:
-        instance.review_required = True
-    return pairs
-
-
 # ------------------------------------------------------------------ tasks
 
 def check_task_read(user, task, task_id=None):
     require_case_reader(user)
     if task is None or (not sees_all_townships(user) and task.township != user.township):
         raise _task_not_found(task_id if task is None else task.id)
-    if _is_excluded(user, task.instance_id):
-        raise _forbidden('您是本案申请人的近亲属，需回避 (close relative of the applicant: excluded)', 'excluded')
+    if is_excluded(user, task.instance_id):
+        raise _forbidden(EXCLUDED, 'excluded')
 
 
 def _check_can_work(user, task):
@@ -254,8 +222,8 @@ def check_assign(user, task, target):
         raise _forbidden(f'只能分派给{_role_zh(task.role)} (assignee must have role {task.role})', 'wrong_role')
     if not county_lane and target.township != task.township:
         raise _forbidden('只能分派给本镇街人员 (assignee must be of the same township)', 'other_township')
-    if _is_excluded(target, task.instance_id):
-        raise _forbidden(f'{target.username} 是本案申请人的近亲属，需回避 (assignee is excluded)', 'excluded')
+    if is_excluded(target, task.instance_id):
+        raise _forbidden(f'{target.username} 是本案申请人或其家庭成员的近亲属，需回避 (assignee is excluded)', 'excluded')
 
 
 def check_case_contribute(user, instance, instance_id=None):

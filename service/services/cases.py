@@ -10,7 +10,7 @@ from .. import crypto
 from ..errors import Invalid
 from ..extensions import db
 from ..models import AuditEntry, ProcessInstance, Task, Timer
-from . import access, audit, case_rules, county_visits, drafts, entrustments, forms, repository, runtime, tasks
+from . import access, audit, case_members, case_rules, county_visits, drafts, entrustments, exclusions, forms, repository, runtime, tasks
 from .auth import find_user
 from .listing import Key, capped_count, order, page_of
 from .masking import mask_data, mask_id_number
@@ -54,7 +54,7 @@ def start_case(user, process_key, township, data, business_key=None, category=No
         declared = {k: v for k, v in data.items() if k not in START_EXTRA_FIELDS}
         forms.validate(forms.load(form_name, definition), declared, what='申请')
     instance = runtime.start_instance(definition.key, township, dict(data, **facts), user.username,
-                                      business_key=business_key, prepare=access.apply_exclusions)
+                                      business_key=business_key, prepare=exclusions.apply_exclusions)
     if instance.review_required:
         # A close relative's case: the county visits it (100 %), as a task of its own.
         county_visits.open_for(instance, 'close_relative', user.username, data.get('applicant'))
@@ -260,6 +260,7 @@ def complete(user, task_id, data):
     access.check_complete_before_form(user, row)     # early, for a clear answer before validating the form
     form = forms.task_form(row)
     if form is not None:
+        data = forms.carry_case_values(form['schema'], data, lambda: runtime.case_data(row.instance_id))
         forms.validate(form['schema'], data)
     elif not isinstance(data, dict):
         raise Invalid('表单数据应为对象 (data must be an object)', details={'$': '应为对象'}, code='validation_error')
@@ -267,6 +268,12 @@ def complete(user, task_id, data):
         access.check_complete_in_write(user, r)
         # A finished task needs no half-filled copies: dropped in the completion's own transaction.
         drafts.discard_in_write(r.id)
+        if case_members.changes_people(data):
+            # The people changed: member rows and exclusions follow in this transaction, and the
+            # caller may have become a close relative of someone just added.
+            exclusions.recheck_members(db.session.get(ProcessInstance, r.instance_id),
+                                   {**runtime.case_data(r.instance_id), **data})
+            access.check_task_read(user, r)
     tasks.complete_task(row.id, data, user.username, check=check)
     # `row` is the row the write read (and completed) under the case's version; the commit kept it.
     return row

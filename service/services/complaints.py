@@ -18,7 +18,7 @@ from ..engine import service_operators
 from ..errors import Conflict, Invalid
 from ..extensions import db
 from ..models import Complaint, ProcessInstance
-from . import access, audit, entrustments, runtime
+from . import access, audit, entrustments, exclusions, runtime
 from .context import now
 from .households import register, reviews
 from .households.effects import today
@@ -99,8 +99,10 @@ def record(user, fields):
     audit.record(user.username, 'complaint_recorded', complaint_id=row.id, source=source, township=township,
                  household_id=row.household_id, subject_instance_id=row.subject_instance_id)
 
-    def attach(instance, _data):
+    def attach(instance, data):
         row.instance_id = instance.id
+        # 近亲属回避 and the county's 100 % visit, as for an application (county_visits.sweep).
+        exclusions.apply_exclusions(instance, data)
     runtime.start_instance(PROCESS_KEY, township, _case_data(row, household, subject), user.username,
                            business_key=f'举报-{row.id}', prepare=attach)
     if household is not None and household.status in ('receiving', 'suspended'):
@@ -117,6 +119,7 @@ def _open_review(user, row, household):
 
     def prepare(instance, data):
         reviews.link_review(household, instance)
+        exclusions.apply_exclusions(instance, data)     # as reviews.start_review does
         row.review_instance_id = instance.id
     due_day = reviews.reported_due_day('complaint')
     runtime.start_instance(reviews.PROCESS_KEY, household.township,
@@ -132,11 +135,7 @@ def get(user, complaint_id):
 
 def listing(user, status=None, township=None, limit=200):
     access.check_complaint_read(user)
-    stmt = select(Complaint).order_by(Complaint.id.desc())
-    if not access.sees_all_townships(user):
-        stmt = stmt.where(Complaint.township == user.township)
-    elif township:
-        stmt = stmt.where(Complaint.township == township)
+    stmt = access.scope_township(user, select(Complaint).order_by(Complaint.id.desc()), Complaint.township, township)
     if status:
         stmt = stmt.where(Complaint.status == status)
     return db.session.scalars(stmt.limit(limit)).all()

@@ -9,21 +9,21 @@ supervisors'; the subject case carries `review_required` and goes on as before.
   `calendar_start` row committed with the visit (as the monthly and review cases are), so a
   second call, or two processes at once, start nothing more.
 - `relative_registered` is called when a close relative is registered: every case still open of
-  that person gets the exclusion row (the relative no longer sees or acts on it), the flag and a
-  visit — the registration is checked again after the start, not only at it.
+  that person (the applicant or a member of the household) gets the exclusion row (the relative no
+  longer sees or acts on it), the flag and a visit — the registration is checked again after the start, not only at it.
 - `sweep` starts the visits still missing (a case flagged before this existed, or whose visit
   could not start because the diagram was not deployed): the scheduler's daily job runs it.
 """
 import logging
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import NotFound
 from ..extensions import db
 from ..models import CaseExclusion, ProcessInstance
 from ..scheduler.models import CalendarStart
-from . import audit, repository, runtime
+from . import audit, case_members, repository, runtime
 from .context import now
 
 log = logging.getLogger('jiuzhu.county_visits')
@@ -78,10 +78,12 @@ def open_for(instance, reason, actor, applicant=None):
 
 
 def relative_registered(username, id_hash, actor, applicant=None):
-    """A close relative registered while cases of that person are open: exclude, flag, visit."""
+    """A close relative registered while cases of that person's household are open (the person is the
+    applicant or a member: services/case_members.py): exclude, flag, visit."""
     cases = db.session.scalars(select(ProcessInstance).where(
-        ProcessInstance.id_hash == id_hash, ProcessInstance.status.in_(OPEN),
-        ProcessInstance.process_key != PROCESS_KEY)).all()
+        or_(ProcessInstance.id_hash == id_hash, ProcessInstance.id.in_(case_members.cases_of(id_hash))),
+        ProcessInstance.status.in_(OPEN), ProcessInstance.process_key != PROCESS_KEY)
+        .order_by(ProcessInstance.id)).all()
     for instance in cases:
         for target in (instance.id, visit_of(instance.id)):    # the case, and its visit if it has one
             if target is not None and db.session.scalar(select(CaseExclusion.id).where(
@@ -90,7 +92,9 @@ def relative_registered(username, id_hash, actor, applicant=None):
         instance.review_required = True
         audit.record(actor, 'close_relative_excluded', instance_id=instance.id, staff=username)
     db.session.commit()
-    return [open_for(instance, 'close_relative', actor, applicant) for instance in cases]
+    # The registered person is the visit's applicant only when they applied; a member's case names its applicant.
+    return [open_for(instance, 'close_relative', actor, applicant if instance.id_hash == id_hash else None)
+            for instance in cases]
 
 
 def sweep(actor='system:county_visit'):

@@ -89,11 +89,7 @@ def definition_for(category, township, day=None):
 
 def listing(user, township=None, category=None, day=None, in_force_only=False):
     access.check_entrustment_read(user)
-    stmt = select(Entrustment)
-    if not access.sees_all_townships(user):
-        township = user.township
-    if township:
-        stmt = stmt.where(Entrustment.township == township)
+    stmt = access.scope_township(user, select(Entrustment), Entrustment.township, township)
     if category:
         stmt = stmt.where(Entrustment.category == category)
     if in_force_only:

@@ -160,6 +160,8 @@ def _path(parts):
 
 def _message(error):
     v, value = error.validator, error.validator_value
+    if isinstance(error.schema, dict) and isinstance(error.schema.get('x-message'), str):
+        return error.schema['x-message']    # the form's own words for a rule (a choice the case does not allow)
     if v == 'type':
         kinds = value if isinstance(value, list) else [value]
         return '应为' + '或'.join(_TYPES_ZH.get(k, k) for k in kinds)
@@ -217,6 +219,46 @@ def field_errors(schema, data):
             continue
         errors.setdefault(_path(parts), _message(error))
     return errors
+
+
+def _read_only(schema, prefix=''):
+    """[(path, source path)] of the `readOnly` fields of a form outside lists (`x-from` or the same path)."""
+    out = []
+    for name, sub in (schema.get('properties') or {}).items():
+        if not isinstance(sub, dict):
+            continue
+        path = f'{prefix}{name}'
+        if sub.get('readOnly'):
+            out.append((path, sub.get('x-from') or path))
+        elif sub.get('type') == 'object':
+            out.extend(_read_only(sub, path + '.'))
+    return out
+
+
+def carry_case_values(schema, data, case_data):
+    """`data` with every read-only field the case holds a value for set from the case (`case_data()`,
+    read only when the form has such fields): what an API client posts for them is ignored, as the
+    page ignores it, so a form's rule on a carried value (e.g. whether a household is registered)
+    cannot be talked around."""
+    fields = _read_only(schema)
+    if not fields or not isinstance(data, dict):
+        return data
+    held = case_data()
+    for path, source in fields:
+        value = held
+        for part in source.split('.'):
+            value = value.get(part) if isinstance(value, dict) else None
+        if value is None:
+            continue
+        *parents, last = path.split('.')
+        target = data
+        for part in parents:
+            target = target.setdefault(part, {})
+            if not isinstance(target, dict):
+                break
+        else:
+            target[last] = value
+    return data
 
 
 def validate(schema, data, what='表单'):

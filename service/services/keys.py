@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from .. import crypto
 from ..engine.serializer import start_data
 from ..extensions import db
-from . import audit
+from . import audit, case_members
 
 BATCH = 200
 PASSES = 5
@@ -105,6 +105,9 @@ def _pass(keyring, table, column, purpose, batch, rehash, result):
             last = row.id
             if db.session.execute(_rewrite(keyring, table, column, purpose, row)).rowcount == 1:
                 result.rewritten[table.name] = result.rewritten.get(table.name, 0) + 1
+                if rehash and table is _instances:
+                    # The household's hashes too (close-relative check of every member).
+                    case_members.rehash(row.id, start_data(keyring.decrypt(row.value, purpose)), keyring)
             else:
                 result.conflicts += 1
         db.session.commit()

@@ -9,6 +9,8 @@ Both are cases of diagrams, so their deadlines, tasks and overdue marks are the 
 - `escalate` — 提级复核（一事一议） (processes/common/escalated_review.bpmn): the county takes up a
   disputed township result about a household; overturning it writes the new decision through the
   `household_effect` operator (the household's dated amounts) and the township leader signs for it.
+  `escalate_refusal` takes up an application the township refused: overturned, the county issues
+  the approval notice and the household is registered as by any granting decision.
 """
 from datetime import date, datetime, time, timedelta
 
@@ -17,9 +19,10 @@ from sqlalchemy import select
 from ..errors import Conflict, Invalid
 from ..extensions import db
 from ..models import HouseholdCase, ProcessInstance
-from . import access, audit, entrustments, runtime
+from . import access, audit, entrustments, exclusions, runtime
 from .context import now
 from .households import register
+from .households import schedule
 from .households.effects import SHANGHAI, today
 
 RECTIFICATION = 'rectification_order'
@@ -106,21 +109,58 @@ def escalate(user, household_id, fields):
             'applicant': {'name': household.head_name, 'id_number': (members[0] if members else {}).get('id_number'),
                           'household_size': household.size},
             'household': {'category': household.category, 'amount': household.amount_fen / 100,
-                          'status': household.status}}
+                          'status': household.status, 'registered': True}}
 
-    def prepare(instance, _data):
+    def prepare(instance, data):
         db.session.add(HouseholdCase(household_id=household.id, instance_id=instance.id, role='escalated',
                                      linked_at=now()))
+        # Close relatives of any member stay out, and the county visits, as for an application.
+        exclusions.apply_exclusions(instance, data)
     audit.record(user.username, 'review_escalated', household_id=household.id, disputed_instance_id=disputed,
                  raised_by=raised_by)
     return runtime.start_instance(ESCALATED, household.township, data, user.username, prepare=prepare)
 
 
+def escalate_refusal(user, instance_id, fields):
+    """提级复核 of an application the township refused (no household yet): overturning it grants aid
+    through the same `household_effect` grant a granting decision uses, with the county's notice."""
+    access.check_oversight(user)
+    refused = db.session.get(ProcessInstance, instance_id)
+    access.check_instance_read(user, refused, instance_id)
+    category = refused.definition.category if refused.definition is not None else None
+    data = runtime.case_data(refused.id) if refused.status == 'completed' else {}
+    decision = data.get('decision') if isinstance(data.get('decision'), dict) else {}
+    if decision.get('approved') is not False or register.for_case(refused.id) is not None \
+            or category not in schedule.intervals()['categories']:
+        raise Conflict(f'案件 {refused.id} 不是已办结的不予确认（批准）的救助申请，不能按此提级复核 '
+                       f'(only a refused, completed application can be escalated this way)', code='not_refused')
+    raised_by = fields.get('raised_by')
+    if raised_by not in RAISED_BY:
+        raise Invalid(f'争议提出方无效 (raised_by must be one of {sorted(RAISED_BY)}): {raised_by!r}',
+                      details={'raised_by': '请选择争议提出方'}, code='bad_raised_by')
+    content = _required(fields, 'content', '争议事项', 4000)
+    key = f'提级复核-{refused.id}'
+    running = db.session.scalar(select(ProcessInstance.id).where(
+        ProcessInstance.process_key == ESCALATED, ProcessInstance.business_key == key,
+        ProcessInstance.status.in_(OPEN)).limit(1))
+    if running is not None:
+        raise Conflict(f'该申请已有提级复核在办（案件 {running}） (an escalated review is already running)',
+                       details={'instance_id': running}, code='escalation_running')
+    applicant = data.get('applicant') if isinstance(data.get('applicant'), dict) else {}
+    start = {'household_id': None, 'disputed_instance_id': refused.id,
+             'dispute': {'raised_by': raised_by, 'raised_by_name': RAISED_BY[raised_by], 'content': content},
+             'applicant': applicant,
+             'household': {'category': category, 'amount': 0, 'status': 'applying', 'registered': False}}
+    audit.record(user.username, 'review_escalated', disputed_instance_id=refused.id, raised_by=raised_by,
+                 refused=True)
+    return runtime.start_instance(ESCALATED, refused.township, start, user.username, business_key=key,
+                                  prepare=exclusions.apply_exclusions)
+
+
 def listing(user, process_key, township=None, limit=200):
     """The county's cases of one kind, newest first, as a township or the county sees them."""
     stmt = access.scope_instances(user, select(ProcessInstance).where(ProcessInstance.process_key == process_key))
-    if township and access.sees_all_townships(user):
-        stmt = stmt.where(ProcessInstance.township == township)
+    stmt = access.scope_township(user, stmt, ProcessInstance.township, township)
     return db.session.scalars(stmt.order_by(ProcessInstance.id.desc()).limit(limit)).all()
 
 

@@ -27,7 +27,7 @@ from ..engine import service_operators
 from ..errors import Invalid, JiuzhuError
 from ..extensions import db
 from ..models import CaseReferral, ProcessInstance
-from . import access, audit, entrustments, forms, runtime
+from . import audit, entrustments, exclusions, forms, runtime
 from .context import now
 
 log = logging.getLogger('jiuzhu.referrals')
@@ -88,7 +88,7 @@ def _start(row):
     data['referred_from'] = row.source_instance_id
 
     def prepare(instance, start_data):
-        access.apply_exclusions(instance, start_data)
+        exclusions.apply_exclusions(instance, start_data)
         row.status, row.target_instance_id, row.started_at, row.error = 'started', instance.id, now(), None
         audit.record(ACTOR, 'referral_started', instance_id=row.source_instance_id, referral_id=row.id,
                      target_instance_id=instance.id, category=row.category)

@@ -4,10 +4,12 @@ Everything but the hand-offs comes from the count tables the write path keeps (m
 cases and overdue ones from `case_count`, working days from acceptance to decision as a histogram
 from `decision_day_count` — median, 90th percentile and the share within the statutory limit
 (processes/statutory_limits.json, per variant) follow from the histogram without reading a case.
-Hand-offs and county touches are one grouped count over the completed tasks (no summary keeps
-them): per case, how many steps changed hands (a task done by a different role than the one
-before it is not counted separately; the number of completed steps is what a caseworker feels) and
-how many steps were done in a county lane.
+Steps, hand-offs and county touches are one grouped count over the completed task rows the write
+path keeps (the history; no case's workflow state is read): per case, the completed steps; the
+hand-offs — a step done by another role (lane) than the step before it in the case, in the order
+they were completed (a window over each case's rows); and the county touches — steps done by a
+county role. A message a county office records (a verification result) is not a task row and not
+counted.
 """
 import json
 import math
@@ -16,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 
 from ..extensions import db
 from ..models import CaseCount, DecisionDayCount, ProcessDefinition, ProcessInstance, Task
@@ -52,12 +54,12 @@ def percentile(histogram, share):
 def _row(township, category, flow):
     return {'township': township, 'category': category, 'flow': flow, 'cases': 0, 'open': 0, 'overdue': 0,
             'decided': 0, 'median_days': None, 'p90_days': None, 'within_limit': None, 'steps': None,
-            'county_steps': None, '_days': Counter(), '_within': 0, '_limited': 0}
+            'handoffs': None, 'county_steps': None, '_days': Counter(), '_within': 0, '_limited': 0}
 
 
 def table(user, township=None):
     """[{township, category, flow: legacy|delegated, cases, open, overdue, decided, median_days, p90_days,
-    within_limit (share 0-1), steps, county_steps (per case)}], township by township."""
+    within_limit (share 0-1), steps, handoffs, county_steps (per case)}], township by township."""
     access.check_supervision(user)
     definitions = {d.id: d for d in db.session.scalars(select(ProcessDefinition).where(
         ProcessDefinition.variant.is_not(None)))}
@@ -106,24 +108,30 @@ def table(user, township=None):
 
 
 def _steps(rows, definitions, township):
-    """Completed steps and county steps per case: one grouped count over the completed tasks."""
+    """Per case: completed steps, hand-offs between roles and county steps — one grouped count over
+    the completed tasks, the previous step's role taken by a window over each case's rows."""
     county = sorted(COUNTY_ROLES)
-    stmt = (select(Task.township, ProcessInstance.definition_id, func.count(Task.id),
-                   func.count(Task.id).filter(Task.role.in_(county)), func.count(func.distinct(Task.instance_id)))
+    previous = func.lag(Task.role).over(partition_by=Task.instance_id,
+                                        order_by=(Task.completed_at, Task.created_at, Task.id))
+    done = (select(Task.township, Task.instance_id, Task.role, previous.label('previous_role'),
+                   ProcessInstance.definition_id)
             .join(ProcessInstance, ProcessInstance.id == Task.instance_id)
-            .where(Task.state == 'completed', ProcessInstance.definition_id.in_(list(definitions) or [0]))
-            .group_by(Task.township, ProcessInstance.definition_id))
+            .where(Task.state == 'completed', ProcessInstance.definition_id.in_(list(definitions) or [0])))
     if township:
-        stmt = stmt.where(Task.township == township)
+        done = done.where(Task.township == township)
+    done = done.subquery()
+    handed = and_(done.c.previous_role.is_not(None), done.c.role != done.c.previous_role)
+    stmt = (select(done.c.township, done.c.definition_id, func.count(), func.count().filter(handed),
+                   func.count().filter(done.c.role.in_(county)), func.count(func.distinct(done.c.instance_id)))
+            .group_by(done.c.township, done.c.definition_id))
     totals = {}
-    for code, definition_id, steps, county_steps, cases in db.session.execute(stmt):
+    for code, definition_id, steps, handoffs, county_steps, cases in db.session.execute(stmt):
         d = definitions[definition_id]
         key = (code, d.category, 'legacy' if d.variant in LEGACY else 'delegated')
         if key in rows:
-            t = totals.setdefault(key, [0, 0, 0])
-            t[0] += steps
-            t[1] += county_steps
-            t[2] += cases
-    for key, (steps, county_steps, cases) in totals.items():
-        rows[key]['steps'] = round(steps / cases, 1) if cases else None
-        rows[key]['county_steps'] = round(county_steps / cases, 1) if cases else None
+            t = totals.setdefault(key, [0, 0, 0, 0])
+            for n, value in enumerate((steps, handoffs, county_steps, cases)):
+                t[n] += value
+    for key, (steps, handoffs, county_steps, cases) in totals.items():
+        for name, value in (('steps', steps), ('handoffs', handoffs), ('county_steps', county_steps)):
+            rows[key][name] = round(value / cases, 1) if cases else None

@@ -6,7 +6,7 @@ from ..engine.tasks import current_data
 from ..errors import Conflict, Invalid, JiuzhuError, NotFound
 from ..extensions import db
 from ..models import ProcessInstance
-from . import repository, write
+from . import case_members, repository, write
 from .context import engine, now
 from .masking import mask_id_number
 from .sync import CaseRows, save
@@ -46,6 +46,7 @@ def start_instance(process_key, township, data, actor, business_key=None, prepar
             state=state, started_by=actor, created_at=moment, updated_at=moment)
         db.session.add(instance)
         db.session.flush()
+        case_members.record(instance, data)     # 近亲属回避 of every member (services/case_members.py)
         if prepare is not None:
             prepare(instance, data)
         save(instance, workflow, actor, 'start', CaseRows(), state=state, process=definition.key,

@@ -10,7 +10,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 
 from ..errors import Conflict, Invalid
 from ..services import access, exports
-from ..services.households import filing, schedule, spot_checks
+from ..services.households import filing, filing_reports, schedule, spot_checks
 from ..services.households.effects import today
 from . import export, fmt
 from .core import bp, me, zh
@@ -38,7 +38,8 @@ def _render_filing(reported='', problems=None, error=None, status=200):
     return render_template('web/filing.html', roster=roster, month=month, township=township or '',
                            county=access.sees_all_townships(user), groups=CHANGE_GROUP_ZH,
                            category_names=CATEGORY_NAMES, reported=reported, problems=problems,
-                           problem_zh=filing.PROBLEM_ZH, error=error), status
+                           problem_zh=filing.PROBLEM_ZH, error=error,
+                           case_problems=filing_reports.compare(user, township, month)), status
 
 
 @bp.get('/filings')
@@ -94,6 +95,23 @@ def filing_changes_export(file_format):
     exports.record(user, 'filing_changes', file_format, len(rows), False, {'township': township, 'month': month})
     title = f'{fmt.township(township) if township else "全区"}{month}变动名册'
     return export.response(file_format, title, CHANGE_COLUMNS, rows)
+
+
+REPORT_COLUMNS = [('镇街', 14, 'text'), ('报送事项', 10, 'text'), ('案件', 10, 'text'), ('项目', 22, 'text'),
+                  ('应为（按救助家庭记录）', 22, 'text'), ('报送', 14, 'text')]
+
+
+@bp.get('/filings/reports.<string:file_format>')
+def filing_reports_export(file_format):
+    """The roster and payment cases against the records, one line per figure that differs."""
+    user, township, month = _args(request.args)
+    _format(file_format)
+    rows = [[fmt.township(p['township']), p['source_zh'], p['instance_id'] or '', p['label'],
+             '' if p['expected'] is None else p['expected'], '未报送' if p['reported'] is None else p['reported']]
+            for p in filing_reports.compare(user, township, month)]
+    exports.record(user, 'filing_reports', file_format, len(rows), False, {'township': township, 'month': month})
+    title = f'{fmt.township(township) if township else "全区"}{month}报送核对'
+    return export.response(file_format, title, REPORT_COLUMNS, rows)
 
 
 # ------------------------------------------------------------------ spot checks

@@ -98,10 +98,14 @@ def escalation_create():
               for name in ('household_id', 'raised_by', 'content', 'disputed_instance_id')}
     try:
         household_id = _int_or_none(values['household_id'])
-        if household_id is None:
-            raise Invalid('请填写救助家庭编号 (household_id required)', code='household_required')
-        instance = oversight.escalate(me(), household_id, dict(
-            values, disputed_instance_id=_int_or_none(values['disputed_instance_id'])))
+        disputed = _int_or_none(values['disputed_instance_id'])
+        if household_id is None and disputed is None:
+            raise Invalid('请填写救助家庭编号；镇街不予确认的申请填写其案件编号 (household_id or disputed_instance_id required)',
+                          code='household_required')
+        if household_id is None:     # a refused application: no household yet
+            instance = oversight.escalate_refusal(me(), disputed, values)
+        else:
+            instance = oversight.escalate(me(), household_id, dict(values, disputed_instance_id=disputed))
     except (Invalid, Conflict, NotFound) as exc:
         return _oversight_page('web/escalations.html', oversight.ESCALATED, values, zh(exc.message), exc.status)
     flash(f'已提级复核，案件 {instance.id}', 'ok')

@@ -11,7 +11,7 @@ FLOW_ZH = {'legacy': '改革前（区县审批）', 'delegated': '下放后（�
 COLUMNS = [('镇街', 12, 'text'), ('救助类别', 16, 'text'), ('流程', 22, 'text'), ('案件数', 8, 'int'),
            ('在办', 8, 'int'), ('超期', 8, 'int'), ('已决定', 8, 'int'), ('受理至决定中位工作日', 20, 'text'),
            ('90%案件在此工作日内', 20, 'text'), ('按时限决定比例', 16, 'text'), ('平均办理环节', 14, 'text'),
-           ('平均区级经手环节', 16, 'text')]
+           ('平均转手次数', 14, 'text'), ('平均区级经手环节', 16, 'text')]
 
 
 def _text(value, suffix=''):
@@ -79,6 +79,6 @@ def reform_export(file_format):
     township, rows = _rows(user)
     out = [[fmt.township(r['township']), fmt.CATEGORY_NAMES.get(r['category'], '其他'), FLOW_ZH[r['flow']],
             r['cases'], r['open'], r['overdue'], r['decided'], _text(r['median_days']), _text(r['p90_days']),
-            _share(r['within_limit']), _text(r['steps']), _text(r['county_steps'])] for r in rows]
+            _share(r['within_limit']), _text(r['steps']), _text(r['handoffs']), _text(r['county_steps'])] for r in rows]
     exports.record(user, 'reform', file_format, len(out), False, {'township': township})
     return export.response(file_format, '改革成效', COLUMNS, out)

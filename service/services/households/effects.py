@@ -6,7 +6,9 @@ handing over the data by expressions, so each diagram maps its own form data:
   effect=grant    category, amount (元/月), start_month (YYYY-MM), applicant {name, id_number,
                   household_size, members [{name, id_number, relation}]}, optional members [...]
                   (instead of the applicant's), village, review_type, valid_until (a recognition
-                  with a term, 刚性支出: it lapses on that day instead of being reviewed)
+                  with a term, 刚性支出: it lapses on that day instead of being reviewed); on the
+                  county's escalated review of a refusal: link_role 'escalated' and
+                  application_instance_id (the refused application, linked as the application)
   effect=review   household_id, outcome continue|raise|lower|stop, amount, effective_month,
                   reasons (required to lower or stop), phase_out_months (0-6, a stop after a rise
                   in income: 渐退期), review_type
@@ -23,7 +25,7 @@ from ... import crypto
 from ...engine import service_operators
 from ...errors import Invalid
 from ...extensions import db
-from ...models import Household, HouseholdAmount, HouseholdCase
+from ...models import Household, HouseholdAmount, HouseholdCase, ProcessInstance
 from .. import audit
 from ..context import now
 from . import schedule
@@ -122,7 +124,12 @@ def grant(instance, params):
     household.updated_at = now()
     db.session.flush()
     _amount_row(household, instance, start_month, fen, 'grant', params.get('reason'))
-    link(household, instance, 'application')
+    link(household, instance, params.get('link_role') or 'application')
+    # A grant on the county's escalated review: the refused application is the household's too.
+    refused = params.get('application_instance_id')
+    application = db.session.get(ProcessInstance, int(refused)) if refused else None
+    if application is not None:
+        link(household, application, 'application')
     return household
 
 

@@ -40,11 +40,8 @@ def for_case(instance_id):
 
 def listing(user, township=None, status=None, limit=200):
     access.require_case_reader(user)
-    stmt = select(Household).order_by(Household.township, Household.id)
-    if not access.sees_all_townships(user):
-        stmt = stmt.where(Household.township == user.township)
-    elif township:
-        stmt = stmt.where(Household.township == township)
+    stmt = access.scope_township(user, select(Household).order_by(Household.township, Household.id),
+                                 Household.township, township)
     if status:
         stmt = stmt.where(Household.status == status)
     return db.session.scalars(stmt.limit(limit)).all()

@@ -23,7 +23,7 @@ from ...errors import Conflict, Invalid
 from ...extensions import db
 from ...models import Household, HouseholdAmount, HouseholdCase, ProcessDefinition
 from ...scheduler.models import CalendarStart
-from .. import access, audit, runtime
+from .. import access, audit, exclusions, runtime
 from ..context import now
 from . import register, schedule
 from .effects import SHANGHAI, today
@@ -68,6 +68,9 @@ def reported_due_day(kind):
 def start_review(household, kind, due_day, actor, report='', business_key=None):
     def prepare(instance, data):
         link_review(household, instance)
+        # Staff registered as close relatives of any member stay out of the review too, and the flag
+        # gets it the county's visit (county_visits.sweep, daily), as an application's would.
+        exclusions.apply_exclusions(instance, data)
     return runtime.start_instance(PROCESS_KEY, household.township, review_data(household, kind, due_day, report),
                                   actor, business_key=business_key, prepare=prepare)
 
