@@ -345,6 +345,20 @@ def test_legacy_decisions_are_the_county_s_and_say_approve():
     assert ctx['reasons'] == ['收入超标'] and '山亭区人民法院' in ctx['remedies']
 
 
+def test_a_case_without_a_category_names_the_household_s():
+    # A county escalated review of a household carries no category of its own: the notice takes the household's.
+    district = {'name': '山亭区', 'bureau': '山亭区民政局', 'reconsideration_body': '山亭区人民政府',
+                'court': '山亭区人民法院'}
+    data = dict(APPLICATION, household={'category': 'tekun'},
+                decision={'approved': False, 'reasons': '收入超标', 'decided_on': '2026-10-12'})
+    rows = [_row('issue_rejection_notice', 'rejection_notice', 'ready')]
+    ctx = notices.build('rejection_notice', {'id': 8, 'sequence': 8, 'created_at': '2026-09-28', 'category': None,
+                                             'variant': 'legacy', 'status': 'running'},
+                        data, rows, 'draft', township={'name': '城关镇人民政府', 'short': '城'}, district=district,
+                        county_reexamines=False, today=date(2026, 10, 13))
+    assert '特困' in ctx['title'], ctx['title']
+
+
 def test_a_notice_no_task_produces_follows_the_data():
     # e.g. dibao_b: verification clearly ineligible, but no task in the diagram issues that notice.
     data = dict(APPLICATION, verification={'eligible': False, 'summary': '名下有车辆'})

@@ -205,7 +205,7 @@ def build(kind, case, data, task_rows, status, *, township, district, county_ree
     verification = data.get('verification') if isinstance(data.get('verification'), dict) else {}
     # A county escalated review names the category of the household it is about.
     category = categories.matter(case.get('category'), data) or CATEGORY_NAMES.get(case.get('category')) or \
-        CATEGORY_NAMES.get(_get(data, 'household.category'), '社会救助')
+        CATEGORY_NAMES.get(at(data, 'household.category'), '社会救助')
     legacy = case.get('variant') == 'legacy'
 
     issued = status == 'issued'
