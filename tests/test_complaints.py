@@ -22,7 +22,7 @@ from .flow_helpers import do, fire_at, ready, timers
 from .security_helpers import csrf_of, signed_in
 
 FILES = ('common/household_review.bpmn', 'common/complaint_review.bpmn', 'common/rectification_order.bpmn',
-         'common/escalated_review.bpmn')
+         'common/escalated_review.bpmn', 'delegated/temporary_aid.bpmn', 'decisions/temporary_aid_ceiling.dmn')
 module_app = module_app_fixture(FILES, 'complaints')
 PHONE = '13912345678'
 CHECK = {'complaint_check': {'checked_on': '2026-09-30', 'investigators': ['李明'], 'findings': '入户核查',
@@ -209,3 +209,59 @@ def test_complaint_review_and_escalation_exclude_close_relatives_of_any_member_a
         assert db.session.scalar(select(CaseExclusion.reason).where(
             CaseExclusion.instance_id == instance.id, CaseExclusion.username == 'cw_rel')) == 'registered'
     assert client_of(app, 'cw_rel').get(f'/api/v1/instances/{escalated.id}').status_code == 403
+
+
+def test_a_complaint_about_a_case_without_a_household_keeps_that_case_s_relatives_out(app):
+    """Temporary aid makes no household: a complaint about such a case is about its applicant and the
+    members it lists, so their registered relatives stay out of the complaint's handling too, also
+    when registered after the complaint was recorded."""
+    from service.models import CaseExclusion
+    from service.services import runtime
+    from .test_flow_temporary_aid import APPLICATION
+    from .test_flow_tekun import resident_id
+    member, applicant = resident_id('19950505'), APPLICATION['applicant']['id_number']
+    for name in ('cw_rel2', 'cw_rel3'):
+        if auth.find_user(name) is None:
+            users.add_user(name, '测试' + name, 'township_caseworker', 't01', 'secret-pass-1', 'tester')
+    data = dict(APPLICATION, members=[{'name': '王小军', 'id_number': member, 'relation': '子女'}])
+    aid = runtime.start_instance('temporary_aid_delegated', 't01', data, 'cw1')
+    users.register_close_relative('cw_rel2', '王小军', member, '配偶', 'lead1')
+    db.session.commit()
+    r = client_of(app, 'sup').post('/api/v1/complaints', json={'source': 'letter', 'content': '反映虚报灾情',
+                                                               'instance_id': aid.id})
+    assert r.status_code == 201, r.get_json()
+    handling = case(r.get_json()['instance_id'])
+    assert handling.review_required
+    assert db.session.scalar(select(CaseExclusion.reason).where(
+        CaseExclusion.instance_id == handling.id, CaseExclusion.username == 'cw_rel2')) == 'registered'
+    assert client_of(app, 'cw_rel2').get(f'/api/v1/instances/{handling.id}').status_code == 403
+    assert client_of(app, 'cw_rel3').get(f'/api/v1/instances/{handling.id}').status_code == 200
+    users.register_close_relative('cw_rel3', '王秀兰', applicant, '子女', 'lead1')     # registered afterwards
+    db.session.commit()
+    assert client_of(app, 'cw_rel3').get(f'/api/v1/instances/{handling.id}').status_code == 403
+
+
+def test_a_decision_adding_a_member_keeps_the_member_s_relatives_out_of_the_household_s_open_review(app):
+    """A grant writes the household's members (a new application of the same head): the household's
+    open review counts the new member at once, so a relative of that member is excluded and flagged."""
+    from service.services.households import effects
+    from .test_flow_tekun import resident_id
+    head, newborn = resident_id('19640404'), resident_id('20250606')
+    household = make_household(head)
+    if auth.find_user('cw_rel4') is None:
+        users.add_user('cw_rel4', '测试cw_rel4', 'township_caseworker', 't01', 'secret-pass-1', 'tester')
+    users.register_close_relative('cw_rel4', '王小宝', newborn, '祖父母', 'lead1')
+    db.session.commit()
+    r = client_of(app, 'sup').post('/api/v1/complaints', json={'source': 'letter', 'content': '反映人口变化',
+                                                               'household_id': household.id})
+    row = db.session.get(Complaint, r.get_json()['id'])
+    review = case(row.review_instance_id)
+    assert not review.review_required
+    assert client_of(app, 'cw_rel4').get(f'/api/v1/instances/{review.id}').status_code == 200
+    effects.grant(case(row.instance_id), {
+        'applicant': {'name': '王秀兰', 'id_number': head, 'household_size': 2}, 'category': 'dibao', 'amount': 650,
+        'members': [{'name': '王秀兰', 'id_number': head, 'relation': '本人'},
+                    {'name': '王小宝', 'id_number': newborn, 'relation': '孙子女'}]})
+    db.session.commit()
+    assert case(row.review_instance_id).review_required
+    assert client_of(app, 'cw_rel4').get(f'/api/v1/instances/{review.id}').status_code == 403

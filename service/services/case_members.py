@@ -4,7 +4,8 @@ A staff member registered as a close relative of the applicant or of any member 
 stays out of the case (services/access.py reads these rows on every read and act). The people are
 the applicant and the members the start data lists (`applicant.members`, or `members`), and for a
 case about a recorded household (a review, a complaint, an escalated review: `household_id`) every
-member of that household. `record` runs with every start (services/runtime.py), `refresh` when a
+member of that household; for a complaint about a case without a household (`subject_instance_id`:
+e.g. temporary aid) the people of that case. `record` runs with every start (services/runtime.py), `refresh` when a
 completed task's data changes the people (services/cases.py), `rehash` when the search key changed
 (services/keys.py). Only hashes are kept: the numbers stay in the encrypted data.
 """
@@ -30,9 +31,20 @@ def id_numbers(data):
     return list(dict.fromkeys(n for n in numbers if isinstance(n, str) and n.strip()))
 
 
+def subject_of(data):
+    """The case a complaint is about, when it names one (its id), else None."""
+    subject = data.get('subject_instance_id') if isinstance(data, dict) else None
+    return subject if isinstance(subject, int) and not isinstance(subject, bool) else None
+
+
 def hashes(data, keyring=None):
     keyring = keyring or crypto.active()
-    return list(dict.fromkeys(h for h in (keyring.id_hash(n) for n in id_numbers(data)) if h))
+    own = [h for h in (keyring.id_hash(n) for n in id_numbers(data)) if h]
+    # The subject case's rows are already under this key: it is older, and keys.py rehashes in id order.
+    subject = subject_of(data)
+    if subject is not None:
+        own += db.session.scalars(select(CaseMember.id_hash).where(CaseMember.instance_id == subject)).all()
+    return list(dict.fromkeys(own))
 
 
 def record(instance, data, keyring=None):
@@ -56,19 +68,34 @@ def changes_people(data):
     return isinstance(data, dict) and any(key in data for key in PEOPLE_KEYS)
 
 
+def _held(instance_id):
+    return set(db.session.scalars(select(CaseMember.id_hash).where(CaseMember.instance_id == instance_id)))
+
+
+def add(instance_id, wanted, held=None):
+    """Add the hashes of `wanted` the case does not hold yet; those added back."""
+    held = _held(instance_id) if held is None else held
+    added = [h for h in dict.fromkeys(wanted) if h not in held]
+    for id_hash in added:
+        db.session.add(CaseMember(instance_id=instance_id, id_hash=id_hash))
+    return added
+
+
 def refresh(instance, data, keyring=None):
     """Bring the rows in line with the case's data after a task changed its people (in the write's
     transaction): a member removed no longer counts; the hashes added are returned."""
     wanted = hashes(data, keyring)
-    held = set(db.session.scalars(select(CaseMember.id_hash).where(CaseMember.instance_id == instance.id)))
+    held = _held(instance.id)
     gone = held - set(wanted)
     if gone:
         db.session.execute(delete(CaseMember).where(CaseMember.instance_id == instance.id,
                                                     CaseMember.id_hash.in_(gone)))
-    added = [h for h in wanted if h not in held]
-    for id_hash in added:
-        db.session.add(CaseMember(instance_id=instance.id, id_hash=id_hash))
-    return added
+    return add(instance.id, wanted, held)
+
+
+def household_hashes(household, keyring=None):
+    """The hashes of a household record's members."""
+    return hashes({'members': household.members or []}, keyring)
 
 
 def cases_of(id_hash):

@@ -23,14 +23,14 @@ from ..errors import NotFound
 from ..extensions import db
 from ..models import CaseExclusion, ProcessInstance
 from ..scheduler.models import CalendarStart
-from . import audit, case_members, repository, runtime
+from . import audit, case_members, exclusions, repository, runtime
 from .context import now
 
 log = logging.getLogger('jiuzhu.county_visits')
 
 PROCESS_KEY = 'county_visit'
 REASONS = {'close_relative': '近亲属备案', 'reported': '被举报'}
-OPEN = ('running', 'incident', 'suspended')
+OPEN = exclusions.OPEN
 
 
 def business_key(instance_id):

@@ -10,9 +10,12 @@ turns an exclusion into a 403.
 from sqlalchemy import exists, not_, or_, select
 
 from ..extensions import db
-from ..models import CaseExclusion, CaseMember, CloseRelative, ProcessInstance
+from ..models import CaseExclusion, CaseMember, CloseRelative, HouseholdCase, ProcessInstance
 from . import case_members
 from .users import relatives_of
+
+# The states of a case still open: read and acted on (services/county_visits.py uses them too).
+OPEN = ('running', 'incident', 'suspended')
 
 EXCLUDED = '您是本案申请人或其家庭成员的近亲属，需回避 (close relative of the applicant or a household member: excluded)'
 
@@ -46,6 +49,14 @@ def exclusions_at_start(data):
     for number in case_members.id_numbers(data):
         for username in relatives_of(number):
             found.append((username, 'registered'))
+    # A complaint about a case: whoever stays out of that case stays out of the complaint's handling.
+    subject = case_members.subject_of(data)
+    if subject is not None:
+        found += db.session.execute(select(CaseExclusion.username, CaseExclusion.reason)
+                                    .where(CaseExclusion.instance_id == subject)).all()
+        people = select(CaseMember.id_hash).where(CaseMember.instance_id == subject)
+        found += [(username, 'registered') for username in db.session.scalars(
+            select(CloseRelative.staff_username).where(CloseRelative.id_hash.in_(people)))]
     return list(dict((u, r) for u, r in found).items())
 
 
@@ -63,7 +74,23 @@ def recheck_members(instance, data):
     """After a task changed the case's people (`data`: the case's data with the task's merged in):
     the member rows follow, and staff registered as close relatives of a person added are excluded
     and the case flagged for the county's visit, as at start. The usernames newly excluded."""
-    added = case_members.refresh(instance, data)
+    return _exclude_relatives(instance, case_members.refresh(instance, data))
+
+
+def household_changed(household, but=None):
+    """A household's members were written by a decision (a grant on a new application): its other open
+    cases count the new members too, and staff registered as their relatives stay out, as at start."""
+    wanted = case_members.household_hashes(household)
+    linked = select(HouseholdCase.instance_id).where(HouseholdCase.household_id == household.id)
+    for instance in db.session.scalars(select(ProcessInstance).where(
+            ProcessInstance.id.in_(linked), ProcessInstance.status.in_(OPEN),
+            ProcessInstance.id != (but.id if but is not None else 0))):
+        _exclude_relatives(instance, case_members.add(instance.id, wanted))
+
+
+def _exclude_relatives(instance, added):
+    """Staff registered as close relatives of the people just `added` to the case are excluded and the
+    case flagged for the county's visit. The usernames newly excluded."""
     if not added:
         return []
     known = set(db.session.scalars(select(CaseExclusion.username).where(CaseExclusion.instance_id == instance.id)))

@@ -26,7 +26,7 @@ from ...engine import service_operators
 from ...errors import Invalid
 from ...extensions import db
 from ...models import Household, HouseholdAmount, HouseholdCase, ProcessInstance
-from .. import audit
+from .. import audit, exclusions
 from ..context import now
 from . import schedule
 
@@ -125,6 +125,7 @@ def grant(instance, params):
     db.session.flush()
     _amount_row(household, instance, start_month, fen, 'grant', params.get('reason'))
     link(household, instance, params.get('link_role') or 'application')
+    exclusions.household_changed(household, but=instance)     # its open reviews count new members too
     # A grant on the county's escalated review: the refused application is the household's too.
     refused = params.get('application_instance_id')
     application = db.session.get(ProcessInstance, int(refused)) if refused else None
