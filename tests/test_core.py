@@ -115,13 +115,16 @@ def test_two_concurrent_writers_one_wins_one_conflicts(make_app):
         case_id = start().id
         task_id = ready(case_id)['accept'].id
         db.session.remove()
-    # Bounds against a hang, not speed checks: each thread builds its own app first (slow at load 14).
+    # Each writer has its own app, built here: building apps in two threads at once can fail inside
+    # Python 3.11's ast module (werkzeug compiles its URL rules with ast.parse; "AST constructor
+    # recursion depth mismatch"), which once turned CI red.
+    apps = {name: make_app(JIUZHU_FORMS_DIR=str(TEST_PROCESSES / 'forms')) for name in ('w1', 'w2')}
+    # A bound against a hang, not a speed check.
     both_loaded = threading.Barrier(2, timeout=120)
     outcomes = []
 
     def writer(name):
-        app = make_app(JIUZHU_FORMS_DIR=str(TEST_PROCESSES / 'forms'))
-        with app.app_context():
+        with apps[name].app_context():
             def act(workflow):
                 engine().complete(workflow, task_id, {'note': name})
                 both_loaded.wait()   # both hold the same loaded version before either saves

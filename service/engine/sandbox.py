@@ -57,7 +57,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from . import sandbox_pool, service_operators
 from .sandbox_guards import BOUNDED_TABLE, SAFE_BUILTINS, NeedsWorker
-from .sandbox_policy import FILENAME, Limits, ScriptRejected, compile_prepared, compile_source, lookup
+from .sandbox_policy import FILENAME, PARSE_LOCK, Limits, ScriptRejected, compile_prepared, compile_source, lookup
 from .sandbox_values import value_problem
 
 __all__ = ['Limits', 'ScriptRejected', 'WriteBudget', 'check_source', 'compile_source', 'limits_from_config',
@@ -335,8 +335,9 @@ class RestrictedScriptEngine(PythonScriptEngine):
 
     def validate(self, expression):
         # Used by the DMN engine to probe whether a cell needs "==": it expects
-        # a SyntaxError for "> 5".  Plain parsing keeps that contract.
-        ast.parse(expression)
+        # a SyntaxError for "> 5".  Plain parsing keeps that contract (under the parse lock: see it).
+        with PARSE_LOCK:
+            ast.parse(expression)
 
     def get_error_line_number_and_content(self, script, err):
         line_number = err.lineno if isinstance(err, ScriptRejected) else getattr(err, 'sandbox_line', None)

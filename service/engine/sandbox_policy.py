@@ -13,6 +13,7 @@ import re
 import select
 import struct
 import textwrap
+import threading
 import time
 from dataclasses import dataclass
 from functools import lru_cache
@@ -196,13 +197,21 @@ class Compiled:
     assign_lines: dict
 
 
+# Python 3.11's conversion of a parsed tree to ast objects keeps its recursion depth per interpreter,
+# not per thread: two threads parsing at once (gunicorn's threads, each compiling a script the first
+# time) can fail with "AST constructor recursion depth mismatch". Compiles are cached, so one lock costs
+# nothing after the first case.
+PARSE_LOCK = threading.Lock()
+
+
 @lru_cache(maxsize=2048)
 def compile_prepared(source: str, mode: str) -> Compiled:
     compiler = compile_restricted_eval if mode == 'eval' else compile_restricted_exec
-    result = compiler(source, filename=FILENAME, policy=_Policy)
+    with PARSE_LOCK:
+        result = compiler(source, filename=FILENAME, policy=_Policy)
+        tree = ast.parse(source, mode=mode) if not result.errors else None
     if result.errors:
         raise _reject(result.errors)
-    tree = ast.parse(source, mode=mode)
     bounded = _bounded_names(tree, mode)
     return Compiled(result.code, bounded, _assign_lines(tree) if mode == 'exec' else {})
 
