@@ -473,3 +473,13 @@ def test_case_data_that_cannot_reach_the_worker_is_refused_clearly():
     with pytest.raises(ScriptRejected, match='cannot be handed to the sandbox') as info:
         ENV.execute('x = sorted([1])', {'lock': threading.Lock()})
     assert info.value.lineno == 1
+
+
+def test_code_stopped_by_the_budget_leaves_none_of_it():
+    """The worker's clock stops a loop at the allowance; ours may measure a hair less. The budget is
+    spent all the same, so the next evaluation of the write is refused, whatever the machine's timing."""
+    with write_budget(0.3) as budget:
+        refusal('exec', 'x = 0\nwhile True:\n    x += 1')
+        assert budget.remaining <= 0
+        with pytest.raises(ScriptRejected, match='in total'):
+            ENV.evaluate('1 + 1', {})

@@ -154,7 +154,13 @@ class _Allowance:
         if self.seconds <= 0:
             raise ScriptRejected(self.timeout_message(), 1)
         self.start = time.monotonic()
+        self.ran_out = False
         return self
+
+    def stopped(self):
+        """The evaluation was stopped at its allowance, so it spent all of it: the worker's clock may stop
+        it a hair before ours has measured the whole allowance, and the budget must not keep that hair."""
+        self.ran_out = True
 
     def exclude(self, seconds):
         """Time that was not the diagram's (starting a worker process)."""
@@ -162,9 +168,13 @@ class _Allowance:
 
     def __exit__(self, *exc):
         elapsed = time.monotonic() - self.start
+        if self.ran_out:
+            elapsed = max(elapsed, self.seconds)
         for budget in self.budgets:
             budget.spent += elapsed
             budget.evaluations += 1
+        if self.ran_out and self.binding is not None:
+            self.binding.spent = max(self.binding.spent, self.binding.seconds)
         return False
 
 
@@ -304,6 +314,7 @@ class RestrictedEnvironment(TaskDataEnvironment):
                                  '(脚本进程异常终止，可能占用内存过多)', exc.lineno or 1) from None
         except sandbox_pool.WorkerTimeout as exc:
             allowance.exclude(exc.startup)
+            allowance.stopped()
             raise ScriptRejected(allowance.timeout_message(), exc.lineno or 1) from None
         if message[0] == 'ok':
             return message[1]
