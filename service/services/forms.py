@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import undefer
 from stdnum.cn import ric
 
+from ..datapath import at
 from ..errors import Conflict, Invalid
 from ..extensions import db
 from ..models import ProcessDefinition, ProcessInstance
@@ -245,9 +246,7 @@ def carry_case_values(schema, data, case_data):
         return data
     held = case_data()
     for path, source in fields:
-        value = held
-        for part in source.split('.'):
-            value = value.get(part) if isinstance(value, dict) else None
+        value = at(held, source)
         if value is None:
             continue
         *parents, last = path.split('.')

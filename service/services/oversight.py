@@ -21,14 +21,13 @@ from ..extensions import db
 from ..models import HouseholdCase, ProcessInstance
 from . import access, audit, entrustments, exclusions, runtime
 from .context import now
-from .households import register
-from .households import schedule
+from .households import register, schedule
 from .households.effects import SHANGHAI, today
 
 RECTIFICATION = 'rectification_order'
 ESCALATED = 'escalated_review'
 RAISED_BY = {'applicant': '申请人', 'reporter': '举报人', 'county': '区民政局监督发现', 'township': '镇街报请'}
-OPEN = ('running', 'incident', 'suspended')
+OPEN = exclusions.OPEN
 
 
 def _required(fields, name, label, limit):

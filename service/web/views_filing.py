@@ -39,7 +39,7 @@ def _render_filing(reported='', problems=None, error=None, status=200):
                            county=access.sees_all_townships(user), groups=CHANGE_GROUP_ZH,
                            category_names=CATEGORY_NAMES, reported=reported, problems=problems,
                            problem_zh=filing.PROBLEM_ZH, error=error,
-                           case_problems=filing_reports.compare(user, township, month)), status
+                           case_problems=filing_reports.compare(user, township, month, roster)), status
 
 
 @bp.get('/filings')

@@ -52,10 +52,11 @@ def _figure(report, source, field):
     return value
 
 
-def compare(user, township, month):
+def compare(user, township, month, roster=None):
     """[{township, source, source_zh, instance_id, field, label, expected, reported, problem}]:
-    problem `not_reported` (no report of the month) or `figure` (a figure differs)."""
-    first = filing.build(user, township, month)          # checks the caller's scope and the month
+    problem `not_reported` (no report of the month) or `figure` (a figure differs). `roster`: the
+    caller's `filing.build(user, township, month)` when it has built it already (the page has)."""
+    first = roster or filing.build(user, township, month)     # checks the caller's scope and the month
     townships = [township] if township is not None else None
     reports = {source: _reports(source, townships, month) for source in SOURCES}
     if townships is None:

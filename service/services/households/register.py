@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from ...extensions import db
 from ...models import Household, HouseholdAmount, HouseholdCase, ProcessInstance
-from .. import access
+from .. import access, exclusions
 from . import schedule
 
 STATUS_ZH = {'applying': '申请中', 'receiving': '享受中', 'suspended': '暂停发放', 'stopped': '已停发'}
@@ -64,4 +64,4 @@ def open_review(household_id):
     return db.session.scalar(
         select(ProcessInstance.id).join(HouseholdCase, HouseholdCase.instance_id == ProcessInstance.id)
         .where(HouseholdCase.household_id == household_id, HouseholdCase.role == 'review',
-               ProcessInstance.status.in_(('running', 'incident', 'suspended'))).limit(1))
+               ProcessInstance.status.in_(exclusions.OPEN)).limit(1))
