@@ -16,7 +16,7 @@ import statistics
 import sys
 import time
 
-from tests.bench.gen_cases import BENCH_PASSWORD, sqlalchemy_url
+from tests.bench.gen_cases import BENCH_PASSWORD, bench_keys, sqlalchemy_url
 
 API = [
     ('caseworker GET /api/v1/tasks?mine=true', 'cw', '/api/v1/tasks?mine=true'),
@@ -71,7 +71,8 @@ def main(argv=None):
         print('bench_lists: needs --url of a database filled by tests.bench.gen_cases; skipped')
         return 0
     from service import create_app
-    app = create_app({'DATABASE_URL': sqlalchemy_url(args.url), 'SECRET_KEY': 'bench', 'JIUZHU_CLOCK': 'real'})
+    app = create_app({'DATABASE_URL': sqlalchemy_url(args.url), 'SECRET_KEY': 'bench', 'JIUZHU_CLOCK': 'real',
+                      **bench_keys()})
     users = {'cw': 'cw_t05', 'sup': 'sup'}
     tokens, pages = {}, {}
     for key, username in users.items():
