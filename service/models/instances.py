@@ -3,6 +3,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .types import EncryptedText, UTCDateTime
+from .waiting import waiting_index, waits_for
 
 
 class ProcessInstance(db.Model):
@@ -19,6 +20,7 @@ class ProcessInstance(db.Model):
         Index('ix_instance_status_updated', 'status', 'updated_at', 'id'),
         Index('ix_instance_figures', 'township', 'status', 'overdue', 'definition_id', 'decision_days', 'id'),
         Index('ix_instance_overdue', 'status', 'overdue', 'overdue_since', 'id'),
+        Index('ix_instance_list_overdue', 'status', 'overdue', 'created_at', 'id'),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -59,6 +61,11 @@ class ProcessInstance(db.Model):
 
     definition = relationship('ProcessDefinition', lazy='select')
 
+    @classmethod
+    def waits_for(cls, names):
+        """The condition: the case waits for one of these messages now (models/waiting.py)."""
+        return waits_for(cls.waiting_for, names)
+
     @property
     def waiting_messages(self):
         return [name for name in (self.waiting_for or '').split(',') if name]
@@ -72,3 +79,7 @@ class ProcessInstance(db.Model):
 
     # Optimistic locking: a concurrent writer's UPDATE matches no row and raises StaleDataError.
     __mapper_args__ = {'version_id_col': version}
+
+
+# The inbox finds the cases waiting for a message by this index (PostgreSQL; models/waiting.py).
+waiting_index(ProcessInstance.__table__.c.waiting_for)

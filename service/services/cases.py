@@ -85,7 +85,7 @@ def list_cases(user, status=None, township=None, process_key=None, overdue=None,
         stmt = stmt.where(id_number_filter(id_number))
     if waiting_for:
         # Only a running case takes messages (access.check_message): the others wait for nothing.
-        stmt = stmt.where(ProcessInstance.waiting_for.contains(f',{waiting_for},', autoescape=True))
+        stmt = stmt.where(ProcessInstance.waits_for([waiting_for]))
         status = status or 'running'
     if status:
         stmt = stmt.where(ProcessInstance.status == status)
@@ -114,7 +114,7 @@ def cases_awaiting_answers(user, limit=200):
         return []
     stmt = access.scope_instances(user, select(ProcessInstance)).where(
         ProcessInstance.status == 'running',
-        or_(*(ProcessInstance.waiting_for.contains(f',{n},', autoescape=True) for n in names)))
+        ProcessInstance.waits_for(names))
     rows = db.session.scalars(stmt.order_by(ProcessInstance.updated_at, ProcessInstance.id).limit(limit)).all()
     return [(row, [n for n in row.waiting_messages if n in names]) for row in rows]
 

@@ -75,7 +75,7 @@ def capture_templates():
     from service.models import ProcessInstance, Task, Timer
     from service.services import runtime
     from tests.flow_helpers import APPLICATION, COMPLETE, NOTICE, SURVEY, do, pre_verify
-    from tests.test_flow_dibao_a import APPROVAL, decision
+    from tests.test_flow_dibao_a import decision
 
     def snap(case):
         db.session.expire_all()
