@@ -41,12 +41,16 @@ def test_cases_of_the_baseline_go_on_after_the_upgrade(database_url, make_app):
     with app.app_context():
         a, b, c = case('MIG-A'), case('MIG-B'), case('MIG-C')
         assert (a.status, b.status, c.status) == ('running', 'running', 'completed')
+        # The step counters of the reform figures (0026) were counted from the completed task rows.
+        assert (a.steps_done, b.steps_done, c.steps_done) == (1, 0, 3)
+        assert (a.last_role, b.last_role) == ('township_caseworker', None) and c.county_steps == 0
         assert a.waiting_messages == ['verification_result']
         assert ready(b.id)['accept'].assignee == 'cw1'
 
         # B: the claimed acceptance is completed by its claimant.
         tasks.complete_task(ready(b.id)['accept'].id, {'note': '材料齐全'}, 'cw1')
         assert set(ready(b.id)) == {'survey'}
+        assert (case('MIG-B').steps_done, case('MIG-B').last_role) == (1, 'township_caseworker')
 
         # A: its old deadline timer fires when the clock passes it; the verification result still arrives.
         deadline = db.session.scalars(select(Timer).where(Timer.instance_id == a.id,

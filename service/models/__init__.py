@@ -5,7 +5,7 @@ from .complaints import Complaint
 from .definitions import ProcessDefinition
 from .drafts import DesignerDraft
 from .entrustments import Entrustment
-from .figures import CaseCount, DecisionDayCount
+from .figures import CaseCount, DecisionDayCount, StepCount
 from .households import Household, HouseholdAmount, HouseholdCase, SpotCheckDraw
 from .incidents import Incident
 from .instances import ProcessInstance
@@ -18,7 +18,7 @@ from .tasks import Task
 from .timers import Timer
 from .users import COUNTY, ROLES, User
 
-__all__ = ['Attachment', 'CaseComment', 'TaskDraft', 'AuditEntry', 'AuditLogIsAppendOnly', 'CaseCount', 'CaseReferral', 'Complaint', 'CaseExclusion', 'CaseMember', 'CloseRelative', 'DecisionDayCount', 'DeployPreview',
+__all__ = ['Attachment', 'CaseComment', 'TaskDraft', 'AuditEntry', 'AuditLogIsAppendOnly', 'CaseCount', 'CaseReferral', 'Complaint', 'CaseExclusion', 'CaseMember', 'CloseRelative', 'DecisionDayCount', 'DeployPreview', 'StepCount',
            'DesignerDraft', 'Entrustment', 'Household', 'HouseholdAmount', 'HouseholdCase', 'InboxRead', 'Incident', 'SavedFilter',
            'ProcessDefinition', 'ProcessInstance', 'SpotCheckDraw', 'Task',
            'Timer', 'User', 'UserSession', 'ROLES', 'COUNTY']

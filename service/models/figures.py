@@ -1,4 +1,4 @@
-"""Running counts behind the county's supervision figures, kept by the write path.
+"""Running counts behind the county's supervision and reform figures, kept by the write path.
 
 At province scale a GROUP BY over every case costs seconds per page view; these two small tables
 hold the same numbers, changed by the flush that changes a case (services/figures.py), so they are
@@ -30,4 +30,18 @@ class DecisionDayCount(db.Model):
     township: Mapped[str] = mapped_column(String(50), primary_key=True)
     definition_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     days: Mapped[int] = mapped_column(Integer, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+
+class StepCount(db.Model):
+    """The reform page's step figures of a township on one definition version: `kind` is `steps`
+    (completed tasks), `handoffs` (a step done by another role than the step before it),
+    `county_steps` (done by a county role) or `cases` (cases with at least one step): the sums of
+    the case rows' own counters (ProcessInstance.steps_done, …), kept as those change."""
+
+    __tablename__ = 'step_count'
+
+    township: Mapped[str] = mapped_column(String(50), primary_key=True)
+    definition_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
     n: Mapped[int] = mapped_column(Integer, nullable=False, default=0)

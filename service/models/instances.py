@@ -57,6 +57,13 @@ class ProcessInstance(db.Model):
     accepted_at = mapped_column(UTCDateTime)
     decided_at = mapped_column(UTCDateTime)
     decision_days: Mapped[int | None] = mapped_column(Integer, active_history=True)   # working days acceptance → decision
+    # The case's steps so far (services/steps.py), kept on the row so the reform figures are sums the
+    # write path keeps (step_count), not a window over every completed task of the district.
+    steps_done: Mapped[int] = mapped_column(Integer, default=0, server_default='0', nullable=False, active_history=True)
+    handoffs: Mapped[int] = mapped_column(Integer, default=0, server_default='0', nullable=False, active_history=True)
+    county_steps: Mapped[int] = mapped_column(Integer, default=0, server_default='0', nullable=False,
+                                              active_history=True)
+    last_role: Mapped[str | None] = mapped_column(String(50))   # the last step's role; '' when it had none
     version: Mapped[int] = mapped_column(Integer, nullable=False)
 
     definition = relationship('ProcessDefinition', lazy='select')

@@ -1,7 +1,8 @@
-"""The supervision counts (models/figures.py), kept in step with the cases by every transaction.
+"""The supervision and reform counts (models/figures.py), kept in step with the cases by every transaction.
 
 After a flush has written cases (so their version checks passed), the change of each case's
-(township, definition, status, overdue) and decision days is kept aside (services/pending.py) and
+(township, definition, status, overdue), decision days and step counters (services/steps.py) is kept
+aside (services/pending.py) and
 added to the count tables when the transaction commits, in the same transaction: a rolled-back or
 stale write, or a rolled-back SAVEPOINT, takes its counts back with it. Deltas are applied in key
 order, so two transactions counting the same rows take their row locks in one order (no deadlock).
@@ -13,12 +14,14 @@ from sqlalchemy import bindparam, delete, event, func, inspect, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from ..models import CaseCount, DecisionDayCount, ProcessInstance
+from ..models import CaseCount, DecisionDayCount, ProcessInstance, StepCount
 from . import pending
 
 # A case row's counted columns, and the defaults a row not yet flushed takes for them.
-COUNTED = ('township', 'definition_id', 'status', 'overdue', 'decision_days')
-_DEFAULTS = {'status': 'running', 'overdue': False}
+COUNTED = ('township', 'definition_id', 'status', 'overdue', 'decision_days', 'steps_done', 'handoffs',
+           'county_steps')
+_DEFAULTS = {'status': 'running', 'overdue': False, 'steps_done': 0, 'handoffs': 0, 'county_steps': 0}
+STEP_KINDS = ('steps', 'handoffs', 'county_steps', 'cases')
 
 
 def _values(obj, old):
@@ -33,47 +36,55 @@ def _values(obj, old):
         else:
             value = getattr(obj, name)
         out.append(_DEFAULTS.get(name) if value is None and name in _DEFAULTS else value)
-    township, definition_id, status, overdue, days = out
-    return (township, definition_id, status, bool(overdue)), days
+    township, definition_id, status, overdue, days, steps, handoffs, county = out
+    return (township, definition_id, status, bool(overdue)), days, (steps, handoffs, county, 1 if steps else 0)
 
 
-def _count(counts, days, values, sign):
-    key, day = values
+def _count(found, values, sign):
+    counts, days, steps = found
+    key, day, step_values = values
     counts[key] += sign
     if day is not None:
         days[key[:2] + (day,)] += sign
+    for kind, n in zip(STEP_KINDS, step_values):
+        if n:
+            steps[key[:2] + (kind,)] += sign * n
+
+
+def _found():
+    return Counter(), Counter(), Counter()
 
 
 @event.listens_for(Session, 'after_flush')
 def _keep_counts(session, flush_context):
-    counts, days = Counter(), Counter()
+    found = _found()
     for obj in session.new:
         if isinstance(obj, ProcessInstance):
-            _count(counts, days, _values(obj, old=False), +1)
+            _count(found, _values(obj, old=False), +1)
     for obj in session.dirty:
         if isinstance(obj, ProcessInstance) and any(
                 inspect(obj).attrs[name].history.has_changes() for name in COUNTED):
-            _count(counts, days, _values(obj, old=True), -1)
-            _count(counts, days, _values(obj, old=False), +1)
+            _count(found, _values(obj, old=True), -1)
+            _count(found, _values(obj, old=False), +1)
     for obj in session.deleted:
         if isinstance(obj, ProcessInstance):
-            _count(counts, days, _values(obj, old=True), -1)
-    if any(counts.values()) or any(days.values()):
+            _count(found, _values(obj, old=True), -1)
+    if any(any(c.values()) for c in found):
         # Applied at the commit (_apply_counts), with the SAVEPOINT they were made in: a batch of
         # cases changes each count row once, and locks it only for its commit.
-        pending.add(session, _COUNTS, (counts, days))
+        pending.add(session, _COUNTS, found)
 
 
 def keep_changes(session, cases):
     """Keep the count deltas of these changed (persistent) cases now, as a flush would: for a writer
     that UPDATEs their rows itself (services/firing.py), before it marks them written."""
-    counts, days = Counter(), Counter()
+    found = _found()
     for obj in cases:
         if any(inspect(obj).attrs[name].history.has_changes() for name in COUNTED):
-            _count(counts, days, _values(obj, old=True), -1)
-            _count(counts, days, _values(obj, old=False), +1)
-    if any(counts.values()) or any(days.values()):
-        pending.add(session, _COUNTS, (counts, days))
+            _count(found, _values(obj, old=True), -1)
+            _count(found, _values(obj, old=False), +1)
+    if any(any(c.values()) for c in found):
+        pending.add(session, _COUNTS, found)
 
 
 @event.listens_for(Session, 'before_commit', insert=True)
@@ -86,10 +97,11 @@ def _apply_counts(session):
     kept = pending.take(session, _COUNTS)
     if not kept:
         return
-    counts, days = Counter(), Counter()
-    for c, d in kept:
+    counts, days, steps = _found()
+    for c, d, st in kept:
         counts.update(c)
         days.update(d)
+        steps.update(st)
     connection = session.connection()
     # In key order, so two transactions counting the same rows lock them in one order (no deadlock).
     for key in sorted(k for k, n in counts.items() if n):
@@ -100,6 +112,9 @@ def _apply_counts(session):
         township, definition_id, day = key
         _add(connection, DecisionDayCount, dict(township=township, definition_id=definition_id, days=day),
              days[key])
+    for key in sorted(k for k, n in steps.items() if n):
+        township, definition_id, kind = key
+        _add(connection, StepCount, dict(township=township, definition_id=definition_id, kind=kind), steps[key])
 
 
 _COUNTS = 'counts'
@@ -138,15 +153,32 @@ def _recount_days():
         .group_by(ProcessInstance.township, ProcessInstance.definition_id, ProcessInstance.decision_days)
 
 
+def _recount_steps():
+    """(township, definition, kind, n) rows of step_count, summed from the case rows' counters."""
+    sums = select(ProcessInstance.township, ProcessInstance.definition_id,
+                  func.sum(ProcessInstance.steps_done), func.sum(ProcessInstance.handoffs),
+                  func.sum(ProcessInstance.county_steps), func.count()) \
+        .where(ProcessInstance.steps_done > 0).group_by(ProcessInstance.township, ProcessInstance.definition_id)
+    return sums
+
+
+def _step_rows(session):
+    return [(township, definition_id, kind, int(n)) for township, definition_id, *values in session.execute(_recount_steps())
+            for kind, n in zip(STEP_KINDS, values) if n]
+
+
 def differences(session):
     """The rows where the count tables and a full recount disagree ([] when they are in step)."""
     stored = {tuple(r[:-1]): r[-1] for r in session.execute(select(
         CaseCount.township, CaseCount.definition_id, CaseCount.status, CaseCount.overdue, CaseCount.n))}
     stored_days = {tuple(r[:-1]): r[-1] for r in session.execute(select(
         DecisionDayCount.township, DecisionDayCount.definition_id, DecisionDayCount.days, DecisionDayCount.n))}
+    stored_steps = {tuple(r[:-1]): r[-1] for r in session.execute(select(
+        StepCount.township, StepCount.definition_id, StepCount.kind, StepCount.n))}
     found = []
     for table, have, want in (('case_count', stored, session.execute(_recount_counts())),
-                              ('decision_day_count', stored_days, session.execute(_recount_days()))):
+                              ('decision_day_count', stored_days, session.execute(_recount_days())),
+                              ('step_count', stored_steps, _step_rows(session))):
         want = {(r[0], r[1], r[2], bool(r[3])) if table == 'case_count' else tuple(r[:-1]): r[-1] for r in want}
         have = {(k[0], k[1], k[2], bool(k[3])) if table == 'case_count' else k: v for k, v in have.items()}
         for key in sorted(set(have) | set(want), key=repr):
@@ -156,16 +188,20 @@ def differences(session):
 
 
 def rebuild(session):
-    """Recount both tables from the cases (after a bulk load, or if `differences` finds any)."""
+    """Recount the tables from the cases (after a bulk load, or if `differences` finds any)."""
     # The recount includes this transaction's flushed changes: their deltas must not be added again.
     session.flush()
     pending.discard(session, _COUNTS)
     session.execute(delete(CaseCount))
     session.execute(delete(DecisionDayCount))
+    session.execute(delete(StepCount))
     session.execute(insert(CaseCount).from_select(
         ['township', 'definition_id', 'status', 'overdue', 'n'], _recount_counts()))
     session.execute(insert(DecisionDayCount).from_select(
         ['township', 'definition_id', 'days', 'n'], _recount_days()))
+    rows = _step_rows(session)
+    if rows:
+        session.execute(insert(StepCount), [dict(township=t, definition_id=d, kind=k, n=n) for t, d, k, n in rows])
 
 
 def weighted_median(histogram):

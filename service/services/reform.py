@@ -18,13 +18,12 @@ from functools import lru_cache
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import and_, func, select
+from sqlalchemy import select
 
 from ..extensions import db
-from ..models import CaseCount, DecisionDayCount, ProcessDefinition, ProcessInstance, Task
-from .users import COUNTY_ROLES
+from ..models import CaseCount, DecisionDayCount, ProcessDefinition, StepCount
 from . import access
-from .figures import weighted_median
+from .figures import STEP_KINDS, weighted_median
 
 LEGACY = ('legacy',)
 
@@ -108,30 +107,19 @@ def table(user, township=None):
 
 
 def _steps(rows, definitions, township):
-    """Per case: completed steps, hand-offs between roles and county steps — one grouped count over
-    the completed tasks, the previous step's role taken by a window over each case's rows."""
-    county = sorted(COUNTY_ROLES)
-    previous = func.lag(Task.role).over(partition_by=Task.instance_id,
-                                        order_by=(Task.completed_at, Task.created_at, Task.id))
-    done = (select(Task.township, Task.instance_id, Task.role, previous.label('previous_role'),
-                   ProcessInstance.definition_id)
-            .join(ProcessInstance, ProcessInstance.id == Task.instance_id)
-            .where(Task.state == 'completed', ProcessInstance.definition_id.in_(list(definitions) or [0])))
+    """Per case: completed steps, hand-offs between roles and county steps — the sums the write path
+    keeps per township and definition (step_count, services/steps.py), a few hundred rows."""
+    stmt = select(StepCount.township, StepCount.definition_id, StepCount.kind, StepCount.n).where(
+        StepCount.definition_id.in_(list(definitions) or [0]), StepCount.n != 0)
     if township:
-        done = done.where(Task.township == township)
-    done = done.subquery()
-    handed = and_(done.c.previous_role.is_not(None), done.c.role != done.c.previous_role)
-    stmt = (select(done.c.township, done.c.definition_id, func.count(), func.count().filter(handed),
-                   func.count().filter(done.c.role.in_(county)), func.count(func.distinct(done.c.instance_id)))
-            .group_by(done.c.township, done.c.definition_id))
+        stmt = stmt.where(StepCount.township == township)
     totals = {}
-    for code, definition_id, steps, handoffs, county_steps, cases in db.session.execute(stmt):
+    for code, definition_id, kind, n in db.session.execute(stmt):
         d = definitions[definition_id]
         key = (code, d.category, 'legacy' if d.variant in LEGACY else 'delegated')
         if key in rows:
-            t = totals.setdefault(key, [0, 0, 0, 0])
-            for n, value in enumerate((steps, handoffs, county_steps, cases)):
-                t[n] += value
-    for key, (steps, handoffs, county_steps, cases) in totals.items():
+            totals.setdefault(key, dict.fromkeys(STEP_KINDS, 0))[kind] += n
+    for key, t in totals.items():
+        steps, handoffs, county_steps, cases = (t[kind] for kind in STEP_KINDS)
         for name, value in (('steps', steps), ('handoffs', handoffs), ('county_steps', county_steps)):
             rows[key][name] = round(value / cases, 1) if cases else None

@@ -7,7 +7,7 @@ from ..extensions import db
 from ..models import Task, Timer
 from ..engine.tasks import open_tasks, ready_user_tasks
 from ..engine.timers import timer_fired, waiting_timers
-from . import audit, milestones
+from . import audit, milestones, steps
 from .context import engine, now
 
 
@@ -88,6 +88,7 @@ def _sync_tasks(instance, workflow, moment, lanes, rows, walked, completed=None)
         elif completed and row.id == completed[0]:
             row.state, row.completed_at, row.completed_by, row.data = 'completed', moment, completed[1], completed[2]
             milestones.record(instance, row, moment)
+            steps.record(instance, row)
         else:
             # Interrupted by a timer or a message, or its subprocess ended.
             row.state, row.completed_at = 'cancelled', moment
