@@ -9,6 +9,7 @@ from SpiffWorkflow.exceptions import TaskNotFoundException
 from ..extensions import db
 from ..models import ProcessInstance, Task
 from ..services.context import engine, now
+from ..services.write import load_workflow
 from . import certificates, notices, townships
 from .wording import SHANGHAI
 
@@ -47,7 +48,7 @@ class CaseNotices:
         self.instance = instance
         self.case = _case(instance)
         self.rows = db.session.scalars(select(Task).where(Task.instance_id == instance.id)).all()
-        self.workflow = engine().load(instance)
+        self.workflow = load_workflow(instance)
         last = self.workflow.last_task
         self.data = dict(last.data if last is not None else self.workflow.data)
         self.diagram = notices.diagram_facts(_user_tasks(instance), engine().lanes)

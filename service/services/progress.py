@@ -6,7 +6,7 @@ from ..extensions import db
 from ..models import Incident, Task, Timer
 from ..engine.compaction import completed_elements
 from ..engine.tasks import current_data
-from .context import engine
+from .write import load_workflow
 
 _ACTIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 
@@ -19,7 +19,7 @@ def diagram_state(instance):
 
     The caller has checked that the user may read the case.
     """
-    workflow = engine().load(instance)
+    workflow = load_workflow(instance)
     completed, active, failed = set(), set(), set()
     for task in workflow.get_tasks():
         bpmn_id = getattr(task.task_spec, 'bpmn_id', None)

@@ -36,6 +36,27 @@ _HELD_ZH = {'incident': '流程故障，已暂停办理，等待区民政局处�
             'terminated': '已终止', 'completed': '已办结'}
 
 
+class StateUnreadable(EngineFailure, Conflict):
+    """The case's stored state cannot be loaded against its definition version (damaged, or written
+    for another process). A write holds the case in an incident (an EngineFailure: someone sees and
+    acts on it); a read answers 409 with this message (a JiuzhuError), never a 500."""
+
+    def __init__(self, instance, exc):
+        message = (f'案件 {instance.id} 的办理数据与其流程定义不符，无法读取，请联系系统管理员'
+                   f' (the case state cannot be loaded: {type(exc).__name__})')
+        EngineFailure.__init__(self, 'state_unreadable', message)
+        Conflict.__init__(self, message, code='case_unreadable')
+
+
+def load_workflow(instance):
+    """The case's workflow, for writes and reads alike (engine().load, its failure told as above)."""
+    try:
+        return engine().load(instance)
+    except Exception as exc:
+        log.error('case %s: its state cannot be loaded (%s: %s)', instance.id, type(exc).__name__, exc)
+        raise StateUnreadable(instance, exc) from exc
+
+
 class CaseWrite:
     """One case opened for writing: its row as read (version V), its rows, and its workflow,
     deserialized only when an action needs it (claims and assignments do not)."""
@@ -49,7 +70,7 @@ class CaseWrite:
     @property
     def workflow(self):
         if self._workflow is None:
-            self._workflow = engine().load(self.instance)
+            self._workflow = load_workflow(self.instance)
         return self._workflow
 
     def written(self):
