@@ -139,11 +139,13 @@ def check_extend_deadline(user, instance):
 
 # ------------------------------------------------------------------ tasks
 
-def check_task_read(user, task, task_id=None):
+def check_task_read(user, task, task_id=None, excluded=None):
+    """`excluded`: the exclusion as read in the statement that read the task row (services/cases.py);
+    None reads it here."""
     require_case_reader(user)
     if task is None or (not sees_all_townships(user) and task.township != user.township):
         raise _task_not_found(task_id if task is None else task.id)
-    if is_excluded(user, task.instance_id):
+    if is_excluded(user, task.instance_id) if excluded is None else excluded:
         raise _forbidden(EXCLUDED, 'excluded')
 
 
