@@ -13,7 +13,7 @@ Views call these checks and scopes and decide nothing themselves. Rules:
 - staff registered as close relatives of the applicant or of any member of the household (近亲属备案)
   are excluded from the case, also when registered after its start (services/exclusions.py).
 """
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..extensions import db
@@ -139,11 +139,13 @@ def check_extend_deadline(user, instance):
 
 # ------------------------------------------------------------------ tasks
 
-def check_task_read(user, task, task_id=None):
+def check_task_read(user, task, task_id=None, excluded=None):
+    """`excluded`: the exclusion as read in the statement that read the task row (services/cases.py);
+    None reads it here."""
     require_case_reader(user)
     if task is None or (not sees_all_townships(user) and task.township != user.township):
         raise _task_not_found(task_id if task is None else task.id)
-    if is_excluded(user, task.instance_id):
+    if is_excluded(user, task.instance_id) if excluded is None else excluded:
         raise _forbidden(EXCLUDED, 'excluded')
 
 
@@ -160,12 +162,17 @@ def _check_lane(user, task):
                          'wrong_role')
 
 
+# Built once (the claim and the completion of a confirming task ask it): a request only binds values.
+_DID_SEPARATE = select(Task.name).where(
+    Task.instance_id == bindparam('instance_id'), Task.bpmn_id.in_(bindparam('separate', expanding=True)),
+    Task.state == 'completed', Task.completed_by == bindparam('username')).limit(1)
+
+
 def _check_separation(user, task):
     separate = [s.strip() for s in (task.properties or {}).get('separateFrom', '').split(',') if s.strip()]
     if separate:
-        did = db.session.scalar(select(Task.name).where(
-            Task.instance_id == task.instance_id, Task.bpmn_id.in_(separate), Task.state == 'completed',
-            Task.completed_by == user.username).limit(1))
+        did = db.session.scalar(_DID_SEPARATE, {'instance_id': task.instance_id, 'separate': separate,
+                                                'username': user.username})
         if did is not None:
             raise _forbidden(f'您已办理本案「{did}」，不能再办理「{task.name}」 (separation of duties: you completed '
                              f'{did})', 'separation_of_duties')

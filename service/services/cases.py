@@ -4,12 +4,13 @@ API views and web pages call these functions and nothing below them.
 """
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
+from sqlalchemy.orm import aliased, undefer
 
 from .. import crypto
 from ..errors import Invalid
 from ..extensions import db
-from ..models import AuditEntry, ProcessInstance, Task, Timer
+from ..models import AuditEntry, ProcessDefinition, ProcessInstance, Task, Timer
 from . import access, audit, case_members, case_rules, county_visits, drafts, entrustments, exclusions, forms, repository, runtime, tasks
 from .auth import find_user
 from .listing import Key, capped_count, order, page_of
@@ -210,16 +211,34 @@ def list_tasks(user, mine=False, group=False, unassigned=None, township=None, ov
     return page_of(stmt, TASK_ORDER, per_page, page, cursor)
 
 
-def _task(user, task_id):
-    row = db.session.get(Task, task_id)
-    access.check_task_read(user, row, task_id)
-    return row
+# The task row and whether the caller stays out of its case, in one statement (built once: a request
+# only binds the values). The exclusion is still read on every read and act, only not on its own.
+_TASK = (select(Task, exclusions.excluded_from(Task.instance_id, bindparam('username')))
+         .where(Task.id == bindparam('task_id')))
+# … with its case's definition version and forms, for the task's form (forms.task_form). The case is
+# an alias: the exclusion's own subquery on process_instance must not correlate to it.
+_CASE = aliased(ProcessInstance)
+_TASK_WITH_DEFINITION = (
+    select(Task, exclusions.excluded_from(Task.instance_id, bindparam('username')), ProcessDefinition)
+    .join(_CASE, _CASE.id == Task.instance_id).join(ProcessDefinition, ProcessDefinition.id == _CASE.definition_id)
+    .options(undefer(ProcessDefinition.forms)).where(Task.id == bindparam('task_id')))
+
+
+def _task(user, task_id, with_definition=False):
+    """The task row as the caller may read it (access.check_task_read), and its case's definition
+    version when asked (else None): one statement."""
+    found = db.session.execute(_TASK_WITH_DEFINITION if with_definition else _TASK,
+                               {'task_id': task_id, 'username': user.username}).first()
+    if found is None:
+        access.check_task_read(user, None, task_id)       # 404
+    access.check_task_read(user, found[0], task_id, excluded=bool(found[1]))
+    return (found[0], found[2]) if with_definition else found[0]
 
 
 def task_detail(user, task_id):
     """The task, its form and the case's current data; the read is audited."""
-    row = _task(user, task_id)
-    form = forms.task_form(row)
+    row, definition = _task(user, task_id, with_definition=True)
+    form = forms.task_form(row, definition)
     data = runtime.case_data(row.instance_id) if row.state == 'ready' else dict(row.data or {})
     audit.record(user.username, 'read_task', instance_id=row.instance_id, task_id=row.id)
     db.session.commit()
@@ -254,11 +273,11 @@ def complete(user, task_id, data):
     Who may complete (lane role, township, the claim) is checked on the task row read with the case
     inside the write, so a reassignment committed a moment earlier is seen.
     """
-    row = _task(user, task_id)
+    row, definition = _task(user, task_id, with_definition=True)
     if row.state != 'ready':
         raise tasks.not_ready(row)
     access.check_complete_before_form(user, row)     # early, for a clear answer before validating the form
-    form = forms.task_form(row)
+    form = forms.task_form(row, definition)
     if form is not None:
         data = forms.carry_case_values(form['schema'], data, lambda: runtime.case_data(row.instance_id))
         forms.validate(form['schema'], data)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from jsonschema import Draft202012Validator, FormatChecker
 from lxml import etree
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import undefer
 from stdnum.cn import ric
 
@@ -106,19 +106,24 @@ def _load_file(name):
     return content
 
 
+# The forms come in the same statement (a deferred column would cost a second round trip). Built
+# once: a request only binds the case's id.
+_DEFINITION_OF = (select(ProcessDefinition).options(undefer(ProcessDefinition.forms))
+                  .join(ProcessInstance, ProcessInstance.definition_id == ProcessDefinition.id)
+                  .where(ProcessInstance.id == bindparam('instance_id')))
+
+
 def definition_of(task):
     """The definition version of a task's case (tasks do not load their case: lazy='raise')."""
-    # The forms come in the same statement (a deferred column would cost a second round trip).
-    return db.session.scalar(select(ProcessDefinition).options(undefer(ProcessDefinition.forms)).join(
-        ProcessInstance, ProcessInstance.definition_id == ProcessDefinition.id)
-        .where(ProcessInstance.id == task.instance_id))
+    return db.session.scalar(_DEFINITION_OF, {'instance_id': task.instance_id})
 
 
-def task_form(task):
-    """{key, schema, ui_schema} of a task row from its case's version, or None when it has no form."""
+def task_form(task, definition=None):
+    """{key, schema, ui_schema} of a task row from its case's version, or None when it has no form.
+    `definition`: that version when the caller read it with the task (services/cases.py)."""
     if not task.form:
         return None
-    definition = definition_of(task)
+    definition = definition if definition is not None else definition_of(task)
     return {'key': task.form, 'schema': load(task.form, definition),
             'ui_schema': load(task.ui_form, definition) if task.ui_form else None}
 

@@ -13,7 +13,7 @@ the county.
 """
 import logging
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
@@ -95,12 +95,15 @@ def commit_keeping(objects):
                 session.expire(obj)
 
 
+# One query: the case with its live timers and open tasks (a small cartesian product). Built once:
+# every write only binds the case's id.
+_OPEN_CASE = (select(ProcessInstance).where(ProcessInstance.id == bindparam('instance_id'))
+              .options(joinedload(ProcessInstance.live_timers), joinedload(ProcessInstance.open_tasks))
+              .execution_options(populate_existing=True))
+
+
 def open_case(instance_id):
-    # One query: the case with its live timers and open tasks (a small cartesian product).
-    instance = db.session.scalars(
-        select(ProcessInstance).where(ProcessInstance.id == instance_id)
-        .options(joinedload(ProcessInstance.live_timers), joinedload(ProcessInstance.open_tasks))
-        .execution_options(populate_existing=True)).unique().first()
+    instance = db.session.scalars(_OPEN_CASE, {'instance_id': instance_id}).unique().first()
     if instance is None:
         raise NotFound(f'没有编号为 {instance_id} 的案件 (no such case)', code='instance_not_found')
     return CaseWrite(instance)
