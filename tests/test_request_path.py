@@ -18,9 +18,11 @@ from .api_helpers import people, ready_tasks, start_core  # noqa: F401  (fixture
 # +1 each for dropping the task's drafts (services/drafts.discard_in_write) in the same transaction.
 # -2 (issue 14): the task row, the caller's exclusion and the case's definition with its forms are
 # read in one statement (services/cases._task).
+# +1 (issue 14): the reform page's step counts (step_count, services/steps.py) change with every
+# completion: one upsert for its rows, instead of a 30 s window over the task rows per page view.
 BUDGET = {
-    'sqlite': {'accept': 10, 'survey': 9},
-    'postgresql': {'accept': 11, 'survey': 10},
+    'sqlite': {'accept': 11, 'survey': 10},
+    'postgresql': {'accept': 12, 'survey': 11},
 }
 
 

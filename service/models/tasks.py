@@ -1,4 +1,4 @@
-from sqlalchemy import DDL, JSON, Boolean, ForeignKey, Index, Integer, String, desc, event
+from sqlalchemy import DDL, JSON, Boolean, ForeignKey, Index, Integer, String, desc, event, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -22,6 +22,8 @@ class Task(db.Model):
         Index('ix_task_list_township_assignee', 'township', 'assignee', 'state', *_ORDER),
         Index('ix_task_list_role', 'role', 'state', *_ORDER),
         Index('ix_task_list_township_role', 'township', 'role', 'state', *_ORDER),
+        # The inbox's 退回: the few open tasks at a step their case had already done.
+        Index('ix_task_returned', 'returned', 'state', 'township', 'created_at'),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # SpiffWorkflow task UUID
@@ -43,6 +45,9 @@ class Task(db.Model):
     created_at = mapped_column(UTCDateTime)
     due_at = mapped_column(UTCDateTime, index=True)
     overdue: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Made at a step the case had completed before (补正后重新审查, 复查后重新审核): the case came back.
+    # Set by the INSERT itself (services/sync.py); rows made before migration 0027 have it when open.
+    returned: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(), nullable=False)
     completed_at = mapped_column(UTCDateTime)
     completed_by: Mapped[str | None] = mapped_column(String(100))
     data: Mapped[dict | None] = mapped_column(EncryptedJSON('task.data'))   # the completed form, encrypted

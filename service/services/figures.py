@@ -103,18 +103,14 @@ def _apply_counts(session):
         days.update(d)
         steps.update(st)
     connection = session.connection()
-    # In key order, so two transactions counting the same rows lock them in one order (no deadlock).
-    for key in sorted(k for k, n in counts.items() if n):
-        township, definition_id, status, overdue = key
-        _add(connection, CaseCount, dict(township=township, definition_id=definition_id, status=status,
-                                         overdue=overdue), counts[key])
-    for key in sorted(k for k, n in days.items() if n):
-        township, definition_id, day = key
-        _add(connection, DecisionDayCount, dict(township=township, definition_id=definition_id, days=day),
-             days[key])
-    for key in sorted(k for k, n in steps.items() if n):
-        township, definition_id, kind = key
-        _add(connection, StepCount, dict(township=township, definition_id=definition_id, kind=kind), steps[key])
+    # In key order, so two transactions counting the same rows lock them in one order (no deadlock);
+    # one statement per table, its rows sent together.
+    for model, names, found in ((CaseCount, ('township', 'definition_id', 'status', 'overdue'), counts),
+                                (DecisionDayCount, ('township', 'definition_id', 'days'), days),
+                                (StepCount, ('township', 'definition_id', 'kind'), steps)):
+        rows = [dict(zip(names, key), n=found[key]) for key in sorted(k for k, n in found.items() if n)]
+        if rows:
+            connection.execute(_upsert(model, names, connection.dialect.name), rows)
 
 
 _COUNTS = 'counts'
@@ -131,11 +127,6 @@ def _upsert(model, names, dialect_name):
         stmt = stmt.on_conflict_do_update(index_elements=list(names), set_={'n': model.n + stmt.excluded.n})
         _UPSERTS[(model, dialect_name)] = stmt
     return stmt
-
-
-def _add(connection, model, key, delta):
-    """n += delta on one count row, creating it at delta (one statement, an upsert)."""
-    connection.execute(_upsert(model, tuple(key), connection.dialect.name), {**key, 'n': delta})
 
 
 # ------------------------------------------------------------------ reading, checking, rebuilding

@@ -2,6 +2,8 @@
 
 `save` writes them into the current transaction; the caller (services/write.py) commits.
 """
+from sqlalchemy import exists
+
 from .. import calendar
 from ..extensions import db
 from ..models import Task, Timer
@@ -95,7 +97,8 @@ def _sync_tasks(instance, workflow, moment, lanes, rows, walked, completed=None)
     for t in ready.values():
         row = Task(id=t.task_id, instance_id=instance.id, bpmn_id=t.bpmn_id, name=t.name, lane=t.lane,
                    role=lanes.get(t.lane), township=instance.township, form=t.form, ui_form=t.ui_form,
-                   properties=t.properties, state='ready', created_at=moment)
+                   properties=t.properties, state='ready', created_at=moment,
+                   returned=_done_before(instance.id, t.bpmn_id))
         db.session.add(row)
         still_open.append((row, t))
     rows.open_tasks = [row for row, _ in still_open]
@@ -104,6 +107,16 @@ def _sync_tasks(instance, workflow, moment, lanes, rows, walked, completed=None)
         guarding = [tm for tm in guards if tm.scope_task_id in t.scope_task_ids]
         row.due_at = min((tm.due_at for tm in guarding), default=None)
         row.overdue = any(tm.kind == 'deadline' and tm.state == 'fired' for tm in guarding)
+
+
+_EARLIER = Task.__table__.alias('earlier')
+
+
+def _done_before(instance_id, bpmn_id):
+    """Whether the case completed this step before: evaluated by the row's own INSERT (no round trip
+    of its own; the completed rows are not read with the case)."""
+    return exists().where(_EARLIER.c.instance_id == instance_id, _EARLIER.c.bpmn_id == bpmn_id,
+                          _EARLIER.c.state == 'completed')
 
 
 DEFER_FLUSH = 'jiuzhu.defer_flush'
