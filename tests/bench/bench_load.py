@@ -33,6 +33,7 @@ from sqlalchemy import text
 from service.extensions import db
 from service.services import auth, repository, runtime, users
 
+from ..conftest import PRODUCTION_KEYS
 from .bench_timers import PROCESSES, ROOT, Database, make_app
 
 BIN = Path(sys.executable).parent
@@ -85,7 +86,8 @@ def prepare(app, clients, cases):
 def start_processes(url, port, workers, logdir):
     env = dict(os.environ, DATABASE_URL=url, SECRET_KEY='bench-load', JIUZHU_CLOCK='real', JIUZHU_HOLIDAYS='',
                JIUZHU_FORMS_DIR=str(PROCESSES / 'forms'), JIUZHU_EMBEDDED_SCHEDULER='0',
-               JIUZHU_BIND=f'127.0.0.1:{port}', JIUZHU_WORKERS=str(workers))
+               JIUZHU_BIND=f'127.0.0.1:{port}', JIUZHU_WORKERS=str(workers),
+               **PRODUCTION_KEYS)   # the real clock is not demo mode: the keys the cases were written with
     web = subprocess.Popen([str(BIN / 'gunicorn'), '-c', str(ROOT / 'deploy' / 'gunicorn.conf.py'),
                             '--access-logfile', '/dev/null', 'service:create_app()'], cwd=ROOT, env=env,
                            stdout=open(Path(logdir) / 'web.log', 'wb'), stderr=subprocess.STDOUT)
