@@ -205,3 +205,22 @@ def test_slow_lists_take_their_own_index(filled, name):
     call, index = FITTED[name]
     plans = _plans_of(call)
     assert any(index in text for text, _ in plans), f'{name}: {index} not used in\n' + '\n\n'.join(t for t, _ in plans)
+
+
+# The exports read the lists in batches of a thousand rows, as far as exports.MAX_ROWS.
+EXPORTS = {
+    'export: cases': lambda: [b for b in worklists.case_batches(SUP, worklists.CaseFilters(), 2001)],
+    'export: overdue cases': lambda: [b for b in supervision.overdue_batches(SUP, 2001)],
+    'export: tasks': lambda: [b for b in worklists.task_batches(SUP, worklists.TaskFilters(assigned='all'), 2001)],
+}
+
+
+def test_lists_read_cases_without_their_state(filled):
+    """No list reads a case's engine state: decrypting it cost about a millisecond a row, most of the
+    20 s an export of 50,000 cases took at a million cases (tests/bench/bench_pages.py)."""
+    readers = {**LISTS, **SUPERVISION, **EXPORTS}
+    with captured() as statements:
+        for call in readers.values():
+            call()
+    offenders = [s for s, _ in statements if 'process_instance.state' in s]
+    assert not offenders, 'a list reads the case state:\n' + '\n\n'.join(offenders)

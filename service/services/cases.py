@@ -81,7 +81,7 @@ def list_cases(user, status=None, township=None, process_key=None, overdue=None,
                waiting_for=None, id_number=None, page=1, per_page=20, cursor=None):
     """A Page (listing.py) of the cases the user may see, newest first. A search by ID number is
     audited (masked number)."""
-    stmt = access.scope_instances(user, select(ProcessInstance))
+    stmt = access.scope_instances(user, select(ProcessInstance).options(access.WITHOUT_STATE))
     if id_number is not None:
         stmt = stmt.where(id_number_filter(id_number))
     if waiting_for:
@@ -113,7 +113,7 @@ def cases_awaiting_answers(user, limit=200):
     names = case_rules.answer_messages(user.role)
     if not names:
         return []
-    stmt = access.scope_instances(user, select(ProcessInstance)).where(
+    stmt = access.scope_instances(user, select(ProcessInstance).options(access.WITHOUT_STATE)).where(
         ProcessInstance.status == 'running',
         ProcessInstance.waits_for(names))
     rows = db.session.scalars(stmt.order_by(ProcessInstance.updated_at, ProcessInstance.id).limit(limit)).all()

@@ -213,24 +213,42 @@ def _day(value):
 # ------------------------------------------------------------------ the phase report
 
 def phase_report(user, township=None, since=None):
-    """Cases started per township, category, flow and month (Asia/Shanghai): how the switch-over went."""
+    """Cases started per township, category, flow and month (Asia/Shanghai): how the switch-over went.
+
+    The case table alone is grouped by township, definition and month, and the few definitions are
+    joined here: at a million cases grouping by the joined category and variant sorted every case
+    row on disk (4 s), while these few hundred groups hash in memory; the month is truncated, not
+    formatted, in the database (to_char on every row cost another second).
+    """
     access.check_supervision(user)
     month = _month_of(ProcessInstance.created_at)
-    stmt = (select(ProcessInstance.township, ProcessDefinition.category, ProcessDefinition.variant,
-                   month.label('month'), func.count().label('cases'))
-            .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
-            .where(ProcessDefinition.variant.is_not(None))
-            .group_by(ProcessInstance.township, ProcessDefinition.category, ProcessDefinition.variant, month)
-            .order_by(ProcessInstance.township, month, ProcessDefinition.category, ProcessDefinition.variant))
+    stmt = (select(ProcessInstance.township, ProcessInstance.definition_id, month.label('month'),
+                   func.count().label('cases'))
+            .group_by(ProcessInstance.township, ProcessInstance.definition_id, month))
     if township:
         stmt = stmt.where(ProcessInstance.township == township)
     if since:
         start = datetime(since.year, since.month, 1, tzinfo=SHANGHAI).astimezone(timezone.utc)
         stmt = stmt.where(ProcessInstance.created_at >= start)
-    return [dict(row._mapping) for row in db.session.execute(stmt)]
+    flows = {row.id: (row.category, row.variant) for row in db.session.execute(
+        select(ProcessDefinition.id, ProcessDefinition.category, ProcessDefinition.variant)
+        .where(ProcessDefinition.variant.is_not(None)))}
+    counts = {}
+    for code, definition_id, started, n in db.session.execute(stmt):
+        if definition_id in flows:
+            key = (code, _month_text(started), *flows[definition_id])
+            counts[key] = counts.get(key, 0) + n
+    return [{'township': code, 'category': category, 'variant': variant, 'month': label, 'cases': n}
+            for (code, label, category, variant), n in sorted(counts.items(), key=lambda kv: (
+                kv[0][0], kv[0][1], kv[0][2] or '', kv[0][3] or ''))]
 
 
 def _month_of(column):
+    """The month a time falls in, Beijing time: 'YYYY-MM' on SQLite, the month's first instant on PostgreSQL."""
     if db.engine.dialect.name == 'sqlite':
         return func.strftime('%Y-%m', column, '+8 hours')
-    return func.to_char(column + literal(timedelta(hours=8), Interval()), 'YYYY-MM')
+    return func.date_trunc('month', column + literal(timedelta(hours=8), Interval()))
+
+
+def _month_text(value):
+    return value.strftime('%Y-%m') if isinstance(value, datetime) else value

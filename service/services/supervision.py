@@ -88,7 +88,7 @@ def deadline_timers(user, township=None, category=None, variant=None, overdue_af
             ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id), township, category, variant)
     overdue = overdue_statement(user, township, category, variant)
     # A waiting timer belongs to a running case (a held case's are suspended, an ended case's cancelled).
-    soon = select(Timer, ProcessInstance, ProcessDefinition).select_from(Timer).join(
+    soon = select(Timer, ProcessInstance, ProcessDefinition).options(access.WITHOUT_STATE).select_from(Timer).join(
         ProcessInstance, ProcessInstance.id == Timer.instance_id).where(
         Timer.state == 'waiting', Timer.kind == 'deadline', Timer.due_at < due_soon_limit(moment))
     if township:
@@ -102,7 +102,7 @@ def deadline_timers(user, township=None, category=None, variant=None, overdue_af
 def overdue_statement(user, township=None, category=None, variant=None):
     """Running overdue cases as (case, definition) rows, for OVERDUE_ORDER (the page and its export)."""
     access.check_supervision(user)
-    return _filtered(access.scope_instances(user, select(ProcessInstance, ProcessDefinition).join(
+    return _filtered(access.scope_instances(user, select(ProcessInstance, ProcessDefinition).options(access.WITHOUT_STATE).join(
         ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id).where(
         ProcessInstance.status == 'running', ProcessInstance.overdue == True)),  # noqa: E712 (the index's column)
         township, category, variant)
@@ -180,7 +180,7 @@ def _narrowed(stmt, model, township, definition_ids):
 
 def _excluded_cases(user, township, definition_ids):
     """The cases this user may not see (close relatives): few, read to take them out of the counts."""
-    stmt = select(ProcessInstance).join(CaseExclusion, CaseExclusion.instance_id == ProcessInstance.id).where(
+    stmt = select(ProcessInstance).options(access.WITHOUT_STATE).join(CaseExclusion, CaseExclusion.instance_id == ProcessInstance.id).where(
         CaseExclusion.username == user.username)
     if township:
         stmt = stmt.where(ProcessInstance.township == township)
@@ -214,6 +214,6 @@ def case_summaries(user, instance_ids):
     ids = sorted({i for i in instance_ids if i is not None})
     if not ids:
         return {}
-    rows = db.session.scalars(access.scope_instances(user, select(ProcessInstance)
+    rows = db.session.scalars(access.scope_instances(user, select(ProcessInstance).options(access.WITHOUT_STATE)
                                                      .where(ProcessInstance.id.in_(ids)))).all()
     return {row.id: row for row in rows}

@@ -157,7 +157,7 @@ def task_batches(user, filters, limit):
 
 
 def case_statement(user, filters):
-    stmt = access.scope_instances(user, select(ProcessInstance))
+    stmt = access.scope_instances(user, select(ProcessInstance).options(access.WITHOUT_STATE))
     if filters.status:
         stmt = stmt.where(ProcessInstance.status == filters.status)
     if filters.process:
