@@ -37,6 +37,13 @@ def template_of(path):
     return re.sub(r'/\d+', '/<id>', re.sub(r'/[0-9a-f]{8}-[0-9a-f-]{27,}', '/<uuid>', path))
 
 
+def endpoint_of(app, path):
+    try:
+        return app.url_map.bind('localhost').match(path, method='GET')[0]
+    except Exception:   # noqa: BLE001 (a redirect or an unknown path: not a page of its own)
+        return None
+
+
 class Clock:
     def __init__(self, seconds):
         self.end = time.perf_counter() + seconds
@@ -100,8 +107,7 @@ def crawl(web, who, args, results, clock, reached):
             continue
         seen.add(url)
         path = urlsplit(url).path
-        tpl = template_of(path)
-        reached.add(tpl)
+        reached.add(endpoint_of(web.application, path))
         export = bool(EXPORT.search(path))
         holder = {}
 
@@ -153,9 +159,44 @@ def fill_path(path, ids):
     return None if missing else filled
 
 
-ID_KEYS = {'instances': 'instance_id', 'tasks': 'task_id', 'households': 'household_id',
-           'incidents': 'incident_id', 'complaints': 'complaint_id', 'definitions': 'definition_id',
-           'entrustments': 'entrustment_id', 'timers': 'timer_id'}
+# Path parameters the lists do not hand out.
+FIXED = {'list_name': 'tasks'}
+
+
+def query_variants(operation, limit):
+    """One query string per filter of a GET: each value of an enum, a boolean true, township t05, page 3."""
+    out = []
+    for param in operation.get('parameters', []):
+        if param.get('in') != 'query':
+            continue
+        name, schema = param['name'], param.get('schema', {})
+        if schema.get('enum'):
+            out += [f'{name}={value}' for value in schema['enum']]
+        elif schema.get('type') == 'boolean':
+            out.append(f'{name}=true')
+        elif name == 'township':
+            out.append('township=t05')
+        elif name == 'page':
+            out.append('page=3')
+    return out[:limit]
+
+
+def harvest(path, body, ids):
+    """Ids for the detail paths from a list's answer: the first item's id, named after the list."""
+    items = body.get('items') if isinstance(body, dict) else body if isinstance(body, list) else None
+    if not items or not isinstance(items[0], dict):
+        return
+    first = items[0]
+    last = path.rstrip('/').split('/')[-1].replace('-', '_')
+    if 'id' in first:
+        ids.setdefault(last.rstrip('s') + '_id', first['id'])
+        if last == 'process_definitions':
+            ids.setdefault('definition_id', first['id'])
+        if last == 'spot_checks':
+            ids.setdefault('draw_id', first['id'])
+    for key in ('instance_id', 'household_id', 'draw_id'):
+        if first.get(key):
+            ids.setdefault(key, first[key])
 
 
 def api_round(app, token, who, args, results, clock):
@@ -163,17 +204,9 @@ def api_round(app, token, who, args, results, clock):
     headers = {'Authorization': f'Bearer {token}'}
     spec = api.get('/api/v1/openapi.json').json
     paths = sorted(p for p, ops in spec['paths'].items() if 'get' in ops)
-    ids = {}
-    # Lists first (their answers hand out the ids the detail paths need), then the detail paths.
-    for path in sorted(paths, key=lambda p: ('{' in p, p)):
-        if clock.out():
-            return
-        if args.only and not any(o in path for o in args.only):
-            continue
-        url = fill_path('/api/v1' + path if not path.startswith('/api/v1') else path, ids)
-        if url is None:
-            print(f'{who:7} ---      (no id for {path})', flush=True)
-            continue
+    ids = dict(FIXED)
+
+    def timed_get(url):
         holder = {}
 
         def fetch():
@@ -182,21 +215,30 @@ def api_round(app, token, who, args, results, clock):
             return r.status_code, len(r.data)
         times, status, size = timed(fetch, args.runs, args.budget)
         results.add(who, url, times, status, size)
-        body = holder['r'].get_json(silent=True)
-        last = path.rstrip('/').split('/')[-1]
-        if isinstance(body, dict) and isinstance(body.get('items'), list) and body['items'] and last in ID_KEYS:
-            first = body['items'][0]
-            if isinstance(first, dict) and 'id' in first:
-                ids.setdefault(ID_KEYS[last], first['id'])
-                ids.setdefault(last.rstrip('s') + '_id', first['id'])
-            if isinstance(first, dict) and first.get('instance_id'):
-                ids.setdefault('instance_id', first['instance_id'])
-        if isinstance(body, dict) and body.get('next') and '{' not in path and not clock.out():
-            sep = '&' if '?' in url else '?'
-            second = f'{url}{sep}cursor={body["next"]}'
-            times, status, size = timed(lambda: (lambda r: (r.status_code, len(r.data)))(
-                api.get(second, headers=headers)), args.runs, args.budget)
-            results.add(who, second, times, status, size)
+        return holder['r'].get_json(silent=True)
+    # Lists first (their answers hand out the ids the detail paths need), then the detail paths.
+    for path in sorted(paths, key=lambda p: ('{' in p, p)):
+        if clock.out():
+            return
+        if args.only and not any(o in path for o in args.only):
+            continue
+        full = path if path.startswith('/api/v1') else '/api/v1' + path
+        url = fill_path(full, ids)
+        if url is None:
+            print(f'{who:7} ---      (no id for {path})', flush=True)
+            continue
+        body = timed_get(url)
+        harvest(path, body, ids)
+        if '{' in path:
+            continue
+        if isinstance(body, dict) and body.get('next') and not clock.out():
+            timed_get(f'{url}?cursor={body["next"]}')
+        for query in query_variants(spec['paths'][path]['get'], args.variants * 3):
+            if clock.out():
+                return
+            body = timed_get(f'{url}?{query}')
+            if isinstance(body, dict) and body.get('next') and 'page=' not in query and not clock.out():
+                timed_get(f'{url}?{query}&cursor={body["next"]}')
 
 
 def main(argv=None):
@@ -228,9 +270,9 @@ def main(argv=None):
         if not args.no_api:
             api_round(app, token, who, args, results, clock)
     if not args.no_pages:
-        routes = {template_of(re.sub(r'<(?:\w+:)?(\w+)>', '0', r.rule)) for r in app.url_map.iter_rules()
+        routes = {r.endpoint: r.rule for r in app.url_map.iter_rules()
                   if 'GET' in r.methods and not r.rule.startswith(('/api/', '/static', '/vendor'))}
-        missed = sorted(r for r in routes if r not in reached)
+        missed = sorted(rule for endpoint, rule in routes.items() if endpoint not in reached)
         print(f'\npage routes never reached by any role\'s links ({len(missed)}): ' + ', '.join(missed))
     results.summary()
     if clock.out():
