@@ -224,3 +224,10 @@ def test_lists_read_cases_without_their_state(filled):
             call()
     offenders = [s for s, _ in statements if 'process_instance.state' in s]
     assert not offenders, 'a list reads the case state:\n' + '\n\n'.join(offenders)
+
+
+@pytest.mark.parametrize('name', sorted(EXPORTS))
+def test_exports_use_indexes(filled, name):
+    """An export reads its list batch after batch along the list's own index (the case export as plain rows)."""
+    offenders = [s for s, scans in _plans_of(EXPORTS[name]) if scans]
+    assert not offenders, f'{name}: sequential scan of a big table in\n' + '\n\n'.join(offenders)

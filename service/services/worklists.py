@@ -156,8 +156,9 @@ def task_batches(user, filters, limit):
     return iter_batches(task_statement(user, filters), TASK_SORTS[filters.sort], limit)
 
 
-def case_statement(user, filters):
-    stmt = access.scope_instances(user, select(ProcessInstance).options(access.WITHOUT_STATE))
+def case_statement(user, filters, columns=None):
+    stmt = access.scope_instances(user, select(*columns) if columns else
+                                  select(ProcessInstance).options(access.WITHOUT_STATE))
     if filters.status:
         stmt = stmt.where(ProcessInstance.status == filters.status)
     if filters.process:
@@ -175,8 +176,20 @@ def case_page(user, filters, per_page=30, page=1, cursor=None):
     return page_of(case_statement(user, filters), CASE_ORDER, per_page, page, cursor)
 
 
+# What an export of the case list shows, read as plain rows: building 50,000 case objects and
+# parsing each one's whole summary was most of an export's time once the state was left out.
+EXPORT_COLUMNS = (ProcessInstance.id, ProcessInstance.business_key,
+                  ProcessInstance.summary['applicant_name'].as_string().label('applicant_name'),
+                  ProcessInstance.summary['id_number_masked'].as_string().label('id_number_masked'),
+                  ProcessInstance.township, ProcessInstance.process_key, ProcessInstance.status,
+                  ProcessInstance.overdue, ProcessInstance.created_at)
+EXPORT_ORDER = order(Key(ProcessInstance.created_at, desc=True, kind=datetime, get=lambda row: row[-1]),
+                     Key(ProcessInstance.id, desc=True, get=lambda row: row[0]))
+
+
 def case_batches(user, filters, limit):
-    return iter_batches(case_statement(user, filters), CASE_ORDER, limit)
+    """Batches of rows of EXPORT_COLUMNS (id, business_key, applicant_name, …, created_at), newest first."""
+    return iter_batches(case_statement(user, filters, EXPORT_COLUMNS), EXPORT_ORDER, limit)
 
 
 def categories():

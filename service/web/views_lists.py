@@ -1,4 +1,6 @@
 """Lists as people work with them: search, saved filters, exports, the inbox."""
+import functools
+
 from sqlalchemy.exc import SQLAlchemyError
 from flask import abort, flash, redirect, render_template, request, url_for
 
@@ -108,11 +110,10 @@ CASE_COLUMNS = [('案件', 18, 'text'), ('申请人', 12, 'text'), ('身份证�
                 ('流程', 30, 'text'), ('状态', 10, 'text'), ('是否超期', 10, 'text'), ('发起时间', 18, 'time')]
 
 
-def _case_row(case, names):
-    summary = case.summary or {}
-    return [fmt.case_no(case.business_key, case.id), summary.get('applicant_name') or '',
-            summary.get('id_number_masked') or '', fmt.township(case.township), names.get(case.process_key, ''),
-            fmt.status(case.status), '是' if case.overdue else '否', case.created_at]
+def _case_row(row, names, township):
+    case_id, business_key, applicant, id_masked, code, process_key, status, overdue, created_at = row
+    return [fmt.case_no(business_key, case_id), applicant or '', id_masked or '', township(code),
+            names.get(process_key, ''), fmt.status(status), '是' if overdue else '否', created_at]
 
 
 @bp.get('/cases/export.<string:file_format>')
@@ -121,8 +122,9 @@ def cases_export(file_format):
     _format(file_format)
     filters = worklists.CaseFilters.from_args(request.args)
     names = fmt.process_names()
+    township = functools.lru_cache(maxsize=None)(fmt.township)   # a few codes, 50,000 rows
     rows, cut = _collect(worklists.case_batches(user, filters, exports.MAX_ROWS + 1),
-                         lambda case: _case_row(case, names))
+                         lambda row: _case_row(row, names, township))
     exports.record(user, 'cases', file_format, len(rows), cut, filters.as_args())
     return export.response(file_format, '案件', CASE_COLUMNS, rows, cut, exports.MAX_ROWS)
 
