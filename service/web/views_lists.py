@@ -143,11 +143,13 @@ def overdue_export(file_format):
     _format(file_format)
     filters = _supervision_filters()
 
+    township = functools.lru_cache(maxsize=None)(fmt.township)
+
     def to_row(item):
-        timer, case, definition = item
-        return [fmt.case_no(case.business_key, case.id), (case.summary or {}).get('applicant_name') or '',
-                fmt.township(case.township), fmt.definition(definition, version=False),
-                (timer.name if timer else '') or '办理时限', timer.due_at if timer else None, case.overdue_since]
+        (case_id, business_key, applicant, code, _, overdue_since), deadline, definition = item
+        name, due_at = deadline or (None, None)
+        return [fmt.case_no(business_key, case_id), applicant or '', township(code),
+                fmt.definition(definition, version=False), name or '办理时限', due_at, overdue_since]
     rows, cut = _collect(supervision.overdue_batches(user, exports.MAX_ROWS + 1, **filters), to_row)
     exports.record(user, 'overdue', file_format, len(rows), cut, filters)
     return export.response(file_format, '超期案件', OVERDUE_COLUMNS, rows, cut, exports.MAX_ROWS)
