@@ -13,6 +13,7 @@ from urllib.parse import quote
 from flask import Response
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
@@ -51,6 +52,14 @@ def xlsx_bytes(title, columns, rows, cut=False, limit=0):
 
 
 def _cell(sheet, value, bold=False, time=False):
+    if isinstance(value, str):
+        # Characters XML cannot carry are dropped (openpyxl refuses them: the whole export failed), and
+        # a name like "=HYPERLINK(…)" stays text: openpyxl takes a leading "=" for a formula.
+        value = ILLEGAL_CHARACTERS_RE.sub('', value)
+        if value.startswith('='):
+            cell = WriteOnlyCell(sheet, value=value)
+            cell.data_type = 's'
+            return cell
     if not (bold or time):
         return value
     cell = WriteOnlyCell(sheet, value=value)
