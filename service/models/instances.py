@@ -21,6 +21,8 @@ class ProcessInstance(db.Model):
         Index('ix_instance_figures', 'township', 'status', 'overdue', 'definition_id', 'decision_days', 'id'),
         Index('ix_instance_overdue', 'status', 'overdue', 'overdue_since', 'id'),
         Index('ix_instance_list_overdue', 'status', 'overdue', 'created_at', 'id'),
+        # Cases flagged for the county's visit (1 % at scale): read newest first without walking the rest.
+        Index('ix_instance_list_review', 'review_required', 'created_at', 'id'),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
