@@ -146,11 +146,10 @@ def _recount_days():
 
 def _recount_steps():
     """(township, definition, kind, n) rows of step_count, summed from the case rows' counters."""
-    sums = select(ProcessInstance.township, ProcessInstance.definition_id,
+    return select(ProcessInstance.township, ProcessInstance.definition_id,
                   func.sum(ProcessInstance.steps_done), func.sum(ProcessInstance.handoffs),
                   func.sum(ProcessInstance.county_steps), func.count()) \
         .where(ProcessInstance.steps_done > 0).group_by(ProcessInstance.township, ProcessInstance.definition_id)
-    return sums
 
 
 def _step_rows(session):

@@ -11,12 +11,11 @@ that takes long is measured fewer times (at most --budget seconds each). Not col
 without --url it prints nothing (`make bench` runs without a database).
 """
 import argparse
-import re
 import statistics
 import sys
 import time
 
-from tests.bench.gen_cases import BENCH_PASSWORD, bench_keys, sqlalchemy_url
+from tests.bench.gen_cases import bench_app, sign_in
 
 API = [
     ('caseworker GET /api/v1/tasks?mine=true', 'cw', '/api/v1/tasks?mine=true'),
@@ -70,22 +69,11 @@ def main(argv=None):
     if not args.url:
         print('bench_lists: needs --url of a database filled by tests.bench.gen_cases; skipped')
         return 0
-    from service import create_app
-    app = create_app({'DATABASE_URL': sqlalchemy_url(args.url), 'SECRET_KEY': 'bench', 'JIUZHU_CLOCK': 'real',
-                      **bench_keys()})
+    app = bench_app(args.url)
     users = {'cw': 'cw_t05', 'sup': 'sup'}
     tokens, pages = {}, {}
     for key, username in users.items():
-        client = app.test_client()
-        r = client.post('/api/v1/auth/token', json={'username': username, 'password': BENCH_PASSWORD})
-        assert r.status_code == 200, r.get_data(as_text=True)
-        tokens[key] = r.json['token']
-        web = app.test_client()
-        html = web.get('/login', follow_redirects=True).get_data(as_text=True)
-        csrf = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-        r = web.post('/login', data={'username': username, 'password': BENCH_PASSWORD, 'csrf_token': csrf})
-        assert r.status_code == 302, r.get_data(as_text=True)[:500]
-        pages[key] = web
+        pages[key], tokens[key] = sign_in(app, username)
     api = app.test_client()
     print(f'{"list":<62} {"p50":>9} {"p95":>9}')
     for name, who, url in API:

@@ -23,7 +23,7 @@ import time
 from collections import defaultdict
 from urllib.parse import urlsplit
 
-from tests.bench.gen_cases import BENCH_PASSWORD, bench_keys, sqlalchemy_url
+from tests.bench.gen_cases import bench_app, sign_in
 
 ROLES = ('sup', 'ver', 'admin', 'cw_t05', 'ld_t05', 'va_t05')
 SLOW_MS = 1000
@@ -85,17 +85,6 @@ def timed(fetch, runs, budget):
         if time.perf_counter() - started > budget:
             break
     return times, status, size
-
-
-def sign_in(app, username):
-    web = app.test_client()
-    html = web.get('/login', follow_redirects=True).get_data(as_text=True)
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-    r = web.post('/login', data={'username': username, 'password': BENCH_PASSWORD, 'csrf_token': csrf})
-    assert r.status_code == 302, r.get_data(as_text=True)[:500]
-    token = app.test_client().post('/api/v1/auth/token', json={'username': username, 'password': BENCH_PASSWORD})
-    assert token.status_code == 200, token.get_data(as_text=True)[:500]
-    return web, token.json['token']
 
 
 def crawl(web, who, args, results, clock, reached):
@@ -258,9 +247,7 @@ def main(argv=None):
     if not args.url:
         print('bench_pages: needs --url of a database filled by tests.bench.gen_cases; skipped')
         return 0
-    from service import create_app
-    app = create_app({'DATABASE_URL': sqlalchemy_url(args.url), 'SECRET_KEY': 'bench', 'JIUZHU_CLOCK': 'real',
-                      **bench_keys()})
+    app = bench_app(args.url)
     results, clock, reached = Results(), Clock(args.deadline), set()
     print(f'{"role":7} {"HTTP"} {"p50":>8} {"max":>8}')
     for who in args.roles.split(','):

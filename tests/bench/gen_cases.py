@@ -52,6 +52,26 @@ def bench_keys():
             'JIUZHU_SEARCH_KEY': encode(crypto._DEMO_SEARCH_KEY)}
 
 
+def bench_app(url):
+    """The app on a generated database, on the real clock (the benchmarks that read it)."""
+    from service import create_app
+    return create_app({'DATABASE_URL': sqlalchemy_url(url), 'SECRET_KEY': 'bench', 'JIUZHU_CLOCK': 'real',
+                       **bench_keys()})
+
+
+def sign_in(app, username):
+    """(a client signed in on the pages through the login form, a bearer token for the API)."""
+    import re
+    web = app.test_client()
+    html = web.get('/login', follow_redirects=True).get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    r = web.post('/login', data={'username': username, 'password': BENCH_PASSWORD, 'csrf_token': csrf})
+    assert r.status_code == 302, r.get_data(as_text=True)[:500]
+    token = app.test_client().post('/api/v1/auth/token', json={'username': username, 'password': BENCH_PASSWORD})
+    assert token.status_code == 200, token.get_data(as_text=True)[:500]
+    return web, token.json['token']
+
+
 def make_app(url):
     from service import create_app
     return create_app({'DATABASE_URL': url, 'SECRET_KEY': 'bench', 'JIUZHU_CLOCK': 'manual',
