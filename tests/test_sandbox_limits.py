@@ -34,6 +34,9 @@ MB = 1024 * 1024
 FAST = Limits(seconds=1.0)
 ENGINE = make_script_engine({'now': lambda: '2026-03-02T08:00:00+08:00'}, limits=FAST)
 ENV = ENGINE.environment
+# For loops a write budget must stop: a step limit that time always reaches first (a quiet machine runs
+# 200,000 steps of `x += 1` in less than the budget's 0.3 s, and the step limit spoke instead).
+TIMED_ONLY = make_script_engine({}, Limits(seconds=5, max_steps=10**12)).environment
 
 
 def refusal(mode, source, context=None, env=ENV):
@@ -284,7 +287,7 @@ def test_budget_is_per_thread_nested_and_exhausted_budget_refuses_at_once():
     context = {}
     with write_budget(30) as outer:
         with write_budget(0.3) as inner:
-            exc = refusal('exec', 'x = 0\nwhile True:\n    x += 1', env=make_script_engine({}, Limits(seconds=5)).environment)
+            exc = refusal('exec', 'x = 0\nwhile True:\n    x += 1', env=TIMED_ONLY)
             assert 'in total' in exc.message and exc.lineno in (2, 3)
             with pytest.raises(ScriptRejected, match='in total') as info:
                 ENV.evaluate('1 == 1', context)
@@ -297,7 +300,7 @@ def test_budget_is_per_thread_nested_and_exhausted_budget_refuses_at_once():
 def test_budget_belongs_to_its_thread():
     results = []
     with write_budget(0.3) as budget:
-        refusal('exec', 'x = 0\nwhile True:\n    x += 1')
+        refusal('exec', 'x = 0\nwhile True:\n    x += 1', env=TIMED_ONLY)
         other = threading.Thread(target=lambda: results.append(ENV.evaluate('sorted([2, 1])', {})))
         other.start()
         other.join()
@@ -479,7 +482,7 @@ def test_code_stopped_by_the_budget_leaves_none_of_it():
     """The worker's clock stops a loop at the allowance; ours may measure a hair less. The budget is
     spent all the same, so the next evaluation of the write is refused, whatever the machine's timing."""
     with write_budget(0.3) as budget:
-        refusal('exec', 'x = 0\nwhile True:\n    x += 1')
+        refusal('exec', 'x = 0\nwhile True:\n    x += 1', env=TIMED_ONLY)
         assert budget.remaining <= 0
         with pytest.raises(ScriptRejected, match='in total'):
             ENV.evaluate('1 + 1', {})
