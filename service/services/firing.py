@@ -122,8 +122,11 @@ def _changes(instance):
     state = inspect(instance)
     if not state.modified:
         return {}
-    return {attr.key: attr.value for attr in state.attrs
-            if attr.key in _COLUMNS and attr.history.has_changes()}
+    # Only the attributes set since the load can have changed (the ORM keeps their old values in
+    # committed_state): walking every column's history cost more than the case's UPDATE.
+    attrs = state.attrs
+    return {key: attrs[key].value for key in state.committed_state
+            if key in _COLUMNS and attrs[key].history.has_changes()}
 
 
 _TABLE = ProcessInstance.__table__
