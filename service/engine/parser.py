@@ -13,19 +13,18 @@ import json
 import re
 import threading
 import warnings
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.dmn.parser.BpmnDmnParser import SCHEMAS as DMN_SCHEMAS
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
 from . import kinds
 from .bpmn_checks import BpmnChecks, _local, _properties, _text, _first
 from .flowgraph import is_cycle, path_between, strongly_connected
+from .parse_result import DefinitionError, ParsedProcess, ParseResult, Problem
 
 __all__ = ['Problem', 'DefinitionError', 'ParsedProcess', 'ParseResult', 'parse_files', 'parse_paths', 'load_lanes']
 
@@ -36,52 +35,6 @@ NS = {'bpmn': BPMN_NS, 'spiffworkflow': SPIFF_NS}
 # lxml schema objects keep their error log on the object; one parse at a time.
 _LOCK = threading.Lock()
 _DMN_VALIDATORS: dict[str, BpmnValidator] = {}
-
-
-@dataclass(frozen=True)
-class Problem:
-    file: str
-    line: int | None
-    element: str | None
-    message: str
-
-    def __str__(self):
-        return f"{self.file}:{self.line or '?'}: {self.element or '-'}: {self.message}"
-
-    def as_dict(self):
-        return {'file': self.file, 'line': self.line, 'element': self.element, 'message': self.message}
-
-
-class DefinitionError(Exception):
-    """The definitions are refused: `problems` say why; `warnings` are what would only be noted."""
-
-    def __init__(self, problems: list[Problem], warnings: list[Problem] = ()):
-        self.problems = list(problems)
-        self.warnings = list(warnings)
-        super().__init__('\n'.join(str(p) for p in self.problems))
-
-
-class ParseResult(dict):
-    """{process id: ParsedProcess} of the executable processes, and the `warnings` (Problems) noted
-    on the way: things that run, but perhaps not as the designer meant (a message whose data is
-    dropped, an extension element nothing reads)."""
-
-    def __init__(self, parsed=(), warnings=()):
-        super().__init__(parsed)
-        self.warnings = list(warnings)
-
-
-@dataclass
-class ParsedProcess:
-    key: str
-    name: str
-    category: str | None
-    variant: str | None
-    file: str
-    source: bytes
-    spec: BpmnProcessSpec
-    subprocess_specs: dict
-    dependencies: list[str] = field(default_factory=list)
 
 
 def load_lanes(path: Path) -> dict[str, str]:
