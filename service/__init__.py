@@ -11,7 +11,7 @@ from .clock import make_clock
 from .config import database_uri, engine_options, from_environment
 from .engine.core import Engine
 from .engine.parser import load_lanes
-from .extensions import db, tune_sqlite
+from .extensions import db, tune_postgresql, tune_sqlite
 
 log = logging.getLogger('jiuzhu')
 
@@ -68,6 +68,7 @@ def create_app(config=None):
     from .migrations import readiness
     with app.app_context():
         tune_sqlite(db.engine)
+        tune_postgresql(db.engine)
         # The schema comes from the migrations (docs/migrations.md). An empty database (the embedded
         # SQLite on first start, a fresh test database) is brought to the head here; one that is
         # behind is not touched: every request but /healthz answers 503 until `jiuzhu db upgrade`.

@@ -27,3 +27,38 @@ def tune_sqlite(engine):
         cursor.execute('PRAGMA foreign_keys=ON')
         cursor.execute('PRAGMA busy_timeout=10000')
         cursor.close()
+
+
+def tune_postgresql(engine):
+    """Keep psycopg's prepared statements across requests: a transaction that wrote nothing is ended
+    with COMMIT, not ROLLBACK.
+
+    psycopg prepares a statement on the server once it has run five times on a connection, and
+    forgets every prepared statement at each rollback (a rolled-back transaction may have changed
+    the schema they were planned on). SQLAlchemy ends every transaction it did not commit with a
+    rollback: each read-only request, and the return of each connection to the pool. So nothing
+    stayed prepared, and PostgreSQL parsed and planned every statement of every request again:
+    about half of its CPU per task list and completion (tests/bench/bench_load.py).
+
+    A transaction that PostgreSQL gave no transaction id wrote nothing (no row, no schema, no
+    transactional message), so its COMMIT and its ROLLBACK end the same way: locks and SET LOCAL
+    go with either. One that wrote anything, or failed, still rolls back as before.
+    """
+    if engine.dialect.name != 'postgresql':
+        return
+    from psycopg.pq import TransactionStatus
+
+    rollback = engine.dialect.do_rollback
+
+    def do_rollback(connection):
+        raw = getattr(connection, 'dbapi_connection', connection)   # a pool proxy or psycopg's own
+        if raw.info.transaction_status == TransactionStatus.INTRANS:
+            with raw.cursor() as cursor:
+                cursor.execute('SELECT pg_current_xact_id_if_assigned() IS NULL')
+                wrote_nothing = cursor.fetchone()[0]
+            if wrote_nothing:
+                raw.commit()
+                return
+        rollback(connection)
+
+    engine.dialect.do_rollback = do_rollback
