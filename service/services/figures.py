@@ -91,9 +91,13 @@ def keep_changes(session, cases):
 def _apply_counts(session):
     """Add the transaction's deltas to the count rows. Before the audit chain's lock (audit.py, a
     listener registered later): the row locks of the counts are never waited for while holding it."""
-    if session.in_nested_transaction() or not session.info.get(pending.KEY):
+    if session.in_nested_transaction():
         return
+    # The commit flushes only after this listener: changes not flushed yet are flushed (and their
+    # deltas kept) now, or a case changed and committed without a flush before would go uncounted.
     session.flush()
+    if not session.info.get(pending.KEY):
+        return
     kept = pending.take(session, _COUNTS)
     if not kept:
         return
