@@ -7,15 +7,16 @@ the cases grouped by township, definition and month as the report grouped them a
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import Interval, func, literal, select
+from sqlalchemy import Interval, MetaData, func, insert, literal, select
 
 from service.extensions import db
+from service.migrations import runner
 from service.models import ProcessDefinition, ProcessInstance, User
-from service.services import entrustments, repository, runtime
+from service.models.figures import StartCount
+from service.services import entrustments, figures, repository, runtime
 
 from .conftest import TEST_PROCESSES
-
-pytestmark = pytest.mark.usefixtures('test_app')
+from .migration_helpers import connect, load_rows, url_of
 
 UTC = timezone.utc
 
@@ -80,6 +81,7 @@ def _report_equals_the_group_by(leader):
             (township, since)
 
 
+@pytest.mark.usefixtures('test_app')
 def test_the_report_follows_cases_across_months_townships_and_versions():
     (v1, v2, v3), plain = _versions()
     leader = _leader()
@@ -118,6 +120,7 @@ def test_the_report_follows_cases_across_months_townships_and_versions():
     _report_equals_the_group_by(leader)
 
 
+@pytest.mark.usefixtures('test_app')
 def test_a_rolled_back_move_leaves_the_report_as_it_was():
     (v1, v2, v3), _ = _versions()
     leader = _leader()
@@ -128,3 +131,37 @@ def test_a_rolled_back_move_leaves_the_report_as_it_was():
     db.session.flush()
     db.session.rollback()
     assert entrustments.phase_report(leader) == before == _grouped()
+
+
+def test_upgrade_from_0028_counts_the_cases_there(database_url, make_app):
+    runner.upgrade(url_of(database_url), runner.BASELINE)
+    load_rows(database_url)
+    # More cases: copies of MIG-A at the edges of a Beijing month, in other townships, one without a
+    # start time; made before the other counts' revisions, which count them too.
+    engine, connection = connect(database_url)
+    with connection.begin():
+        metadata = MetaData()
+        metadata.reflect(connection, only=['process_instance'])
+        table = metadata.tables['process_instance']
+        model = dict(connection.execute(select(table).where(table.c.business_key == 'MIG-A')).one()._mapping)
+        del model['id']
+        copies = [('t02', datetime(2026, 8, 31, 15, 59, 59)), ('t02', datetime(2026, 8, 31, 16, 0)),
+                  ('t03', datetime(2026, 8, 31, 16, 0)), ('t03', None)]
+        connection.execute(insert(table), [dict(model, business_key=f'MIG-X{i}', township=township, created_at=moment)
+                                           for i, (township, moment) in enumerate(copies)])
+        definition_id = model['definition_id']
+    connection.close()
+    engine.dispose()
+    runner.upgrade(url_of(database_url), '0028')
+
+    runner.upgrade(url_of(database_url))
+    app = make_app(JIUZHU_FORMS_DIR=str(TEST_PROCESSES / 'forms'))
+    with app.app_context():
+        rows = {(r.township, r.month): r.n for r in db.session.scalars(
+            select(StartCount).where(StartCount.definition_id == definition_id))}
+        assert {k: v for k, v in rows.items() if k[0] != 't01'} == {
+            ('t02', '2026-08'): 1, ('t02', '2026-09'): 1, ('t03', '2026-09'): 1, ('t03', ''): 1}
+        assert figures.differences(db.session) == []
+        # The write path goes on from the counts the upgrade made.
+        runtime.start_instance('core_case', 't03', {'applicant': {'name': '孙七'}}, 'cw1')
+        assert figures.differences(db.session) == []
