@@ -35,6 +35,19 @@ def test_starting_ending_and_overdue_move_the_counts():
     assert rows == {('running', True): 1, ('running', False): 1, ('completed', False): 1}
 
 
+def test_a_change_first_flushed_by_the_commit_is_counted():
+    # The commit flushes after its before_commit listeners have run: the counts must flush first.
+    case, = _start()
+    row = db.session.get(ProcessInstance, case.id)
+    row.status = 'completed'
+    db.session.commit()
+    assert figures.differences(db.session) == []
+    db.session.add(ProcessInstance(definition_id=row.definition_id, process_key=row.process_key, township='t02',
+                                   state='{}', started_by='tester', created_at=row.created_at))
+    db.session.commit()
+    assert figures.differences(db.session) == []
+
+
 def test_a_stale_write_takes_its_counts_back():
     case, = _start()
     db.session.execute(ProcessInstance.__table__.update().where(ProcessInstance.id == case.id)

@@ -1,6 +1,6 @@
 """Running counts behind the county's supervision and reform figures, kept by the write path.
 
-At province scale a GROUP BY over every case costs seconds per page view; these two small tables
+At province scale a GROUP BY over every case costs seconds per page view; these small tables
 hold the same numbers, changed by the flush that changes a case (services/figures.py), so they are
 exact in every committed state and cost a few hundred rows to read.
 """
@@ -44,4 +44,16 @@ class StepCount(db.Model):
     township: Mapped[str] = mapped_column(String(50), primary_key=True)
     definition_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+
+class StartCount(db.Model):
+    """How many cases a township started on one definition version in one month, Beijing time
+    (`month` 'YYYY-MM'; '' for a case without a start time): the phase report, whatever the status."""
+
+    __tablename__ = 'start_count'
+
+    township: Mapped[str] = mapped_column(String(50), primary_key=True)
+    definition_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
     n: Mapped[int] = mapped_column(Integer, nullable=False, default=0)

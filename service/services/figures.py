@@ -1,58 +1,87 @@
 """The supervision and reform counts (models/figures.py), kept in step with the cases by every transaction.
 
 After a flush has written cases (so their version checks passed), the change of each case's
-(township, definition, status, overdue), decision days and step counters (services/steps.py) is kept
-aside (services/pending.py) and
+(township, definition, status, overdue), decision days, step counters (services/steps.py) and
+(township, definition, month started) is kept aside (services/pending.py) and
 added to the count tables when the transaction commits, in the same transaction: a rolled-back or
 stale write, or a rolled-back SAVEPOINT, takes its counts back with it. Deltas are applied in key
 order, so two transactions counting the same rows take their row locks in one order (no deadlock).
 Bulk loads that bypass the ORM (tests/bench/gen_cases.py) call `rebuild` afterwards.
 """
 from collections import Counter
+from datetime import timedelta, timezone
 
-from sqlalchemy import bindparam, delete, event, func, inspect, insert, select
+from sqlalchemy import Interval, bindparam, delete, event, func, inspect, insert, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ..models import CaseCount, DecisionDayCount, ProcessInstance, StepCount
+from ..models.figures import StartCount
 from . import pending
 
 # A case row's counted columns, and the defaults a row not yet flushed takes for them.
 COUNTED = ('township', 'definition_id', 'status', 'overdue', 'decision_days', 'steps_done', 'handoffs',
-           'county_steps')
+           'county_steps', 'created_at')
+# The columns of the start count's key: only a change of one of these moves a case there.
+STARTED = frozenset(('township', 'definition_id', 'created_at'))
 _DEFAULTS = {'status': 'running', 'overdue': False, 'steps_done': 0, 'handoffs': 0, 'county_steps': 0}
 STEP_KINDS = ('steps', 'handoffs', 'county_steps', 'cases')
+SHANGHAI = timezone(timedelta(hours=8))
 
 
-def _values(obj, old):
-    """(township, definition, status, overdue, days) of a case before (`old`) or after its flush."""
+def month_started(moment):
+    """The month a case started in, Beijing time: 'YYYY-MM' ('' without a time), as start_count keys it."""
+    return moment.astimezone(SHANGHAI).strftime('%Y-%m') if moment is not None else ''
+
+
+def _value(state, obj, name, old):
+    if old:
+        history = state.attrs[name].history
+        value = history.deleted[0] if history.deleted else (
+            history.unchanged[0] if history.unchanged else getattr(obj, name))
+    else:
+        value = getattr(obj, name)
+    return _DEFAULTS.get(name) if value is None and name in _DEFAULTS else value
+
+
+def _values(obj, old, started=True):
+    """(township, definition, status, overdue), days, step counters and, if `started`, the start
+    count's key of a case before (`old`) or after its flush."""
     state = inspect(obj)
-    out = []
-    for name in COUNTED:
-        if old:
-            history = state.attrs[name].history
-            value = history.deleted[0] if history.deleted else (
-                history.unchanged[0] if history.unchanged else getattr(obj, name))
-        else:
-            value = getattr(obj, name)
-        out.append(_DEFAULTS.get(name) if value is None and name in _DEFAULTS else value)
-    township, definition_id, status, overdue, days, steps, handoffs, county = out
-    return (township, definition_id, status, bool(overdue)), days, (steps, handoffs, county, 1 if steps else 0)
+    township, definition_id, status, overdue, days, steps, handoffs, county = (
+        _value(state, obj, name, old) for name in COUNTED[:-1])
+    # The start time is read only when the start count's key may have changed: a case written at
+    # each step never loads it for nothing.
+    start = (township, definition_id, month_started(_value(state, obj, 'created_at', old))) if started else None
+    return ((township, definition_id, status, bool(overdue)), days, (steps, handoffs, county, 1 if steps else 0),
+            start)
 
 
 def _count(found, values, sign):
-    counts, days, steps = found
-    key, day, step_values = values
+    counts, days, steps, starts = found
+    key, day, step_values, start = values
     counts[key] += sign
     if day is not None:
         days[key[:2] + (day,)] += sign
     for kind, n in zip(STEP_KINDS, step_values):
         if n:
             steps[key[:2] + (kind,)] += sign * n
+    if start is not None:
+        starts[start] += sign
+
+
+def _count_change(found, obj):
+    """The deltas of a persistent case whose counted columns changed (nothing if none did)."""
+    state = inspect(obj)
+    changed = {name for name in COUNTED if state.attrs[name].history.has_changes()}
+    if changed:
+        started = not STARTED.isdisjoint(changed)
+        _count(found, _values(obj, old=True, started=started), -1)
+        _count(found, _values(obj, old=False, started=started), +1)
 
 
 def _found():
-    return Counter(), Counter(), Counter()
+    return Counter(), Counter(), Counter(), Counter()
 
 
 @event.listens_for(Session, 'after_flush')
@@ -62,10 +91,8 @@ def _keep_counts(session, flush_context):
         if isinstance(obj, ProcessInstance):
             _count(found, _values(obj, old=False), +1)
     for obj in session.dirty:
-        if isinstance(obj, ProcessInstance) and any(
-                inspect(obj).attrs[name].history.has_changes() for name in COUNTED):
-            _count(found, _values(obj, old=True), -1)
-            _count(found, _values(obj, old=False), +1)
+        if isinstance(obj, ProcessInstance):
+            _count_change(found, obj)
     for obj in session.deleted:
         if isinstance(obj, ProcessInstance):
             _count(found, _values(obj, old=True), -1)
@@ -80,9 +107,7 @@ def keep_changes(session, cases):
     that UPDATEs their rows itself (services/firing.py), before it marks them written."""
     found = _found()
     for obj in cases:
-        if any(inspect(obj).attrs[name].history.has_changes() for name in COUNTED):
-            _count(found, _values(obj, old=True), -1)
-            _count(found, _values(obj, old=False), +1)
+        _count_change(found, obj)
     if any(any(c.values()) for c in found):
         pending.add(session, _COUNTS, found)
 
@@ -91,23 +116,29 @@ def keep_changes(session, cases):
 def _apply_counts(session):
     """Add the transaction's deltas to the count rows. Before the audit chain's lock (audit.py, a
     listener registered later): the row locks of the counts are never waited for while holding it."""
-    if session.in_nested_transaction() or not session.info.get(pending.KEY):
+    if session.in_nested_transaction():
         return
+    # The commit flushes only after this listener: changes not flushed yet are flushed (and their
+    # deltas kept) now, or a case changed and committed without a flush before would go uncounted.
     session.flush()
+    if not session.info.get(pending.KEY):
+        return
     kept = pending.take(session, _COUNTS)
     if not kept:
         return
-    counts, days, steps = _found()
-    for c, d, st in kept:
+    counts, days, steps, starts = _found()
+    for c, d, st, sc in kept:
         counts.update(c)
         days.update(d)
         steps.update(st)
+        starts.update(sc)
     connection = session.connection()
     # In key order, so two transactions counting the same rows lock them in one order (no deadlock);
     # one statement per table, its rows sent together.
     for model, names, found in ((CaseCount, ('township', 'definition_id', 'status', 'overdue'), counts),
                                 (DecisionDayCount, ('township', 'definition_id', 'days'), days),
-                                (StepCount, ('township', 'definition_id', 'kind'), steps)):
+                                (StepCount, ('township', 'definition_id', 'kind'), steps),
+                                (StartCount, ('township', 'definition_id', 'month'), starts)):
         rows = [dict(zip(names, key), n=found[key]) for key in sorted(k for k, n in found.items() if n)]
         if rows:
             connection.execute(_upsert(model, names, connection.dialect.name), rows)
@@ -152,6 +183,21 @@ def _recount_steps():
         .where(ProcessInstance.steps_done > 0).group_by(ProcessInstance.township, ProcessInstance.definition_id)
 
 
+def month_key(column, dialect_name):
+    """`month_started` in SQL, for a recount (to_char, not date_trunc: the key is the text)."""
+    if dialect_name == 'sqlite':
+        month = func.strftime('%Y-%m', column, '+8 hours')
+    else:
+        month = func.to_char(column + literal(timedelta(hours=8), Interval()), 'YYYY-MM')
+    return func.coalesce(month, '')
+
+
+def _recount_starts(session):
+    month = month_key(ProcessInstance.created_at, session.get_bind().dialect.name)
+    return select(ProcessInstance.township, ProcessInstance.definition_id, month, func.count()) \
+        .group_by(ProcessInstance.township, ProcessInstance.definition_id, month)
+
+
 def _step_rows(session):
     return [(township, definition_id, kind, int(n)) for township, definition_id, *values in session.execute(_recount_steps())
             for kind, n in zip(STEP_KINDS, values) if n]
@@ -165,10 +211,13 @@ def differences(session):
         DecisionDayCount.township, DecisionDayCount.definition_id, DecisionDayCount.days, DecisionDayCount.n))}
     stored_steps = {tuple(r[:-1]): r[-1] for r in session.execute(select(
         StepCount.township, StepCount.definition_id, StepCount.kind, StepCount.n))}
+    stored_starts = {tuple(r[:-1]): r[-1] for r in session.execute(select(
+        StartCount.township, StartCount.definition_id, StartCount.month, StartCount.n))}
     found = []
     for table, have, want in (('case_count', stored, session.execute(_recount_counts())),
                               ('decision_day_count', stored_days, session.execute(_recount_days())),
-                              ('step_count', stored_steps, _step_rows(session))):
+                              ('step_count', stored_steps, _step_rows(session)),
+                              ('start_count', stored_starts, session.execute(_recount_starts(session)))):
         want = {(r[0], r[1], r[2], bool(r[3])) if table == 'case_count' else tuple(r[:-1]): r[-1] for r in want}
         have = {(k[0], k[1], k[2], bool(k[3])) if table == 'case_count' else k: v for k, v in have.items()}
         for key in sorted(set(have) | set(want), key=repr):
@@ -185,10 +234,13 @@ def rebuild(session):
     session.execute(delete(CaseCount))
     session.execute(delete(DecisionDayCount))
     session.execute(delete(StepCount))
+    session.execute(delete(StartCount))
     session.execute(insert(CaseCount).from_select(
         ['township', 'definition_id', 'status', 'overdue', 'n'], _recount_counts()))
     session.execute(insert(DecisionDayCount).from_select(
         ['township', 'definition_id', 'days', 'n'], _recount_days()))
+    session.execute(insert(StartCount).from_select(['township', 'definition_id', 'month', 'n'],
+                                                   _recount_starts(session)))
     rows = _step_rows(session)
     if rows:
         session.execute(insert(StepCount), [dict(township=t, definition_id=d, kind=k, n=n) for t, d, k, n in rows])
