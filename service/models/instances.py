@@ -51,7 +51,8 @@ class ProcessInstance(db.Model):
     error: Mapped[str | None] = mapped_column(Text)   # the open incident's message, for lists
     terminated_at = mapped_column(UTCDateTime)
     started_by: Mapped[str] = mapped_column(String(100))
-    created_at = mapped_column(UTCDateTime)
+    # The old value is loaded before a change: the phase report's count (start_count) moves from it.
+    created_at = mapped_column(UTCDateTime, active_history=True)
     updated_at = mapped_column(UTCDateTime)
     completed_at = mapped_column(UTCDateTime)
     # Milestones stamped when a task the diagram marks `milestone=acceptance|decision` is completed
