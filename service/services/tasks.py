@@ -6,17 +6,17 @@ commit's version check guarantees nothing changed in between — a reassignment 
 of the same task cannot both succeed.
 """
 from ..engine.core import TaskNotReady
-from ..errors import Conflict, NotFound
+from ..errors import Conflict
 from ..extensions import db
 from ..models import Task
 from .context import engine
-from .write import write_case
+from .write import no_such_task, write_case
 
 
 def get_task(task_id):
     row = db.session.get(Task, task_id)
     if row is None:
-        raise NotFound(f'没有这个待办任务 (no such task: {task_id})', code='task_not_found')
+        raise no_such_task(task_id)
     return row
 
 
@@ -38,16 +38,16 @@ def _ready_row(case, task_id, check=None):
     return row
 
 
-def _ready_task(task_id):
-    row = get_task(task_id)
-    if row.state != 'ready':
-        raise not_ready(row)
-    return row
+def _refused(task_id):
+    """A case not running (ended, or held) has no ready task: the answer names the task as it stands."""
+    return lambda _instance: not_ready(get_task(task_id))
 
 
 def complete_task(task_id, data, actor, check=None):
     """Complete a ready task; `check(row)` runs on the row read with the case (who may complete it)."""
-    first = _ready_task(task_id)
+    def checked(case):
+        # The audit entry names the step, known once the row is read with the case.
+        return {'task': _ready_row(case, task_id, check).bpmn_id}
 
     def act(workflow):
         try:
@@ -55,25 +55,24 @@ def complete_task(task_id, data, actor, check=None):
         except TaskNotReady:
             raise not_ready(get_task(task_id)) from None
 
-    instance, _ = write_case(first.instance_id, actor, 'complete', act, task_id=task_id,
-                             check=lambda case: _ready_row(case, task_id, check), data=data, task=first.bpmn_id)
+    instance, _ = write_case(None, actor, 'complete', act, task_id=task_id, check=checked,
+                             refuse=_refused(task_id), data=data)
     return instance
 
 
 def _touch(task_id, actor, action, change, check=None):
-    first = _ready_task(task_id)
-
     def touch(case):
         row = _ready_row(case, task_id, check)
         return row, change(row) or {}
-    _, row = write_case(first.instance_id, actor, action, task_id=task_id, touch=touch)
+    _, row = write_case(None, actor, action, task_id=task_id, touch=touch,
+                        refuse=_refused(task_id))
     return row
 
 
 def claim(task_id, actor, check=None):
     def change(row):
         if row.assignee not in (None, actor):
-            raise Conflict(f'任务已被他人认领 (already claimed)', details={'assignee': row.assignee},
+            raise Conflict('任务已被他人认领 (already claimed)', details={'assignee': row.assignee},
                            code='already_claimed')
         row.assignee = actor
     return _touch(task_id, actor, 'claim', change, check)

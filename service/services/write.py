@@ -22,7 +22,7 @@ from ..engine import service_operators
 from ..engine.failures import EngineFailure, describe
 from ..errors import Conflict, Invalid, JiuzhuError, NotFound
 from ..extensions import db
-from ..models import Incident, ProcessInstance
+from ..models import Incident, ProcessInstance, Task
 from . import audit
 from .context import engine, now
 from .masking import mask_text
@@ -102,11 +102,30 @@ _OPEN_CASE = (select(ProcessInstance).where(ProcessInstance.id == bindparam('ins
               .execution_options(populate_existing=True))
 
 
-def open_case(instance_id):
-    instance = db.session.scalars(_OPEN_CASE, {'instance_id': instance_id}).unique().first()
-    if instance is None:
-        raise NotFound(f'没有编号为 {instance_id} 的案件 (no such case)', code='instance_not_found')
+# … or the case of a task, found through the task row in the same statement.
+_OPEN_CASE_OF_TASK = (select(ProcessInstance)
+                      .where(ProcessInstance.id == select(Task.instance_id).where(Task.id == bindparam('task_id'))
+                             .scalar_subquery())
+                      .options(joinedload(ProcessInstance.live_timers), joinedload(ProcessInstance.open_tasks))
+                      .execution_options(populate_existing=True))
+
+
+def open_case(instance_id, task_id=None):
+    """The case opened for writing; `instance_id` None: the case of the task `task_id`, found through
+    the task row in the same statement (a task's write needs no read of its own to find its case)."""
+    if instance_id is None:
+        instance = db.session.scalars(_OPEN_CASE_OF_TASK, {'task_id': task_id}).unique().first()
+        if instance is None:
+            raise no_such_task(task_id)
+    else:
+        instance = db.session.scalars(_OPEN_CASE, {'instance_id': instance_id}).unique().first()
+        if instance is None:
+            raise NotFound(f'没有编号为 {instance_id} 的案件 (no such case)', code='instance_not_found')
     return CaseWrite(instance)
+
+
+def no_such_task(task_id):
+    return NotFound(f'没有这个待办任务 (no such task: {task_id})', code='task_not_found')
 
 
 def _load(instance_id):
@@ -232,35 +251,38 @@ def concurrent():
 
 
 def write_case(instance_id, actor, action, act=None, task_id=None, touch=None, check=None, release=False,
-               fire=True, **detail):
+               fire=True, refuse=not_running, **detail):
     """Change a case through the write path; returns (instance, result).
+
+    instance_id:   the case; None: the case of `task_id` (a task's own change: claim, complete…).
 
     check(case):   runs on the case as read (after due timers fired), before anything changes: the
                    rules on task rows (still ready, who may act). The version check at commit keeps
-                   what it checked true.
+                   what it checked true. What it returns (a dict) is added to the audit entry.
     act(workflow): an engine action (complete, deliver, extend, retry…); its result is returned.
     touch(case):   a change to the case's rows only (claim, assign, priority); returns
                    (result, more audit detail).
     release:       the action may act on a held case and releases it first (retry, resume, terminate).
+    refuse(instance): the error for a case found not running (a task's own write names its task).
     fire:          fire due timers before acting (False: the act steps the engine itself, or ends the case).
     An engine failure during act holds the case in an incident: the result is then None and
     `instance.status == 'incident'`.
     """
     due = False
     try:
-        case = open_case(instance_id)
-        instance = case.instance
+        case = open_case(instance_id, task_id)
+        instance, instance_id = case.instance, case.instance.id
         if release and instance.status in HELD:
             case.rows.release()
             instance.status, instance.error = 'running', None
         elif instance.status != 'running':
-            raise not_running(instance)
+            raise refuse(instance)
         due = fire and case.rows.anything_due(now())
         if due and not _fire_due(case):
             db.session.commit()
             raise not_running(instance)
         if check is not None:
-            check(case)
+            detail.update(check(case) or {})
         completed = (task_id, actor, detail.pop('data', None)) if action == 'complete' else None
         if act is not None:
             try:
