@@ -2,11 +2,13 @@
 
 A column is (header, width in characters, kind): 'text', 'int' or 'time' (an aware datetime,
 written as Beijing time; Excel has no time zones). CSV is UTF-8 with a byte-order mark, so Excel
-opens the Chinese text as it is; its times are written as 2026-09-28 09:00.
+opens the Chinese text as it is; its times are written as 2026-09-28 09:00, and text that starts
+like a formula (=, +, -, @) behind a single quote, so that a spreadsheet shows it instead of running it.
 A list cut at MAX_ROWS says so in its last line, in both formats.
 """
 import csv
 import io
+import re
 from datetime import datetime
 from urllib.parse import quote
 
@@ -71,12 +73,33 @@ def _cell(sheet, value, bold=False, time=False):
     return cell
 
 
+# Text a spreadsheet program takes for a formula (CSV injection, OWASP): it starts with one of these.
+FORMULA_START = ('=', '+', '-', '@', '\t', '\r')
+# ... unless it is a plain number ("-120.00", a roster's amount), which no formula can hide in.
+PLAIN_NUMBER = re.compile(r'[+-]?\d[\d,]*(\.\d+)?')
+
+
+def _csv_text(value):
+    """A text cell as a spreadsheet shows it: formula-like text behind a single quote, as OWASP advises."""
+    if value.startswith(FORMULA_START) and not PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def _csv_cell(value):
+    if isinstance(value, str):
+        return _csv_text(value)
+    if isinstance(value, datetime):
+        return fmt.when(value)
+    return '' if value is None else value
+
+
 def csv_bytes(columns, rows, cut=False, limit=0):
     out = io.StringIO()
     writer = csv.writer(out, lineterminator='\r\n')
     writer.writerow([header for header, _, _ in columns])
     for row in rows:
-        writer.writerow([fmt.when(v) if isinstance(v, datetime) else ('' if v is None else v) for v in row])
+        writer.writerow([_csv_cell(v) for v in row])
     if cut:
         writer.writerow([_cut_note(limit)])
     return ('\ufeff' + out.getvalue()).encode('utf-8')
