@@ -207,7 +207,7 @@ def test_slow_lists_take_their_own_index(filled, name):
     assert any(index in text for text, _ in plans), f'{name}: {index} not used in\n' + '\n\n'.join(t for t, _ in plans)
 
 
-# The exports read the lists in batches of a thousand rows, as far as exports.MAX_ROWS.
+# The exports read the lists in batches of 500 rows, as far as exports.MAX_ROWS.
 EXPORTS = {
     'export: cases': lambda: [b for b in worklists.case_batches(SUP, worklists.CaseFilters(), 2001)],
     'export: overdue cases': lambda: [b for b in supervision.overdue_batches(SUP, 2001)],
