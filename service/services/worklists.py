@@ -4,8 +4,9 @@ Filters arrive as the page's query string (so a list can be bookmarked and saved
 checked here: a bad value is a 422 with a Chinese message, never a 500. Every statement starts
 from access.scope_tasks / scope_instances, so a list, its total and its export show the same rows.
 """
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, time, timedelta, timezone
+from operator import itemgetter
 
 from sqlalchemy import or_, select
 
@@ -115,13 +116,14 @@ def _day_end(day):
     return datetime.combine(day + timedelta(days=1), time(0), tzinfo=timezone.utc) - SHANGHAI_OFFSET
 
 
-def task_statement(user, filters, section=None):
-    """Ready tasks the user may see under `filters`, as (task, process key) rows.
+def task_statement(user, filters, section=None, columns=None):
+    """Ready tasks the user may see under `filters`, as (task, process key) rows, or rows of `columns`.
 
     `section`: 'mine' (claimed by the user), 'group' (the user's role, unclaimed) or None (by
     filters.assigned)."""
-    stmt = access.scope_tasks(user, select(Task, ProcessInstance.process_key).join(
-        ProcessInstance, ProcessInstance.id == Task.instance_id)).where(Task.state == 'ready')
+    stmt = access.scope_tasks(user, (select(*columns) if columns else select(Task, ProcessInstance.process_key))
+                              .select_from(Task).join(ProcessInstance, ProcessInstance.id == Task.instance_id)
+                              ).where(Task.state == 'ready')
     who = section or filters.assigned
     if who in ('mine', 'me'):
         stmt = stmt.where(Task.assignee == user.username)
@@ -152,8 +154,23 @@ def task_page(user, filters, section=None, per_page=20, cursor=None, page=1):
     return page_of(task_statement(user, filters, section), TASK_SORTS[filters.sort], per_page, page, cursor)
 
 
+# What an export of the task list shows, read as plain rows with its case's number and applicant
+# from the join the list has anyway: building 50,000 task objects, then their cases by id, was most
+# of a task export's time once its batches walked the index. The sort keys come last.
+TASK_EXPORT_COLUMNS = (Task.name, Task.township, Task.assignee, Task.created_at, Task.due_at, Task.overdue,
+                       ProcessInstance.process_key, ProcessInstance.business_key,
+                       ProcessInstance.summary['applicant_name'].as_string().label('applicant_name'),
+                       Task.instance_id, Task.priority, Task.id)
+_EXPORT_POSITION = {column.key: n for n, column in enumerate(TASK_EXPORT_COLUMNS)}
+TASK_EXPORT_SORTS = {name: Order(tuple(replace(key, get=itemgetter(_EXPORT_POSITION[key.column.key]))
+                                       for key in sort.keys))
+                     for name, sort in TASK_SORTS.items()}
+
+
 def task_batches(user, filters, limit):
-    return iter_batches(task_statement(user, filters), TASK_SORTS[filters.sort], limit)
+    """Batches of rows of TASK_EXPORT_COLUMNS (name, township, …, instance_id, priority, id) in the filters' order."""
+    return iter_batches(task_statement(user, filters, columns=TASK_EXPORT_COLUMNS), TASK_EXPORT_SORTS[filters.sort],
+                        limit)
 
 
 def case_statement(user, filters, columns=None):

@@ -1,26 +1,28 @@
-"""Lists as files: Excel (.xlsx, openpyxl) and CSV, Chinese headers, dates as dates.
+"""Lists as files: Excel (.xlsx, XlsxWriter) and CSV, Chinese headers, dates as dates.
 
 A column is (header, width in characters, kind): 'text', 'int' or 'time' (an aware datetime,
 written as Beijing time; Excel has no time zones). CSV is UTF-8 with a byte-order mark, so Excel
-opens the Chinese text as it is; its times are written as 2026-09-28 09:00.
+opens the Chinese text as it is; its times are written as 2026-09-28 09:00, and text that starts
+like a formula (=, +, -, @) behind a single quote, so that a spreadsheet shows it instead of running it.
 A list cut at MAX_ROWS says so in its last line, in both formats.
 """
 import csv
 import io
-from datetime import datetime
+import re
+from datetime import date, datetime
+from decimal import Decimal
 from urllib.parse import quote
 
+import xlsxwriter
 from flask import Response
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
 
 from . import fmt
 
 XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'
 TIME_FORMAT = 'yyyy-mm-dd hh:mm'
+DATE_FORMAT = 'yyyy-mm-dd'
+# The control characters XML 1.0 cannot carry (tab, line feed and carriage return it can).
+ILLEGAL_XML = re.compile(r'[\x00-\x08\x0b\x0c\x0e-\x1f]')
 
 
 def _local(value):
@@ -32,43 +34,71 @@ def _cut_note(limit):
 
 
 def xlsx_bytes(title, columns, rows, cut=False, limit=0):
-    # Write-only: rows stream into the file as they come (50,000 rows in a few MB of memory, and no
-    # per-row lookups of the sheet's size, which made the ordinary mode quadratic).
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(title[:31])
-    for number, (_, width, _) in enumerate(columns, start=1):
-        sheet.column_dimensions[get_column_letter(number)].width = width
-    sheet.freeze_panes = 'A2'
-    sheet.append([_cell(sheet, header, bold=True) for header, _, _ in columns])
-    kinds = [kind for _, _, kind in columns]
-    for row in rows:
-        sheet.append([_cell(sheet, _local(v), time=(kind == 'time')) if v not in (None, '') else None
-                      for v, kind in zip(row, kinds)])
-    if cut:
-        sheet.append([_cut_note(limit)])
+    # XlsxWriter in constant-memory mode: each row goes to a temporary file as it is written, so
+    # 50,000 rows take a few MB; about twice as fast as openpyxl's write-only mode at that size
+    # (tests/bench/bench_exports.py). Cells are written by their value's type with write_string /
+    # write_number / write_datetime, never write(): text stays text, even "=HYPERLINK(…)".
     out = io.BytesIO()
-    book.save(out)
+    book = xlsxwriter.Workbook(out, {'constant_memory': True, 'nan_inf_to_errors': True})
+    sheet = book.add_worksheet(_sheet_name(title))
+    formats = {'head': book.add_format({'bold': True, 'align': 'center'}),
+               datetime: book.add_format({'num_format': TIME_FORMAT}),
+               date: book.add_format({'num_format': DATE_FORMAT})}
+    for number, (header, width, _) in enumerate(columns):
+        sheet.set_column(number, number, width)
+        sheet.write_string(0, number, header, formats['head'])
+    sheet.freeze_panes(1, 0)
+    line = 0
+    for line, row in enumerate(rows, start=1):
+        for number, value in enumerate(row):
+            if value is not None and value != '':
+                _write(sheet, formats, line, number, value)
+    if cut:
+        sheet.write_string(line + 1, 0, _cut_note(limit))
+    book.close()
     return out.getvalue()
 
 
-def _cell(sheet, value, bold=False, time=False):
+def _write(sheet, formats, line, number, value):
     if isinstance(value, str):
-        # Characters XML cannot carry are dropped (openpyxl refuses them: the whole export failed), and
-        # a name like "=HYPERLINK(…)" stays text: openpyxl takes a leading "=" for a formula.
-        value = ILLEGAL_CHARACTERS_RE.sub('', value)
-        if value.startswith('='):
-            cell = WriteOnlyCell(sheet, value=value)
-            cell.data_type = 's'
-            return cell
-    if not (bold or time):
-        return value
-    cell = WriteOnlyCell(sheet, value=value)
-    if bold:
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(horizontal='center')
-    if time:
-        cell.number_format = TIME_FORMAT
-    return cell
+        # Characters XML cannot carry are dropped (a control character in a name once failed the export).
+        sheet.write_string(line, number, ILLEGAL_XML.sub('', value))
+    elif isinstance(value, datetime):
+        sheet.write_datetime(line, number, _local(value), formats[datetime])
+    elif isinstance(value, date):
+        sheet.write_datetime(line, number, value, formats[date])
+    elif isinstance(value, bool):
+        sheet.write_boolean(line, number, value)
+    elif isinstance(value, (int, float, Decimal)):
+        sheet.write_number(line, number, value)
+    else:
+        sheet.write_string(line, number, ILLEGAL_XML.sub('', str(value)))
+
+
+def _sheet_name(title):
+    """Excel's rules for a sheet's name: at most 31 characters, none of []:*?/\\, no quote at either end."""
+    return re.sub(r"[\[\]:*?/\\]", '', title)[:31].strip("'") or 'Sheet1'
+
+
+# Text a spreadsheet program takes for a formula (CSV injection, OWASP): it starts with one of these.
+FORMULA_START = ('=', '+', '-', '@', '\t', '\r')
+# ... unless it is a plain number ("-120.00", a roster's amount), which no formula can hide in.
+PLAIN_NUMBER = re.compile(r'[+-]?\d[\d,]*(\.\d+)?')
+
+
+def _csv_text(value):
+    """A text cell as a spreadsheet shows it: formula-like text behind a single quote, as OWASP advises."""
+    if value.startswith(FORMULA_START) and not PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def _csv_cell(value):
+    if isinstance(value, str):
+        return _csv_text(value)
+    if isinstance(value, datetime):
+        return fmt.when(value)
+    return '' if value is None else value
 
 
 def csv_bytes(columns, rows, cut=False, limit=0):
@@ -76,7 +106,7 @@ def csv_bytes(columns, rows, cut=False, limit=0):
     writer = csv.writer(out, lineterminator='\r\n')
     writer.writerow([header for header, _, _ in columns])
     for row in rows:
-        writer.writerow([fmt.when(v) if isinstance(v, datetime) else ('' if v is None else v) for v in row])
+        writer.writerow([_csv_cell(v) for v in row])
     if cut:
         writer.writerow([_cut_note(limit)])
     return ('\ufeff' + out.getvalue()).encode('utf-8')
