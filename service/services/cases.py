@@ -5,7 +5,7 @@ API views and web pages call these functions and nothing below them.
 from datetime import datetime
 
 from sqlalchemy import bindparam, or_, select
-from sqlalchemy.orm import aliased, undefer
+from sqlalchemy.orm import aliased
 
 from .. import crypto
 from ..errors import Invalid
@@ -237,13 +237,16 @@ def _task_list(shape):
 # only binds the values). The exclusion is still read on every read and act, only not on its own.
 _TASK = (select(Task, exclusions.excluded_from(Task.instance_id, bindparam('username')))
          .where(Task.id == bindparam('task_id')))
-# … with its case's definition version and forms, for the task's form (forms.task_form). The case is
-# an alias: the exclusion's own subquery on process_instance must not correlate to it.
+# … with its case's definition version, for the task's form (forms.task_form). Its forms stay deferred:
+# forms.load finds a form by the version's digest in its cache first, and reads them (one statement)
+# only the first time a process reads that version — not 20–35 kB of JSON sent and parsed per
+# completion. The case is an alias: the exclusion's own subquery on process_instance must not
+# correlate to it.
 _CASE = aliased(ProcessInstance)
 _TASK_WITH_DEFINITION = (
     select(Task, exclusions.excluded_from(Task.instance_id, bindparam('username')), ProcessDefinition)
     .join(_CASE, _CASE.id == Task.instance_id).join(ProcessDefinition, ProcessDefinition.id == _CASE.definition_id)
-    .options(undefer(ProcessDefinition.forms)).where(Task.id == bindparam('task_id')))
+    .where(Task.id == bindparam('task_id')))
 
 
 def _task(user, task_id, with_definition=False):
