@@ -23,7 +23,7 @@ import time
 from sqlalchemy import event
 
 from service.extensions import db
-from service.services import auth, repository, runtime, users, write
+from service.services import auth, repository, runtime, users
 
 from .bench_timers import PROCESSES, Database, make_app
 
@@ -48,17 +48,49 @@ class Counter:
         return out
 
 
-def timed_write_case():
-    """Wrap write.write_case to time the write path inside a completion (put back by the caller)."""
-    original, spent = write.write_case, []
+class Parts:
+    """CPU spent in named parts of a request (functions wrapped where the request looks them up)."""
 
-    def wrapper(*args, **kwargs):
-        c0, t0 = time.process_time(), time.perf_counter()
-        try:
-            return original(*args, **kwargs)
-        finally:
-            spent.append((time.perf_counter() - t0, time.process_time() - c0))
-    return original, wrapper, spent
+    def __init__(self):
+        self.kind, self.cpu, self.wall, self._undo, self._inside = None, {}, {}, [], set()
+
+    def wrap(self, name, owner, attr):
+        original = getattr(owner, attr)
+
+        def wrapper(*args, **kwargs):
+            if self.kind is None or name in self._inside:      # not measured, or nested (Nested dumps)
+                return original(*args, **kwargs)
+            self._inside.add(name)
+            c0, t0 = time.process_time(), time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                self._inside.discard(name)
+                key = (self.kind, name)
+                self.cpu[key] = self.cpu.get(key, 0.0) + time.process_time() - c0
+                self.wall[key] = self.wall.get(key, 0.0) + time.perf_counter() - t0
+        setattr(owner, attr, wrapper)
+        self._undo.append((owner, attr, original))
+
+    def undo(self):
+        for owner, attr, original in reversed(self._undo):
+            setattr(owner, attr, original)
+
+
+def wrap_parts(parts):
+    import marshmallow
+    import webargs.core
+    from service.services import auth as auth_service, cases, forms, tasks as task_service
+    parts.wrap('auth: bearer token, session row', auth_service, 'user_from_bearer')
+    parts.wrap('query arguments, body (webargs)', webargs.core.Parser, 'parse')
+    parts.wrap('task list query (services.cases.list_tasks)', cases, 'list_tasks')
+    parts.wrap('task row + exclusion + version (cases._task)', cases, '_task')
+    parts.wrap('form: load, carry, validate', forms, 'task_form')
+    parts.wrap('form: load, carry, validate', forms, 'carry_case_values')
+    parts.wrap('form: load, carry, validate', forms, 'validate')
+    parts.wrap('write path (write.write_case)', task_service, 'write_case')
+    parts.wrap('answer: marshmallow dump', marshmallow.Schema, 'dump')
+    parts.wrap('session end (rollback, pool return)', db.session, 'remove')
 
 
 def main(argv=None):
@@ -82,11 +114,8 @@ def main(argv=None):
             db.session.remove()
             counter = Counter(db.engine)
         client = app.test_client()
-        original, wrapper, write_times = timed_write_case()
-        write.write_case = wrapper
-        # services.tasks imported the name: patch where it is called.
-        from service.services import tasks as task_service
-        task_service.write_case = wrapper
+        parts = Parts()
+        wrap_parts(parts)
         # CPU time, not wall time: waiting for the database is not what the two cores run out of.
         profiler = cProfile.Profile(time.process_time) if args.profile else None
         times = {'list': [], 'complete': []}
@@ -106,9 +135,11 @@ def main(argv=None):
                         measured = rnd > 0        # the first round warms the caches (spec, forms, statements)
                         if profiler and measured and kind == args.profile:
                             profiler.enable()
+                        parts.kind = kind if measured else None
                         c0, t0 = time.process_time(), time.perf_counter()
                         r = call()
                         spent, used = time.perf_counter() - t0, time.process_time() - c0
+                        parts.kind = None
                         if profiler:
                             profiler.disable()
                         assert r.status_code == 200, (kind, r.status_code, r.json)
@@ -119,8 +150,7 @@ def main(argv=None):
                         if kind == 'list':
                             task_id = r.json['items'][0]['id']
         finally:
-            write.write_case = task_service.write_case = original
-        writes = write_times[len(ids):]      # the first round's writes were not timed as requests
+            parts.undo()
     finally:
         database.drop()
 
@@ -133,12 +163,16 @@ def main(argv=None):
         print(f'   {kind:9s} median {statistics.median(values) * 1000:6.2f} ms  '
               f'p90 {statistics.quantiles(values, n=10)[-1] * 1000:6.2f} ms  '
               f'CPU of this process: mean {statistics.mean(cpu[kind]) * 1000:6.2f} ms   {shapes}')
-    w = statistics.median(x for x, _ in writes)
-    wc = statistics.mean(x for _, x in writes)
-    c, cc, lc = statistics.median(times['complete']), statistics.mean(cpu['complete']), statistics.mean(cpu['list'])
-    print(f'   write path inside the completion (write_case): median {w * 1000:6.2f} ms, CPU mean {wc * 1000:6.2f} ms')
-    print(f'   outside the write: completion {(c - w) * 1000:.2f} ms ({(cc - wc) * 1000:.2f} ms CPU); '
-          f'list + completion {(statistics.median(times["list"]) + c - w) * 1000:.2f} ms ({(lc + cc - wc) * 1000:.2f} ms CPU)')
+    n = len(times['list'])
+    print('   CPU per request by part (mean ms; the rest: Flask, werkzeug, the test client, JSON):')
+    for kind in ('list', 'complete'):
+        total = statistics.mean(cpu[kind]) * 1000
+        found = sorted(((v * 1000 / n, name) for (k, name), v in parts.cpu.items() if k == kind), reverse=True)
+        shown = ', '.join(f'{name} {v:.2f}' for v, name in found if v >= 0.005)
+        print(f'     {kind}: {total:.2f} = {shown}, rest {total - sum(v for v, _ in found):.2f}')
+    wc = parts.cpu.get(('complete', 'write path (write.write_case)'), 0.0) * 1000 / n
+    outside = statistics.mean(cpu['list']) * 1000 + statistics.mean(cpu['complete']) * 1000 - wc
+    print(f'   list + completion outside the write path: {outside:.2f} ms CPU (the write path: {wc:.2f} ms)')
     if profiler and args.profile_out:
         profiler.dump_stats(args.profile_out)
     if profiler:
