@@ -81,6 +81,25 @@ def test_one_http_completion_is_one_transaction_with_a_pinned_statement_count(pe
         recorder.close()
 
 
+def test_a_cases_task_list_is_the_token_and_one_statement(people, test_app):
+    """`GET /api/v1/tasks?instance_id=…` (what a caseworker asks before each completion): the session
+    row, then the page itself; a page holding the whole list needs no count (services/listing.py)."""
+    cw = people['cw1']
+    case = start_core(cw)
+    recorder = Recorder(db.engine)
+    try:
+        for _ in range(2):       # the second time from the statements built once
+            db.session.remove()
+            recorder.clear()
+            r = cw.get(f"/api/v1/tasks?instance_id={case['id']}&per_page=5")
+            assert r.status_code == 200 and r.json['items'] and r.json['total'] == len(r.json['items'])
+            listing = '\n'.join(s[:120] for s in recorder.statements)
+            assert recorder.checkouts == 1 and len(recorder.statements) == 2, listing
+            assert 'user_session' in recorder.statements[0] and 'count(' not in listing.lower(), listing
+    finally:
+        recorder.close()
+
+
 def test_the_forms_of_a_version_are_read_once_per_process_and_still_checked(people, test_app):
     """The task is read without its version's forms: a process reads them on the first use of that
     version (kept by digest, services/forms.py), and every completion is still checked against them."""
