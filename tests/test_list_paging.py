@@ -2,7 +2,7 @@
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 
 from service.extensions import db
 from service.migrations import runner
@@ -65,6 +65,46 @@ def test_totals_are_capped_and_deep_pages_need_the_cursor(test_app, monkeypatch)
     with pytest.raises(listing.Invalid) as refused:
         cases.list_cases(SUP, per_page=5, page=5)
     assert refused.value.status == 422 and '游标' in refused.value.message
+
+
+def test_a_page_that_ends_the_list_gives_its_total_without_counting(test_app, monkeypatch):
+    fill(_definition(), 23)
+    counts = []
+    listen = lambda conn, cursor, statement, *rest: counts.append('count(' in statement.lower())  # noqa: E731
+    event.listen(db.engine, 'before_cursor_execute', listen)
+    try:
+        def page(n, per_page=5):
+            counts.clear()
+            found = cases.list_cases(SUP, per_page=per_page, page=n)
+            return found.total, found.capped, len(found.items), any(counts)
+        # Pages before the last one count; the last one (and a first page holding the whole list) knows
+        # its total from its offset; a page past the end counts again.
+        assert page(1) == (23, False, 5, True)
+        assert page(5) == (23, False, 3, False)
+        assert page(1, per_page=50) == (23, False, 23, False)
+        assert page(6) == (23, False, 0, True)
+        monkeypatch.setattr(listing, 'TOTAL_CAP', 20)
+        assert page(5) == (20, True, 3, False)
+        assert page(4) == (20, True, 5, True)
+        assert cases.list_cases(SUP, status='no such status').total == 0
+    finally:
+        event.remove(db.engine, 'before_cursor_execute', listen)
+
+
+def test_the_task_list_built_once_binds_each_caller_and_filter(test_app):
+    """The task list's statement is kept per shape of its filters: the next caller's township, name and
+    filter values are their own, never the previous caller's."""
+    fill(_definition(), 200)
+    other = staff('cw_t06', 'township_caseworker', 't06')
+    for user, township in ((CW, 't05'), (other, 't06'), (CW, 't05')):
+        found = cases.list_tasks(user, per_page=100, state='all')
+        assert found.items and {t.township for t in found.items} == {township}
+    first, second = (t.instance_id for t in cases.list_tasks(CW, per_page=100, state='all').items[::3][:2])
+    for case_id in (first, second, first):
+        found = cases.list_tasks(CW, instance_id=case_id, state='all')
+        assert found.items and {t.instance_id for t in found.items} == {case_id}
+    assert {t.township for t in cases.list_tasks(SUP, township='t07', state='all', per_page=100).items} == {'t07'}
+    assert {t.township for t in cases.list_tasks(SUP, township='t08', state='all', per_page=100).items} == {'t08'}
 
 
 @pytest.mark.parametrize('cursor', ['not-a-cursor', 'W10', 'WyJ4IiwxXQ', 'WzEsMl0', 'WyIyMDI2LTAxLTAxIiwxXQ',

@@ -18,6 +18,8 @@ from .api_helpers import people, ready_tasks, start_core  # noqa: F401  (fixture
 # +1 each for dropping the task's drafts (services/drafts.discard_in_write) in the same transaction.
 # -2 (issue 14): the task row, the caller's exclusion and the case's definition with its forms are
 # read in one statement (services/cases._task).
+# The forms of the case's version are not read with the task: they are kept by digest in each process
+# after its first read of that version (the test opens the task first, as a caseworker does).
 # +1 (issue 14): the reform page's step counts (step_count, services/steps.py) change with every
 # completion: one upsert for its rows, instead of a 30 s window over the task rows per page view.
 BUDGET = {
@@ -57,6 +59,10 @@ def test_one_http_completion_is_one_transaction_with_a_pinned_statement_count(pe
     try:
         for who, bpmn_id in ((cw, 'accept'), (surveyor, 'survey')):
             task = ready_tasks(cw, case['id'])[bpmn_id]
+            # A worker reads a definition version's forms once (forms.load keeps them by digest): the
+            # caseworker opens the task before completing it, so the count is the one of every later
+            # completion whichever tests ran before in this process.
+            assert who.get(f"/api/v1/tasks/{task['id']}").status_code == 200
             db.session.remove()     # a new request starts with an empty session, as under gunicorn
             recorder.clear()
             r = who.post(f"/api/v1/tasks/{task['id']}/complete", json={'data': {'note': '已核实'}})
@@ -71,6 +77,48 @@ def test_one_http_completion_is_one_transaction_with_a_pinned_statement_count(pe
             assert len(recorder.statements) <= budget[bpmn_id], f'{bpmn_id}: more statements than pinned\n{listing}'
             assert not any(s.startswith('SELECT task.') for s in recorder.statements[2:]), \
                 f'{bpmn_id}: the task row was read again\n{listing}'
+    finally:
+        recorder.close()
+
+
+def test_a_cases_task_list_is_the_token_and_one_statement(people, test_app):
+    """`GET /api/v1/tasks?instance_id=…` (what a caseworker asks before each completion): the session
+    row, then the page itself; a page holding the whole list needs no count (services/listing.py)."""
+    cw = people['cw1']
+    case = start_core(cw)
+    recorder = Recorder(db.engine)
+    try:
+        for _ in range(2):       # the second time from the statements built once
+            db.session.remove()
+            recorder.clear()
+            r = cw.get(f"/api/v1/tasks?instance_id={case['id']}&per_page=5")
+            assert r.status_code == 200 and r.json['items'] and r.json['total'] == len(r.json['items'])
+            listing = '\n'.join(s[:120] for s in recorder.statements)
+            assert recorder.checkouts == 1 and len(recorder.statements) == 2, listing
+            assert 'user_session' in recorder.statements[0] and 'count(' not in listing.lower(), listing
+    finally:
+        recorder.close()
+
+
+def test_the_forms_of_a_version_are_read_once_per_process_and_still_checked(people, test_app):
+    """The task is read without its version's forms: a process reads them on the first use of that
+    version (kept by digest, services/forms.py), and every completion is still checked against them."""
+    from service.services import forms
+    cw = people['cw1']
+    case = start_core(cw)
+    task = ready_tasks(cw, case['id'])['accept']
+    forms._cache.clear()
+    recorder = Recorder(db.engine)
+    try:
+        db.session.remove()
+        r = cw.post(f"/api/v1/tasks/{task['id']}/complete", json={'data': {'note': 5}})
+        assert r.status_code == 422 and 'note' in r.json['details'], r.json
+        assert sum(s.startswith('SELECT process_definition.forms') for s in recorder.statements) == 1
+        recorder.clear()
+        db.session.remove()
+        r = cw.post(f"/api/v1/tasks/{task['id']}/complete", json={'data': {'note': '已核实'}})
+        assert r.status_code == 200, r.json
+        assert not any('process_definition.forms' in s for s in recorder.statements), recorder.statements
     finally:
         recorder.close()
 

@@ -259,6 +259,14 @@ def test_when_the_shared_store_fails_this_process_keeps_counting(web_app):
     assert api.post('/api/v1/auth/token', json={'username': 'admin', 'password': RIGHT}).status_code == 429
 
 
+def test_the_throttle_adds_no_hook_to_every_request(web_app):
+    """Only sign-in uses the counters: Flask-Limiter's own per-request hooks are not installed."""
+    hooks = [f for funcs in (web_app.before_request_funcs, web_app.after_request_funcs,
+                             web_app.teardown_request_funcs) for f in funcs.get(None, [])]
+    assert not [f for f in hooks if 'limiter' in repr(f).lower()], hooks
+    assert web_app.extensions['jiuzhu.limiter'].limiter is not None
+
+
 def test_a_real_clock_start_flags_the_demo_accounts_still_on_the_demo_password(make_app, monkeypatch):
     demo_db = demo_app(make_app, monkeypatch)             # the demo ran on this database (manual clock)
     with demo_db.app_context():

@@ -89,6 +89,23 @@ def scope_tasks(user, stmt):
     return stmt.where(not_excluded(user, Task.instance_id))
 
 
+# The caller's name and township as bound parameters, for statements built once (task_scope).
+USERNAME = bindparam('username')
+USER_TOWNSHIP = bindparam('user_township')
+
+
+def task_scope(all_townships):
+    """The conditions of scope_tasks with the caller bound (USERNAME, USER_TOWNSHIP: scope_values),
+    for a list statement built once and kept (services/cases.py); the caller runs
+    require_case_reader and picks `all_townships` by sees_all_townships."""
+    conditions = [] if all_townships else [Task.township == USER_TOWNSHIP]
+    return conditions + [not_excluded(None, Task.instance_id, username=USERNAME)]
+
+
+def scope_values(user):
+    return {'username': user.username, 'user_township': user.township}
+
+
 def scope_timers(user, stmt):
     require_case_reader(user)
     if not sees_all_townships(user):

@@ -5,7 +5,7 @@ API views and web pages call these functions and nothing below them.
 from datetime import datetime
 
 from sqlalchemy import bindparam, or_, select
-from sqlalchemy.orm import aliased, undefer
+from sqlalchemy.orm import aliased
 
 from .. import crypto
 from ..errors import Invalid
@@ -189,39 +189,64 @@ def list_timers(user, township=None, state=None, overdue=None, instance_id=None,
 def list_tasks(user, mine=False, group=False, unassigned=None, township=None, overdue=None, due_before=None,
                instance_id=None, state='ready', page=1, per_page=20, cursor=None):
     """A Page of the tasks the user may see: by due date (none last), priority, then the oldest first."""
-    stmt = access.scope_tasks(user, select(Task))
-    if state and state != 'all':
-        stmt = stmt.where(Task.state == state)
+    access.require_case_reader(user)
+    state = state if state and state != 'all' else None
+    shape = (access.sees_all_townships(user), state is not None, bool(mine), bool(group), unassigned,
+             bool(township), overdue, due_before is not None, instance_id is not None)
+    params = {**access.scope_values(user), 'state': state, 'role': user.role, 'township': township,
+              'due_before': due_before, 'instance_id': instance_id}
+    return page_of(_task_list(shape), TASK_ORDER, per_page, page, cursor, params=params)
+
+
+# The task list's statement per shape of its filters (which are given, the flags' values), the values
+# bound: built once each (at most a few hundred shapes), a request only binds. Building the statement,
+# its exclusion subquery and its cache key cost more than running a small list (a case's tasks).
+_TASK_LISTS = {}
+_P = {name: bindparam(name) for name in ('state', 'role', 'township', 'due_before', 'instance_id')}
+
+
+def _task_list(shape):
+    stmt = _TASK_LISTS.get(shape)
+    if stmt is not None:
+        return stmt
+    all_townships, state, mine, group, unassigned, township, overdue, due_before, instance_id = shape
+    stmt = select(Task).where(*access.task_scope(all_townships))
+    if state:
+        stmt = stmt.where(Task.state == _P['state'])
     if mine and group:
-        stmt = stmt.where(or_(Task.assignee == user.username, Task.role == user.role))
+        stmt = stmt.where(or_(Task.assignee == access.USERNAME, Task.role == _P['role']))
     elif mine:
-        stmt = stmt.where(Task.assignee == user.username)
+        stmt = stmt.where(Task.assignee == access.USERNAME)
     elif group:
-        stmt = stmt.where(Task.role == user.role)
+        stmt = stmt.where(Task.role == _P['role'])
     if unassigned is not None:
         stmt = stmt.where(Task.assignee.is_(None) if unassigned else Task.assignee.is_not(None))
     if township:
-        stmt = stmt.where(Task.township == township)
+        stmt = stmt.where(Task.township == _P['township'])
     if overdue is not None:
         stmt = stmt.where(Task.overdue == overdue)
-    if due_before is not None:
-        stmt = stmt.where(Task.due_at < due_before)
-    if instance_id is not None:
-        stmt = stmt.where(Task.instance_id == instance_id)
-    return page_of(stmt, TASK_ORDER, per_page, page, cursor)
+    if due_before:
+        stmt = stmt.where(Task.due_at < _P['due_before'])
+    if instance_id:
+        stmt = stmt.where(Task.instance_id == _P['instance_id'])
+    _TASK_LISTS[shape] = stmt
+    return stmt
 
 
 # The task row and whether the caller stays out of its case, in one statement (built once: a request
 # only binds the values). The exclusion is still read on every read and act, only not on its own.
 _TASK = (select(Task, exclusions.excluded_from(Task.instance_id, bindparam('username')))
          .where(Task.id == bindparam('task_id')))
-# … with its case's definition version and forms, for the task's form (forms.task_form). The case is
-# an alias: the exclusion's own subquery on process_instance must not correlate to it.
+# … with its case's definition version, for the task's form (forms.task_form). Its forms stay deferred:
+# forms.load finds a form by the version's digest in its cache first, and reads them (one statement)
+# only the first time a process reads that version — not 20–35 kB of JSON sent and parsed per
+# completion. The case is an alias: the exclusion's own subquery on process_instance must not
+# correlate to it.
 _CASE = aliased(ProcessInstance)
 _TASK_WITH_DEFINITION = (
     select(Task, exclusions.excluded_from(Task.instance_id, bindparam('username')), ProcessDefinition)
     .join(_CASE, _CASE.id == Task.instance_id).join(ProcessDefinition, ProcessDefinition.id == _CASE.definition_id)
-    .options(undefer(ProcessDefinition.forms)).where(Task.id == bindparam('task_id')))
+    .where(Task.id == bindparam('task_id')))
 
 
 def _task(user, task_id, with_definition=False):

@@ -45,9 +45,11 @@ def is_excluded(user, instance_id):
     return bool(db.session.scalar(_IS_EXCLUDED, {'instance_id': instance_id, 'username': user.username}))
 
 
-def not_excluded(user, instance_id_col):
+def not_excluded(user, instance_id_col, username=None):
+    """The caller stays in the case; `username`: a bound parameter instead of the user's name (a
+    statement built once, services/access.task_scope)."""
     return not_(exists().where(CaseExclusion.instance_id == instance_id_col,
-                               CaseExclusion.username == user.username))
+                               CaseExclusion.username == (user.username if username is None else username)))
 
 
 def exclusions_at_start(data):

@@ -13,10 +13,12 @@ paging by hand, and a planner estimate can be off by orders of magnitude under f
 import base64
 import binascii
 import json
+import weakref
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import cached_property
 
-from sqlalchemy import and_, false, func, literal, not_, or_, select
+from sqlalchemy import Integer, and_, bindparam, false, func, literal, not_, or_, select
 
 from ..errors import Invalid
 from ..extensions import db
@@ -50,7 +52,12 @@ class Order:
     value_of: object = field(default=None)   # row -> the object the key columns are read from
 
     def clauses(self):
-        return [k.clause() for k in self.keys]
+        return self._clauses
+
+    @cached_property
+    def _clauses(self):
+        # Built once per order: building the ORDER BY clauses cost more than the rest of a small list.
+        return tuple(k.clause() for k in self.keys)
 
     def values(self, row):
         obj = self.value_of(row) if self.value_of else row
@@ -69,27 +76,57 @@ class Page:
     next: str | None
 
 
-def page_of(stmt, order_, per_page, page=1, cursor=None):
-    """One page of `stmt` (filtered, not ordered) in `order_`: by cursor, or by page number."""
+# What page_of derives from a statement built once (the task list per shape of its filters, the
+# values bound: services/cases.py): its ordered form and its page with the limit and offset bound.
+# A request then only binds values — building a statement and its cache key cost more than running
+# a small list.
+_DERIVED = weakref.WeakKeyDictionary()
+_LIMIT = bindparam('page_limit', type_=Integer)
+_OFFSET = bindparam('page_offset', type_=Integer)
+
+
+def _derived(stmt, order_):
+    found = _DERIVED.get(stmt)
+    if found is None or found[0] is not order_:
+        ordered = stmt.order_by(*order_.clauses())
+        found = _DERIVED[stmt] = (order_, ordered, ordered.limit(_LIMIT).offset(_OFFSET))
+    return found[1], found[2]
+
+
+def page_of(stmt, order_, per_page, page=1, cursor=None, params=None):
+    """One page of `stmt` (filtered, not ordered) in `order_`: by cursor, or by page number.
+
+    `params`: the values of a statement built once with bound parameters (it is kept with what is
+    derived from it, see _DERIVED); None for a statement built for this request."""
     if cursor and page != 1:
         raise _invalid('page', '使用翻页游标 cursor 时不能同时指定页码 (cursor and page exclude each other)')
     offset = (page - 1) * per_page
     if offset >= MAX_OFFSET:
         raise _invalid('page', f'页码过大：按页码最多翻到第 {MAX_OFFSET:,} 条，之后请用上一页返回的 next 游标翻页 '
                                f'(page too deep for offsets: use the cursor in `next`)')
-    ordered = stmt.order_by(*order_.clauses())
-    total, capped = capped_count(ordered)
+    if params is None:
+        ordered, paged = stmt.order_by(*order_.clauses()), None
+    else:
+        ordered, paged = _derived(stmt, order_)
     if cursor:
-        items = _after(ordered, order_, decode(cursor, order_), per_page + 1)
+        items = _after(ordered, order_, decode(cursor, order_), per_page + 1, params)
+    elif paged is not None:
+        items = list(db.session.execute(paged, {**params, 'page_limit': per_page + 1, 'page_offset': offset}).all())
     else:
         items = list(db.session.execute(ordered.limit(per_page + 1).offset(offset)).all())
     more = len(items) > per_page
+    if not cursor and not more and (items or not offset):
+        # The page holds the list's last row: the rows before it are the offset, no count needed
+        # (a case's few tasks, most filtered lists). Same figure as capped_count would give.
+        total, capped = _capped(offset + len(items), TOTAL_CAP)
+    else:
+        total, capped = capped_count(ordered, params=params)
     items = [_unwrap(r) for r in items[:per_page]]
     nxt = encode(order_.values(items[-1]), order_) if more and items else None
     return Page(items, total, capped, nxt)
 
 
-def capped_count(stmt, cap=None):
+def capped_count(stmt, cap=None, params=None):
     """(count, capped): the exact count up to `cap` (TOTAL_CAP), else (cap, True).
 
     The statement keeps its list order: the first rows of the list are counted along the list's own
@@ -97,7 +134,10 @@ def capped_count(stmt, cap=None):
     """
     cap = TOTAL_CAP if cap is None else cap
     limited = stmt.with_only_columns(*stmt.selected_columns[:1]).limit(cap + 1).subquery()
-    found = db.session.scalar(select(func.count()).select_from(limited))
+    return _capped(db.session.scalar(select(func.count()).select_from(limited), params), cap)
+
+
+def _capped(found, cap):
     return (cap, True) if found > cap else (found, False)
 
 
@@ -105,16 +145,16 @@ def _unwrap(row):
     return row[0] if len(row) == 1 else tuple(row)
 
 
-def _after(ordered, order_, values, limit):
+def _after(ordered, order_, values, limit, params=None):
     """Rows after `values`: one index range; a nullable first key continues into its NULLs (last)."""
     first = order_.keys[0]
     if values[0] is None:
         # Within the NULLs of the first key the next key leads the order: the range is on it.
         return list(db.session.execute(ordered.where(
-            first.column.is_(None), _range_after(order_.keys[1:], values[1:])).limit(limit)).all())
-    rows = list(db.session.execute(ordered.where(_range_after(order_.keys, values)).limit(limit)).all())
+            first.column.is_(None), _range_after(order_.keys[1:], values[1:])).limit(limit), params).all())
+    rows = list(db.session.execute(ordered.where(_range_after(order_.keys, values)).limit(limit), params).all())
     if first.nullable and len(rows) < limit:
-        rows += db.session.execute(ordered.where(first.column.is_(None)).limit(limit - len(rows))).all()
+        rows += db.session.execute(ordered.where(first.column.is_(None)).limit(limit - len(rows)), params).all()
     return rows
 
 

@@ -48,10 +48,12 @@ def init_app(app):
     config.setdefault('RATELIMIT_STRATEGY', 'moving-window')
     for key in ('JIUZHU_LOGIN_LIMIT_ACCOUNT', 'JIUZHU_LOGIN_LIMIT_ADDRESS'):
         parse(config[key])   # a typing slip in the limits stops the start, not every later login
-    limiter = Limiter(key_func=_client_address, app=app)
-    # No route is limited through Flask-Limiter's hooks: the checks below are the only users, so
-    # its per-request hook returns at once.
-    limiter.request_filter(lambda: True)
+    limiter = Limiter(key_func=_client_address)
+    # No route is limited through Flask-Limiter's hooks: the checks below are the only users of its
+    # storage and strategy. Listed as installed already, it adds no hooks to every request (a
+    # before, an after and a teardown hook cost ≈ 0.2 ms of CPU per API request, for nothing).
+    app.extensions.setdefault('limiter', set()).add(limiter)
+    limiter.init_app(app)
     app.extensions['jiuzhu.limiter'] = limiter
     # When the shared store is down, this process keeps counting on its own: sign-in stays open
     # and guessing stays bounded (per worker) instead of either failing.

@@ -83,9 +83,16 @@ class SessionInterface(SecureCookieSessionInterface):
         return has_request_context() and request.is_secure
 
 
+_HEADERS_LOWER = tuple((name.lower(), name, value) for name, value in HEADERS.items())
+
+
 def _headers(response):
-    for name, value in HEADERS.items():
-        response.headers.setdefault(name, value)
+    # One pass over the response's headers instead of a search per header (setdefault): a view may
+    # set its own (the modeler page's CSP).
+    present = {name.lower() for name in response.headers.keys()}
+    for lower, name, value in _HEADERS_LOWER:
+        if lower not in present:
+            response.headers.add(name, value)
     if request.endpoint not in CACHEABLE_ENDPOINTS or response.status_code >= 400:
         response.headers['Cache-Control'] = 'no-store'
         response.headers['Pragma'] = 'no-cache'   # HTTP/1.0 caches
