@@ -264,12 +264,3 @@ def test_pages_by_cursor_walk_the_list_index_without_sorting(filled, name):
     offenders = [s + '\n' + plan_text(s, p) for s, p in after
                  if sorts(explain(s, p)) or index not in plan_text(s, p)]
     assert not offenders, f'{name}: a batch sorts instead of walking {index}:\n' + '\n\n'.join(offenders)
-
-
-def sorts(plan, out=None):
-    out = [] if out is None else out
-    if plan.get('Node Type') in ('Sort', 'Incremental Sort'):
-        out.append(plan.get('Sort Key'))
-    for child in plan.get('Plans', []):
-        sorts(child, out)
-    return out
