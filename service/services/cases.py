@@ -24,12 +24,17 @@ START_EXTRA_FIELDS = ('close_relative_of_staff',)
 
 def paginate(stmt, page, per_page):
     """(items, total) of an ordered statement by page number (short lists: incidents, audit); total capped."""
-    from .listing import MAX_OFFSET, _invalid
-    if (page - 1) * per_page >= MAX_OFFSET:
+    from .listing import MAX_OFFSET, TOTAL_CAP, _capped, _invalid
+    offset = (page - 1) * per_page
+    if offset >= MAX_OFFSET:
         raise _invalid('page', f'页码过大：最多翻到第 {MAX_OFFSET:,} 条 (page too deep)')
-    total, _ = capped_count(stmt)   # ordered: counted along the list's index
-    items = db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).all()
-    return items, total
+    items = db.session.scalars(stmt.limit(per_page + 1).offset(offset)).all()
+    if len(items) <= per_page and (items or not offset):
+        # The page holds the list's last row: no count needed (as listing.page_of).
+        total, _ = _capped(offset + len(items), TOTAL_CAP)
+    else:
+        total, _ = capped_count(stmt)   # ordered: counted along the list's index
+    return items[:per_page], total
 
 
 # The list orders (listing.py): the API's and the pages' lists, and the indexes of migration 0006.
