@@ -95,19 +95,18 @@ def commit_keeping(objects):
                 session.expire(obj)
 
 
-# One query: the case with its live timers and open tasks (a small cartesian product). Built once:
-# every write only binds the case's id.
-_OPEN_CASE = (select(ProcessInstance).where(ProcessInstance.id == bindparam('instance_id'))
-              .options(joinedload(ProcessInstance.live_timers), joinedload(ProcessInstance.open_tasks))
-              .execution_options(populate_existing=True))
+def _case_for_writing(which):
+    """One query: the case with its live timers and open tasks (a small cartesian product)."""
+    return (select(ProcessInstance).where(ProcessInstance.id == which)
+            .options(joinedload(ProcessInstance.live_timers), joinedload(ProcessInstance.open_tasks))
+            .execution_options(populate_existing=True))
 
 
-# … or the case of a task, found through the task row in the same statement.
-_OPEN_CASE_OF_TASK = (select(ProcessInstance)
-                      .where(ProcessInstance.id == select(Task.instance_id).where(Task.id == bindparam('task_id'))
-                             .scalar_subquery())
-                      .options(joinedload(ProcessInstance.live_timers), joinedload(ProcessInstance.open_tasks))
-                      .execution_options(populate_existing=True))
+# Built once: every write only binds the case's id, or its task's (the case found through the task
+# row in the same statement).
+_OPEN_CASE = _case_for_writing(bindparam('instance_id'))
+_OPEN_CASE_OF_TASK = _case_for_writing(select(Task.instance_id).where(Task.id == bindparam('task_id'))
+                                       .scalar_subquery())
 
 
 def open_case(instance_id, task_id=None):
