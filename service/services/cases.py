@@ -13,7 +13,7 @@ from ..extensions import db
 from ..models import AuditEntry, ProcessDefinition, ProcessInstance, Task, Timer
 from . import access, audit, case_members, case_rules, county_visits, drafts, entrustments, exclusions, forms, repository, runtime, tasks
 from .auth import find_user
-from .listing import Key, capped_count, order, page_of
+from .listing import Key, order, page_of
 from .masking import mask_data, mask_id_number
 
 READ_ACTIONS = ('read_case', 'read_task')
@@ -24,16 +24,12 @@ START_EXTRA_FIELDS = ('close_relative_of_staff',)
 
 def paginate(stmt, page, per_page):
     """(items, total) of an ordered statement by page number (short lists: incidents, audit); total capped."""
-    from .listing import MAX_OFFSET, TOTAL_CAP, _capped, _invalid
+    from .listing import MAX_OFFSET, _invalid, page_total
     offset = (page - 1) * per_page
     if offset >= MAX_OFFSET:
         raise _invalid('page', f'页码过大：最多翻到第 {MAX_OFFSET:,} 条 (page too deep)')
     items = db.session.scalars(stmt.limit(per_page + 1).offset(offset)).all()
-    if len(items) <= per_page and (items or not offset):
-        # The page holds the list's last row: no count needed (as listing.page_of).
-        total, _ = _capped(offset + len(items), TOTAL_CAP)
-    else:
-        total, _ = capped_count(stmt)   # ordered: counted along the list's index
+    total, _ = page_total(stmt, offset, items, per_page)   # ordered: counted along the list's index
     return items[:per_page], total
 
 

@@ -9,12 +9,13 @@ order, so two transactions counting the same rows take their row locks in one or
 Bulk loads that bypass the ORM (tests/bench/gen_cases.py) call `rebuild` afterwards.
 """
 from collections import Counter
-from datetime import timedelta, timezone
+from datetime import timedelta
 
 from sqlalchemy import Interval, bindparam, delete, event, func, inspect, insert, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from ..calendar import SHANGHAI
 from ..models import CaseCount, DecisionDayCount, ProcessInstance, StepCount
 from ..models.figures import StartCount
 from . import pending
@@ -26,7 +27,6 @@ COUNTED = ('township', 'definition_id', 'status', 'overdue', 'decision_days', 's
 STARTED = frozenset(('township', 'definition_id', 'created_at'))
 _DEFAULTS = {'status': 'running', 'overdue': False, 'steps_done': 0, 'handoffs': 0, 'county_steps': 0}
 STEP_KINDS = ('steps', 'handoffs', 'county_steps', 'cases')
-SHANGHAI = timezone(timedelta(hours=8))
 
 
 def month_started(moment):

@@ -115,15 +115,22 @@ def page_of(stmt, order_, per_page, page=1, cursor=None, params=None):
     else:
         items = list(db.session.execute(ordered.limit(per_page + 1).offset(offset)).all())
     more = len(items) > per_page
-    if not cursor and not more and (items or not offset):
-        # The page holds the list's last row: the rows before it are the offset, no count needed
-        # (a case's few tasks, most filtered lists). Same figure as capped_count would give.
-        total, capped = _capped(offset + len(items), TOTAL_CAP)
-    else:
+    if cursor:
         total, capped = capped_count(ordered, params=params)
+    else:
+        total, capped = page_total(ordered, offset, items, per_page, params)
     items = [_unwrap(r) for r in items[:per_page]]
     nxt = encode(order_.values(items[-1]), order_) if more and items else None
     return Page(items, total, capped, nxt)
+
+
+def page_total(ordered, offset, rows, per_page, params=None):
+    """(count, capped) of the list a page by number belongs to; `rows`: the page read with one row
+    more than `per_page`. A page holding the list's last row counts nothing: the rows before it are
+    the offset (a case's few tasks, most filtered lists) — the figure capped_count would give."""
+    if len(rows) <= per_page and (rows or not offset):
+        return _capped(offset + len(rows), TOTAL_CAP)
+    return capped_count(ordered, params=params)
 
 
 def capped_count(stmt, cap=None, params=None):
