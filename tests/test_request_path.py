@@ -22,9 +22,11 @@ from .api_helpers import people, ready_tasks, start_core  # noqa: F401  (fixture
 # after its first read of that version (the test opens the task first, as a caseworker does).
 # +1 (issue 14): the reform page's step counts (step_count, services/steps.py) change with every
 # completion: one upsert for its rows, instead of a 30 s window over the task rows per page view.
+# -1 (issue 14): the drafts' DELETE is sent only when the task has drafts (read with the case's open
+# tasks, models/casework.Task.has_drafts); these tasks have none.
 BUDGET = {
-    'sqlite': {'accept': 11, 'survey': 10},
-    'postgresql': {'accept': 12, 'survey': 11},
+    'sqlite': {'accept': 10, 'survey': 9},
+    'postgresql': {'accept': 11, 'survey': 10},
 }
 
 
@@ -77,6 +79,8 @@ def test_one_http_completion_is_one_transaction_with_a_pinned_statement_count(pe
             assert len(recorder.statements) <= budget[bpmn_id], f'{bpmn_id}: more statements than pinned\n{listing}'
             assert not any(s.startswith('SELECT task.') for s in recorder.statements[2:]), \
                 f'{bpmn_id}: the task row was read again\n{listing}'
+            assert not any('task_draft' in s and not s.startswith('SELECT process_instance.') for s in recorder.statements), \
+                f'{bpmn_id}: drafts looked for apart from the case\n{listing}'
     finally:
         recorder.close()
 

@@ -4,10 +4,11 @@ None of these is part of the case's workflow state: they are written outside the
 (services/write.py), never hold up a change of the case, and carry the case's township so
 they are scoped like the case itself (services/access.py).
 """
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, false
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, exists, false
+from sqlalchemy.orm import Mapped, column_property, mapped_column
 
 from ..extensions import db
+from .tasks import Task
 from .types import EncryptedJSON, EncryptedText, UTCDateTime
 
 
@@ -28,6 +29,12 @@ class TaskDraft(db.Model):
     username: Mapped[str] = mapped_column(String(100))
     values: Mapped[dict] = mapped_column(EncryptedJSON('task_draft.values'))
     saved_at = mapped_column(UTCDateTime)
+
+
+# Whether anyone keeps a draft of the task: read only by the write path, with the case's open tasks
+# (services/write.py), so a completion sends its DELETE of drafts only when there are some. Deferred
+# and raising elsewhere: no other read pays for it, and none reads it by accident.
+Task.has_drafts = column_property(exists().where(TaskDraft.task_id == Task.id), deferred=True, raiseload=True)
 
 
 class CaseComment(db.Model):

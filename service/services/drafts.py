@@ -10,7 +10,8 @@ of a task that is no longer ready is never restored.
 A start-form draft is the same row without a task, keyed by the process: one per person and
 process, kept by who may start applications in their township, dropped when the case is started.
 """
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import bindparam, delete, inspect, select
+from sqlalchemy.orm.util import identity_key
 
 from ..errors import Invalid
 from ..extensions import db
@@ -122,8 +123,13 @@ def load(user, task):
 
 def discard_in_write(task_id):
     """Every draft of a task being completed, inside the completion's write (services/write.py): they
-    go with its commit, and stay if it is refused. One statement per completion
-    (tests/test_request_path.py)."""
+    go with its commit, and stay if it is refused. The write read the task with its case, and with it
+    whether it has drafts (models/casework.Task.has_drafts): no statement when it has none, one
+    DELETE when it has (tests/test_request_path.py). A draft saved after that read, before the commit,
+    is of a task no longer ready once it commits: the nightly sweep drops it (services/cleanup.py)."""
+    row = db.session.identity_map.get(identity_key(Task, task_id))
+    if row is not None and 'has_drafts' in inspect(row).dict and not row.has_drafts:
+        return
     # On the table, built once: the ORM's DELETE (and its search of the session for drafts to drop)
     # cost more than the statement itself. No completion has its task's drafts loaded.
     db.session.execute(_DISCARD, {'task_id': task_id})

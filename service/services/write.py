@@ -98,7 +98,8 @@ def commit_keeping(objects):
 def _case_for_writing(which):
     """One query: the case with its live timers and open tasks (a small cartesian product)."""
     return (select(ProcessInstance).where(ProcessInstance.id == which)
-            .options(joinedload(ProcessInstance.live_timers), joinedload(ProcessInstance.open_tasks))
+            .options(joinedload(ProcessInstance.live_timers),
+                     joinedload(ProcessInstance.open_tasks).undefer(Task.has_drafts))
             .execution_options(populate_existing=True))
 
 
