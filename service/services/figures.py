@@ -73,6 +73,10 @@ def _count(found, values, sign):
 def _count_change(found, obj):
     """The deltas of a persistent case whose counted columns changed (nothing if none did)."""
     state = inspect(obj)
+    # An attribute set since the load is in committed_state (with its old value): when none of the
+    # counted ones was set, none changed, and their histories need no look.
+    if state.committed_state.keys().isdisjoint(COUNTED):
+        return
     changed = {name for name in COUNTED if state.attrs[name].history.has_changes()}
     if changed:
         started = not STARTED.isdisjoint(changed)

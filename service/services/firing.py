@@ -153,7 +153,8 @@ def write_case_rows(session, instances):
     The ORM sends a versioned UPDATE one row and one round trip at a time; here the rows go out
     together and the statement must match every one of them, else StaleDataError (as the ORM's
     own check): the batch is rolled back and fired again case by case. The supervision counts of
-    the cases are kept before the rows are marked written (services/figures.py)."""
+    the cases are kept before the rows are marked written (services/figures.py); then the case
+    objects leave the session."""
     mapper = ProcessInstance.__mapper__
     if mapper.dispatch.before_update or mapper.dispatch.after_update:
         return      # someone listens to case rows being updated: the ORM's flush writes them, row by row
@@ -178,6 +179,11 @@ def write_case_rows(session, instances):
             for name, value in changes.items():
                 set_committed_value(instance, name, value)
             set_committed_value(instance, 'version', instance.version + 1)
+    # Written: out of the session, holding what was written. Left in, each would stay among the
+    # session's changed objects (setting committed values does not say it is clean), and the flush
+    # of the batch's timer rows and the counts would look through all their columns again.
+    for instance in instances:
+        session.expunge(instance)
 
 
 def _fire_isolated(instance_ids, stopping, enough):
