@@ -14,6 +14,7 @@ from datetime import timedelta
 from sqlalchemy import Interval, bindparam, delete, event, func, inspect, insert, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.base import NO_VALUE
 
 from ..calendar import SHANGHAI
 from ..models import CaseCount, DecisionDayCount, ProcessInstance, StepCount
@@ -35,12 +36,15 @@ def month_started(moment):
 
 
 def _value(state, obj, name, old):
-    if old:
-        history = state.attrs[name].history
-        value = history.deleted[0] if history.deleted else (
-            history.unchanged[0] if history.unchanged else getattr(obj, name))
+    """The column's value after the flush, or before it (`old`): an attribute set since the load keeps
+    the value it replaced in committed_state (the counted columns have active_history, so it was
+    loaded first). Read from the state's dicts: a history object per column cost more than the rest."""
+    committed = state.committed_state
+    if old and name in committed and committed[name] is not NO_VALUE:
+        value = committed[name]
     else:
-        value = getattr(obj, name)
+        loaded = state.dict
+        value = loaded[name] if name in loaded else getattr(obj, name)
     return _DEFAULTS.get(name) if value is None and name in _DEFAULTS else value
 
 
@@ -75,9 +79,12 @@ def _count_change(found, obj):
     state = inspect(obj)
     # An attribute set since the load is in committed_state (with its old value): when none of the
     # counted ones was set, none changed, and their histories need no look.
-    if state.committed_state.keys().isdisjoint(COUNTED):
+    committed = state.committed_state
+    if committed.keys().isdisjoint(COUNTED):
         return
-    changed = {name for name in COUNTED if state.attrs[name].history.has_changes()}
+    loaded = state.dict
+    changed = {name for name in COUNTED if name in committed and (
+        committed[name] is NO_VALUE or name not in loaded or committed[name] != loaded[name])}
     if changed:
         started = not STARTED.isdisjoint(changed)
         _count(found, _values(obj, old=True, started=started), -1)

@@ -25,6 +25,7 @@ import logging
 from sqlalchemy import bindparam, inspect, select
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.base import NO_VALUE
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..extensions import db
@@ -122,11 +123,13 @@ def _changes(instance):
     state = inspect(instance)
     if not state.modified:
         return {}
-    # Only the attributes set since the load can have changed (the ORM keeps their old values in
-    # committed_state): walking every column's history cost more than the case's UPDATE.
-    attrs = state.attrs
-    return {key: attrs[key].value for key in state.committed_state
-            if key in _COLUMNS and attrs[key].history.has_changes()}
+    # Only the attributes set since the load can have changed: the ORM keeps the values they replaced
+    # in committed_state (NO_VALUE: flagged modified, or not loaded before). Compared there: walking
+    # every column's history, or even these, cost more than the case's UPDATE.
+    loaded = state.dict
+    return {key: loaded[key] if key in loaded else getattr(instance, key)
+            for key, before in state.committed_state.items()
+            if key in _COLUMNS and (before is NO_VALUE or key not in loaded or before != loaded[key])}
 
 
 _TABLE = ProcessInstance.__table__
