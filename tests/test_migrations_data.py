@@ -11,7 +11,7 @@ from service.extensions import db
 from service.migrations import runner
 from service.models import AuditEntry, ProcessInstance, Task, Timer
 from service.scheduler.sweep import sweep_due
-from service.services import runtime, tasks
+from service.services import audit, runtime, tasks
 
 from .conftest import TEST_PROCESSES
 from .migration_helpers import count_rows, load_rows, state, url_of
@@ -81,6 +81,9 @@ def test_cases_of_the_baseline_go_on_after_the_upgrade(database_url, make_app):
             else:
                 raise AssertionError('audit_log accepted an UPDATE')
         ids = (a.id, b.id, c.id, new.id)
+        # The chain went on from the old rows: on PostgreSQL through the append function of 0030.
+        checked = audit.verify()
+        assert checked.intact and checked.count > old_audit, checked.problem
 
     # The API answers for the old people, old cases and the new one.
     client = app.test_client()

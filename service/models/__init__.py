@@ -1,5 +1,6 @@
 from .audit import AuditEntry, AuditLogIsAppendOnly
 from . import audit_guard  # noqa: F401  (database triggers for the append-only audit log)
+from . import audit_append  # noqa: F401  (PostgreSQL: the chain's append in one call)
 from .casework import Attachment, CaseComment, TaskDraft
 from .complaints import Complaint
 from .definitions import ProcessDefinition

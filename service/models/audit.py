@@ -52,11 +52,23 @@ def _at_text(at):
     return None if at is None else at.astimezone(timezone.utc).strftime('%Y-%m-%dT%H:%M:%S.%fZ')
 
 
+def entry_parts(at, actor, action, instance_id, task_id, detail, remote_addr):
+    """The canonical encoding of a row's hash, as the text before and after its prev_hash: the chain's
+    append on PostgreSQL joins them around the previous row's hash there (models/audit_append.py)."""
+    # prev_hash is 64 hex digits, written as it is inside its quotes: head + prev_hash + tail is
+    # exactly the encoding of the whole list.
+    rest = json.dumps([_at_text(at), actor, action, instance_id, task_id, detail, remote_addr],
+                      sort_keys=True, ensure_ascii=False, separators=(',', ':'), allow_nan=False)
+    return _HEAD, '",' + rest[1:]
+
+
+_HEAD = json.dumps([SCHEME], ensure_ascii=False, separators=(',', ':'))[:-1] + ',"'
+
+
 def entry_hash(prev_hash, at, actor, action, instance_id, task_id, detail, remote_addr):
     """The row's hash: canonical JSON (sorted keys, no spaces, UTF-8) of the scheme, prev_hash and fields."""
-    encoded = json.dumps([SCHEME, prev_hash, _at_text(at), actor, action, instance_id, task_id, detail, remote_addr],
-                         sort_keys=True, ensure_ascii=False, separators=(',', ':'), allow_nan=False)
-    return hashlib.sha256(encoded.encode()).hexdigest()
+    head, tail = entry_parts(at, actor, action, instance_id, task_id, detail, remote_addr)
+    return hashlib.sha256((head + prev_hash + tail).encode()).hexdigest()
 
 
 def hash_of(row, prev_hash=None):

@@ -10,6 +10,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
+from datetime import timezone
 
 from flask import has_request_context, request
 from sqlalchemy import event, insert, select, text
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from ..extensions import db
 from ..models import AuditEntry
-from ..models.audit import GENESIS, hash_of
+from ..models.audit import GENESIS, HASHED, entry_parts, hash_of
 from .context import now
 from . import pending
 from .masking import mask_data
@@ -78,7 +79,10 @@ def _chain_pending(session):
     # Everything else first: its row locks are taken before the chain's lock, never while holding it.
     session.flush()
     conn = session.connection()
-    last_id, last_hash = _lock_chain(session, conn)
+    if conn.dialect.name == 'postgresql':
+        _append_pg(session, conn, entries)
+        return
+    last_id, last_hash = _lock_chain(conn)
     rows = []
     for entry in entries:
         last_id += 1
@@ -93,19 +97,36 @@ _INSERTED = ('id', 'at', 'actor', 'action', 'instance_id', 'task_id', 'detail', 
 # Built once: the statements run under the chain's lock.
 _INSERT = insert(AuditEntry.__table__)
 _LAST = select(AuditEntry.id, AuditEntry.row_hash).order_by(AuditEntry.id.desc()).limit(1)
-_PG_LOCK = text("SELECT pg_advisory_xact_lock(:key), set_config('synchronous_commit', :sync, true)")
+_PG_APPEND = text('SELECT jiuzhu_audit_append(:key, :sync, CAST(:entries AS json))')
 
 
-def _lock_chain(session, conn):
-    """Take the chain's lock until this transaction ends; return the last row's (id, hash)."""
-    if conn.dialect.name == 'postgresql':
-        # The next writer needs this commit visible, not yet on disk: commit without waiting for
-        # the WAL flush (the lock is released at once) and wait for it after the commit instead
-        # (_wait_for_wal), where concurrent commits share one flush. (Only ever the outermost
-        # commit: a SAVEPOINT's entries wait for it, _chain_pending.)
-        conn.execute(_PG_LOCK, {'key': CHAIN_LOCK, 'sync': 'off'})
-        session.info[_DURABLE] = conn.connection.dbapi_connection
-    elif conn.dialect.name == 'sqlite' and not conn.connection.dbapi_connection.in_transaction:
+def _append_pg(session, conn, entries):
+    """Lock, read the last row, number, hash and insert in one call (models/audit_append.py).
+
+    The next writer needs this commit visible, not yet on disk: the transaction commits without
+    waiting for the WAL flush (the lock is released at once) and waits for it after the commit
+    instead (_wait_for_wal), where concurrent commits share one flush. (Only ever the outermost
+    commit: a SAVEPOINT's entries wait for it, _chain_pending.)"""
+    payload = []
+    for entry in entries:
+        head, tail = entry_parts(*(getattr(entry, name) for name in HASHED))
+        payload.append({'head': head, 'tail': tail, 'at': _naive_utc(entry.at), 'actor': entry.actor,
+                        'action': entry.action, 'instance_id': entry.instance_id, 'task_id': entry.task_id,
+                        'detail': json.dumps(entry.detail, ensure_ascii=False, allow_nan=False),
+                        'remote_addr': entry.remote_addr})
+    conn.execute(_PG_APPEND, {'key': CHAIN_LOCK, 'sync': 'off',
+                              'entries': json.dumps(payload, ensure_ascii=False, allow_nan=False)})
+    session.info[_DURABLE] = conn.connection.dbapi_connection
+
+
+def _naive_utc(at):
+    # The column's own form (models/types.UTCDateTime): naive UTC, microseconds kept.
+    return at.astimezone(timezone.utc).replace(tzinfo=None).isoformat(sep=' ', timespec='microseconds')
+
+
+def _lock_chain(conn):
+    """SQLite: take the write lock if this transaction has none yet; return the last row's (id, hash)."""
+    if not conn.connection.dbapi_connection.in_transaction:
         # Nothing written yet, so no write lock held: without it another connection could read the
         # same last row. (With a write already done, the transaction holds SQLite's one write lock.)
         conn.exec_driver_sql('BEGIN IMMEDIATE')

@@ -71,23 +71,31 @@ def _timed(fn, n):
 class HoldTimer:
     """Lock taken → commit finished, per chained commit (wraps the chain's lock step).
 
+    PostgreSQL takes the lock inside its append call (models/audit_append.py): there the hold is
+    timed from the call, so it includes any wait for the lock — with one writer, none.
     `flush_under_lock`: the design this replaced, for comparison — the chained transaction commits
     synchronously, so the lock is held while the WAL is flushed.
     """
 
     def __init__(self, flush_under_lock=False):
         self.holds = []
-        self._original = audit._lock_chain
+        self._originals = (audit._lock_chain, audit._append_pg)
         self.flush_under_lock = flush_under_lock
 
     def __enter__(self):
-        def timed_lock(session, conn):
-            result = self._original(session, conn)
+        lock_chain, append_pg = self._originals
+
+        def timed_lock(conn):
+            result = lock_chain(conn)
+            db.session.info['bench.locked'] = time.perf_counter()
+            return result
+
+        def timed_append(session, conn, entries):
+            session.info['bench.locked'] = time.perf_counter()
+            append_pg(session, conn, entries)
             if self.flush_under_lock and session.info.pop(audit._DURABLE, None) is not None:
                 conn.exec_driver_sql('SET LOCAL synchronous_commit TO on')
-            session.info['bench.locked'] = time.perf_counter()
-            return result
-        audit._lock_chain = timed_lock
+        audit._lock_chain, audit._append_pg = timed_lock, timed_append
         # First among the after_commit hooks: the hold ends with COMMIT, before the wait for the WAL.
         event.listen(Session, 'after_commit', self._after_commit, insert=True)
         return self
@@ -98,7 +106,7 @@ class HoldTimer:
             self.holds.append(time.perf_counter() - started)
 
     def __exit__(self, *exc):
-        audit._lock_chain = self._original
+        audit._lock_chain, audit._append_pg = self._originals
         event.remove(Session, 'after_commit', self._after_commit)
 
 
