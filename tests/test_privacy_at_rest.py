@@ -220,3 +220,25 @@ def test_keys_rotate_knows_every_encrypted_column():
     declared = {col.type.purpose for table in db.Model.metadata.tables.values() for col in table.columns
                 if isinstance(col.type, EncryptedText)}
     assert declared == {purpose for _, _, purpose in keys.COLUMNS}
+
+
+def test_a_long_text_is_stored_compressed_and_sealed_and_an_uncompressed_one_still_reads(app):
+    """A case's state is compressed before it is sealed (crypto.COMPRESS_FROM): PostgreSQL keeps it in
+    the row instead of out of line. Values sealed before, uncompressed, read as they did."""
+    import base64
+    import os
+    ring = crypto.active()
+    state = '{"tasks": {' + ', '.join(f'"{n:04d}": {{"state": 64, "data": {{"申请人": "张三"}}}}' for n in range(120)) + '}}'
+    stored = ring.encrypt(state, 'process_instance.state')
+    assert stored.startswith(f'{crypto.PREFIX}{ring.current_id}:') and '张三' not in stored
+    assert len(stored) < len(state) / 2
+    assert ring.decrypt(stored, 'process_instance.state') == state
+    with pytest.raises(Exception):      # still bound to its column
+        ring.decrypt(stored, 'task.data')
+    short = ring.encrypt('短', 'task.data')
+    assert ring.decrypt(short, 'task.data') == '短'
+    # Sealed the way every value was before: the clear text's UTF-8, not compressed.
+    nonce = os.urandom(crypto.NONCE)
+    old = (f'{crypto.PREFIX}{ring.current_id}:' + base64.b64encode(
+        nonce + ring._current.encrypt(nonce, state.encode(), b'process_instance.state')).decode('ascii'))
+    assert ring.decrypt(old, 'process_instance.state') == state
