@@ -6,10 +6,11 @@ import os
 bind = os.environ.get('JIUZHU_BIND', '127.0.0.1:8000')
 workers = int(os.environ.get('JIUZHU_WORKERS', '4'))
 # One request at a time per worker, on connections kept alive (gthread: nginx's upstream keepalive,
-# deploy/nginx.conf). A request is CPU in Python, and two threads of one worker fight over the GIL:
-# with `threads = 2`, 4 workers on 2 cores took ~5 ms more app CPU per list + completion (32 vs 27 ms)
-# and completed about a third fewer tasks per second (23 vs 34/s; tests/bench/bench_load.py, three
-# runs each on a shared machine). For more requests at once, more workers.
+# deploy/nginx.conf). A request is CPU in Python: a second thread in a worker adds no parallelism
+# on top of the workers, only GIL hand-overs. With `threads = 2`, 4 workers on 2 cores took ~3 ms more
+# app CPU per list + completion (31 vs 28 ms) and completed fewer tasks per second (23 vs 31/s; means
+# of four tests/bench/bench_load.py runs each, at load 4-9 on a shared machine, single runs ±8/s).
+# For more requests at once, more workers (JIUZHU_THREADS stays for a deployment that wants threads).
 worker_class = 'gthread'
 threads = int(os.environ.get('JIUZHU_THREADS', '1'))
 # Longer than nginx keeps an idle upstream connection (keepalive_timeout 4s there): nginx, not
