@@ -13,7 +13,7 @@ Prints completions per second, the completion's latency (p50/p95/p99), errors by
 the CPU used meanwhile by gunicorn (master and workers), the scheduler, the PostgreSQL
 backends serving this database (/proc; pg_stat_activity gives their pids) and this client itself
 (the load generator shares the cores: its CPU per completion says what it takes from the server),
-and the load average before and after. `--gunicorn-args` is passed to gunicorn as GUNICORN_CMD_ARGS,
+how busy the whole machine was and how much of that was other processes, and the load average. `--gunicorn-args` is passed to gunicorn as GUNICORN_CMD_ARGS,
 over deploy/gunicorn.conf.py (`--threads 1`: sync workers, one request at a time, no keep-alive).
 With --database-url unset, SQLite in a temporary directory (one writer at a time: not what this is for).
 """
@@ -58,6 +58,13 @@ def cpu_seconds(pid):
         return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
     except (OSError, IndexError):
         return 0.0
+
+
+def machine_busy():
+    """CPU seconds all cores have spent busy so far (/proc/stat: everything but idle and iowait)."""
+    with open('/proc/stat') as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    return (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf('SC_CLK_TCK')
 
 
 def children(pid):
@@ -196,6 +203,7 @@ def run(args):
             db_pids = backend_pids(app) if database.schema else []
             cpu_before = {p: cpu_seconds(p) for p in web_pids + [scheduler.pid] + db_pids}
             client_before = time.process_time()     # this process: the caseworkers' threads
+            busy_before = machine_busy()
             until = time.monotonic() + args.seconds
             share = [ids[i::args.clients] for i in range(args.clients)]
             workers = [Caseworker(port, tokens[i], share[i], until) for i in range(args.clients)]
@@ -206,6 +214,7 @@ def run(args):
                 w.join(args.seconds + 60)
             elapsed = time.monotonic() - started
             cpu_client = time.process_time() - client_before
+            busy = machine_busy() - busy_before
             db_pids = sorted(set(db_pids) | set(backend_pids(app) if database.schema else []))
             cpu = {p: cpu_seconds(p) - cpu_before.get(p, 0.0) for p in set(web_pids + [scheduler.pid] + db_pids)}
             web_log = (Path(logdir) / 'web.log').read_text(errors='replace')
@@ -213,7 +222,7 @@ def run(args):
         errors = sum((w.errors for w in workers), Counter())
         return dict(elapsed=elapsed, completed=len(latencies), latencies=latencies, errors=errors,
                     cpu_web=sum(cpu[p] for p in web_pids), cpu_scheduler=cpu[scheduler.pid],
-                    cpu_db=sum(cpu[p] for p in db_pids), cpu_client=cpu_client, tracebacks=web_log.count('Traceback'))
+                    cpu_db=sum(cpu[p] for p in db_pids), cpu_client=cpu_client, busy=busy, tracebacks=web_log.count('Traceback'))
     finally:
         for proc in (web, scheduler):
             if proc is not None and proc.poll() is None:
@@ -251,8 +260,11 @@ def main(argv=None):
     print(f'   CPU: app (gunicorn) {r["cpu_web"]:.1f} s = {r["cpu_web"] * per:.1f} ms per completion; '
           f'PostgreSQL backends {r["cpu_db"]:.1f} s = {r["cpu_db"] * per:.1f} ms; scheduler {r["cpu_scheduler"]:.1f} s; '
           f'this client {r["cpu_client"]:.1f} s = {r["cpu_client"] * per:.1f} ms')
-    print('   load average (1, 5, 15 min) before {:.2f} {:.2f} {:.2f}, after {:.2f} {:.2f} {:.2f}'.format(
-        *load_before, *os.getloadavg()))
+    ours = r['cpu_web'] + r['cpu_db'] + r['cpu_scheduler'] + r['cpu_client']
+    print(f'   the machine: {r["busy"]:.1f} s of {os.cpu_count() * r["elapsed"]:.1f} s CPU busy, '
+          f'{max(0.0, r["busy"] - ours):.1f} s of it by other processes (the figures compare only at a like share); '
+          'load average (1, 5, 15 min) before {:.2f} {:.2f} {:.2f}, after {:.2f} {:.2f} {:.2f}'.format(
+              *load_before, *os.getloadavg()))
     return 0 if not r['errors'] else 1
 
 
