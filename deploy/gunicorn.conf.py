@@ -5,14 +5,13 @@ import os
 
 bind = os.environ.get('JIUZHU_BIND', '127.0.0.1:8000')
 workers = int(os.environ.get('JIUZHU_WORKERS', '4'))
-# One request at a time per worker, on connections kept alive (gthread: nginx's upstream keepalive,
-# deploy/nginx.conf). A request is CPU in Python: a second thread in a worker adds no parallelism
-# on top of the workers, only GIL hand-overs. With `threads = 2`, 4 workers on 2 cores took ~3 ms more
-# app CPU per list + completion (31 vs 28 ms) and completed fewer tasks per second (23 vs 31/s; means
-# of four tests/bench/bench_load.py runs each, at load 4-9 on a shared machine, single runs ±8/s).
-# For more requests at once, more workers (JIUZHU_THREADS stays for a deployment that wants threads).
+# gthread workers keep connections alive (nginx's upstream keepalive, deploy/nginx.conf). Requests are
+# CPU in Python, so a second thread per worker adds little on 2 cores; one thread was not measurably
+# cheaper either: app CPU per list + completion 27.4 ms (threads 1) vs 29.9 ms (threads 2), means of
+# five tests/bench/bench_load.py runs each on a shared machine whose single runs spread ±4 ms.
+# JIUZHU_THREADS=1 gives one request at a time per worker; for more at once, more workers.
 worker_class = 'gthread'
-threads = int(os.environ.get('JIUZHU_THREADS', '1'))
+threads = int(os.environ.get('JIUZHU_THREADS', '2'))
 # Longer than nginx keeps an idle upstream connection (keepalive_timeout 4s there): nginx, not
 # gunicorn, closes it, so nginx never sends a request down a connection gunicorn is closing.
 keepalive = 5

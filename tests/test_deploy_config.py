@@ -20,10 +20,10 @@ def gunicorn_config(monkeypatch, **env):
     return cfg
 
 
-def test_one_thread_per_worker_on_kept_alive_connections(monkeypatch):
+def test_threaded_workers_on_kept_alive_connections(monkeypatch):
     cfg = gunicorn_config(monkeypatch)
-    assert (cfg.worker_class_str, cfg.threads, cfg.workers) == ('gthread', 1, 4)
-    assert gunicorn_config(monkeypatch, JIUZHU_THREADS='2').threads == 2
+    assert (cfg.worker_class_str, cfg.threads, cfg.workers) == ('gthread', 2, 4)
+    assert gunicorn_config(monkeypatch, JIUZHU_THREADS='1').threads == 1
 
 
 def test_nginx_closes_an_idle_upstream_connection_before_gunicorn_does(monkeypatch):
