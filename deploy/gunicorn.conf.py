@@ -5,7 +5,16 @@ import os
 
 bind = os.environ.get('JIUZHU_BIND', '127.0.0.1:8000')
 workers = int(os.environ.get('JIUZHU_WORKERS', '4'))
-threads = 2
+# gthread workers keep connections alive (nginx's upstream keepalive, deploy/nginx.conf). Requests are
+# CPU in Python, so a second thread per worker adds little on 2 cores; one thread was not measurably
+# cheaper either: app CPU per list + completion 27.4 ms (threads 1) vs 29.9 ms (threads 2), means of
+# five tests/bench/bench_load.py runs each on a shared machine whose single runs spread ±4 ms.
+# JIUZHU_THREADS=1 gives one request at a time per worker; for more at once, more workers.
+worker_class = 'gthread'
+threads = int(os.environ.get('JIUZHU_THREADS', '2'))
+# Longer than nginx keeps an idle upstream connection (keepalive_timeout 4s there): nginx, not
+# gunicorn, closes it, so nginx never sends a request down a connection gunicorn is closing.
+keepalive = 5
 timeout = 60
 accesslog = '-'
 forwarded_allow_ips = '127.0.0.1'

@@ -223,3 +223,19 @@ def test_a_process_error_at_start_is_422_with_the_element_not_500(make_app, monk
         assert r.json['error'] == 'process_error'
         assert r.json['details']['element'] and 'period_start' in r.json['details']['error']
         assert people['cw1'].get('/api/v1/instances?process_key=monthly_roster').json['total'] == 0
+
+
+def test_error_responses_are_documented_without_wrapping_the_view(people):
+    """`errors()` documents each status; the view runs through no wrapper per status (each asked Flask
+    on every request whether the next one was a coroutine)."""
+    doc = people.anonymous.get('/api/v1/openapi.json').json
+    responses = doc['paths']['/api/v1/tasks/{task_id}/complete']['post']['responses']
+    assert set(responses) == {'200', '400', '401', '403', '404', '409', '422', 'default'}
+    for status in ('400', '401', '403', '404', '409', '422'):
+        assert responses[status]['content']['application/json']['schema'] == {'$ref': '#/components/schemas/Error'}
+    assert responses['409']['description'] == '与当前状态冲突'
+    view, layers = people.app.view_functions['tasks.complete'], []
+    while view is not None:
+        layers.append(view.__code__.co_filename.replace('\\', '/').rsplit('/', 2)[-2])
+        view = getattr(view, '__wrapped__', None)
+    assert layers == ['webargs', 'flask_smorest', 'flask_smorest', 'api'], layers

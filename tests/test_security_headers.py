@@ -14,8 +14,8 @@ import pytest
 from service.services import cases
 from service.services.auth import find_user
 
-from .security_helpers import (api_token, bearer, demo_app, pre_verify_case, signed_in, start_case, web_app,  # noqa: F401
-                               web_login)
+from .security_helpers import (api_token, bearer, demo_app, page_csrf, pre_verify_case, signed_in, start_case,  # noqa: F401
+                               web_app, web_login)
 
 NOTICE = {'document_no': '城民救〔2026〕1号', 'issued_on': '2026-09-28', 'delivery': 'in_person'}
 ROLES = ('t01_xieli', 't01_jingban', 't01_lingdao', 't02_jingban', 'hedui', 'canlian', 'jianguan', 'sheji', 'admin')
@@ -144,6 +144,22 @@ def test_the_session_cookie_is_httponly_and_samesite_lax_and_not_secure_over_htt
     r = web_login(client, 't01_jingban')
     cookie = r.headers['Set-Cookie']
     assert 'HttpOnly' in cookie and 'SameSite=Lax' in cookie and 'Secure' not in cookie
+
+
+def test_an_api_call_gets_no_session_cookie_and_a_page_keeps_its_own(web_app):
+    """A request without the cookie gets an empty session and sets none (every API call); a signed-in
+    page reads and keeps its cookie, and signing out takes the sign-in out of it."""
+    api = web_app.test_client()
+    token = api_token(api, 't01_jingban')
+    r = api.get('/api/v1/tasks', headers=bearer(token))
+    assert r.status_code == 200
+    assert 'Set-Cookie' not in r.headers and 'Cookie' not in r.headers.get('Vary', '')
+    page = signed_in(web_app, 't01_jingban')
+    r = page.get('/', follow_redirects=True)
+    assert r.status_code == 200 and '/login' not in r.request.path and 'Cookie' in r.headers.get('Vary', '')
+    r = page.post('/logout', data={'csrf_token': page_csrf(page)})
+    assert r.status_code == 302 and 'Set-Cookie' in r.headers    # the session without its sign-in (a notice)
+    assert page.get('/', follow_redirects=True).request.path == '/login'     # signed out
 
 
 def test_the_session_cookie_is_secure_over_https(web_app):

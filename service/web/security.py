@@ -75,7 +75,21 @@ CACHEABLE_ENDPOINTS = frozenset({'web.static', 'web.vendor', 'web.vendor_dmn'})
 
 
 class SessionInterface(SecureCookieSessionInterface):
-    """Flask's signed cookie, Secure whenever this request came over HTTPS."""
+    """Flask's signed cookie, Secure whenever this request came over HTTPS.
+
+    A request without the cookie (every API call: bearer tokens only) gets its empty session without
+    building a signing serializer, and one that left it empty and untouched ends without working out
+    the cookie's flags: Flask's own methods do both on every request, only to set nothing."""
+
+    def open_session(self, app, request):
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
+
+    def save_session(self, app, session, response):
+        if not session and not session.modified and not session.accessed:
+            return None
+        return super().save_session(app, session, response)
 
     def get_cookie_secure(self, app):
         if app.config.get('SESSION_COOKIE_SECURE'):

@@ -1,7 +1,7 @@
 """Load: N caseworkers completing tasks of many cases over HTTP against gunicorn + PostgreSQL + a scheduler.
 
     .venv/bin/python -m tests.bench.bench_load --database-url postgresql://… [--clients 12]
-        [--cases 600] [--seconds 60] [--workers 4]
+        [--cases 600] [--seconds 60] [--workers 4] [--gunicorn-args '--threads 1']
 
 Everything runs on this machine, on loopback: gunicorn (deploy/gunicorn.conf.py, `--workers`
 workers) and one `jiuzhu scheduler` process on a fresh PostgreSQL schema, and `--clients`
@@ -10,9 +10,12 @@ through their own share of the cases (tests/processes/bench_ten.bpmn, ten tasks 
 case's ready tasks, complete the first one with form data, next case. Bounded by `--seconds`.
 
 Prints completions per second, the completion's latency (p50/p95/p99), errors by status, and
-the CPU used meanwhile by gunicorn (master and workers), the scheduler, and the PostgreSQL
-backends serving this database (/proc; pg_stat_activity gives their pids). With --database-url
-unset, SQLite in a temporary directory (one writer at a time: not what this is for).
+the CPU used meanwhile by gunicorn (master and workers), the scheduler, the PostgreSQL
+backends serving this database (/proc; pg_stat_activity gives their pids) and this client itself
+(the load generator shares the cores: its CPU per completion says what it takes from the server),
+how busy the whole machine was and how much of that was other processes, and the load average. `--gunicorn-args` is passed to gunicorn as GUNICORN_CMD_ARGS,
+over deploy/gunicorn.conf.py (`--threads 1`: sync workers, one request at a time, no keep-alive).
+With --database-url unset, SQLite in a temporary directory (one writer at a time: not what this is for).
 """
 import argparse
 import http.client
@@ -38,6 +41,7 @@ from .bench_timers import PROCESSES, ROOT, Database, make_app
 
 BIN = Path(sys.executable).parent
 FORM = {'note': '已核实', 'approved': True}
+BODY = json.dumps({'data': FORM}).encode()    # the same body every time: encoded once
 
 
 def free_port():
@@ -54,6 +58,13 @@ def cpu_seconds(pid):
         return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
     except (OSError, IndexError):
         return 0.0
+
+
+def machine_busy():
+    """CPU seconds all cores have spent busy so far (/proc/stat: everything but idle and iowait)."""
+    with open('/proc/stat') as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    return (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf('SC_CLK_TCK')
 
 
 def children(pid):
@@ -83,8 +94,8 @@ def prepare(app, clients, cases):
     return tokens, ids
 
 
-def start_processes(url, port, workers, logdir):
-    env = dict(os.environ, DATABASE_URL=url, SECRET_KEY='bench-load', JIUZHU_CLOCK='real', JIUZHU_HOLIDAYS='',
+def start_processes(url, port, workers, logdir, gunicorn_args=''):
+    env = dict(os.environ, GUNICORN_CMD_ARGS=gunicorn_args, DATABASE_URL=url, SECRET_KEY='bench-load', JIUZHU_CLOCK='real', JIUZHU_HOLIDAYS='',
                JIUZHU_FORMS_DIR=str(PROCESSES / 'forms'), JIUZHU_EMBEDDED_SCHEDULER='0',
                JIUZHU_BIND=f'127.0.0.1:{port}', JIUZHU_WORKERS=str(workers),
                **PRODUCTION_KEYS)   # the real clock is not demo mode: the keys the cases were written with
@@ -117,12 +128,11 @@ class Caseworker(threading.Thread):
         super().__init__(daemon=True)
         self.port, self.token, self.cases, self.until = port, token, list(case_ids), until
         self.latencies, self.errors, self.completed = [], Counter(), 0
+        self.headers = {'Authorization': f'Bearer {token}'}
+        self.json_headers = {**self.headers, 'Content-Type': 'application/json'}
 
     def call(self, method, path, body=None):
-        headers = {'Authorization': f'Bearer {self.token}'}
-        if body is not None:
-            headers['Content-Type'] = 'application/json'
-            body = json.dumps(body)
+        headers = self.headers if body is None else self.json_headers
         try:
             self.conn.request(method, path, body=body, headers=headers)
             r = self.conn.getresponse()
@@ -132,27 +142,31 @@ class Caseworker(threading.Thread):
             self.conn = http.client.HTTPConnection('127.0.0.1', self.port, timeout=30)
             return type(exc).__name__, b''
 
+    def complete_one(self, case_id):
+        """List the case's ready tasks, complete the first one."""
+        status, body = self.call('GET', f'/api/v1/tasks?instance_id={case_id}&per_page=5')
+        if status != 200:
+            self.errors[f'list {status}'] += 1
+            return
+        items = json.loads(body)['items']
+        if not items:
+            self.cases.remove(case_id)      # this case is done
+            return
+        started = time.perf_counter()
+        status, _ = self.call('POST', f"/api/v1/tasks/{items[0]['id']}/complete", BODY)
+        if status == 200:
+            self.latencies.append(time.perf_counter() - started)
+            self.completed += 1
+        else:
+            self.errors[f'complete {status}'] += 1
+
     def run(self):
         self.conn = http.client.HTTPConnection('127.0.0.1', self.port, timeout=30)
         turn = 0
         while self.cases and time.monotonic() < self.until:
             case_id = self.cases[turn % len(self.cases)]
             turn += 1
-            status, body = self.call('GET', f'/api/v1/tasks?instance_id={case_id}&per_page=5')
-            if status != 200:
-                self.errors[f'list {status}'] += 1
-                continue
-            items = json.loads(body)['items']
-            if not items:
-                self.cases.remove(case_id)      # this case is done
-                continue
-            started = time.perf_counter()
-            status, _ = self.call('POST', f"/api/v1/tasks/{items[0]['id']}/complete", {'data': FORM})
-            if status == 200:
-                self.latencies.append(time.perf_counter() - started)
-                self.completed += 1
-            else:
-                self.errors[f'complete {status}'] += 1
+            self.complete_one(case_id)
 
 
 def backend_pids(app):
@@ -175,15 +189,21 @@ def run(args):
         tokens, ids = prepare(app, args.clients, args.cases)
         port = free_port()
         with tempfile.TemporaryDirectory(prefix='jiuzhu-load-') as logdir:
-            web, scheduler = start_processes(database.url, port, args.workers, logdir)
-            # Warm up every worker's caches (spec, forms) and connections outside the measured window.
-            warm = Caseworker(port, tokens[0], ids[:1], time.monotonic() + 5)
-            warm.conn = http.client.HTTPConnection('127.0.0.1', port, timeout=30)
-            for _ in range(args.workers * 4):
-                warm.call('GET', '/api/v1/tasks?per_page=1')
+            web, scheduler = start_processes(database.url, port, args.workers, logdir, args.gunicorn_args)
+            # Warm up every worker outside the measured window: its caches (the process spec, forms,
+            # statements) and the modules a completion imports on first use. Cases of their own, each
+            # on a new connection so that the workers take turns (a kept-alive one stays with one).
+            warm_ids, ids = ids[:args.workers * 3], ids[args.workers * 3:]
+            for case_id in warm_ids:
+                warm = Caseworker(port, tokens[0], [case_id], time.monotonic() + 30)
+                warm.conn = http.client.HTTPConnection('127.0.0.1', port, timeout=30)
+                warm.complete_one(case_id)
+                warm.conn.close()
             web_pids = [web.pid] + children(web.pid)
             db_pids = backend_pids(app) if database.schema else []
             cpu_before = {p: cpu_seconds(p) for p in web_pids + [scheduler.pid] + db_pids}
+            client_before = time.process_time()     # this process: the caseworkers' threads
+            busy_before = machine_busy()
             until = time.monotonic() + args.seconds
             share = [ids[i::args.clients] for i in range(args.clients)]
             workers = [Caseworker(port, tokens[i], share[i], until) for i in range(args.clients)]
@@ -193,6 +213,8 @@ def run(args):
             for w in workers:
                 w.join(args.seconds + 60)
             elapsed = time.monotonic() - started
+            cpu_client = time.process_time() - client_before
+            busy = machine_busy() - busy_before
             db_pids = sorted(set(db_pids) | set(backend_pids(app) if database.schema else []))
             cpu = {p: cpu_seconds(p) - cpu_before.get(p, 0.0) for p in set(web_pids + [scheduler.pid] + db_pids)}
             web_log = (Path(logdir) / 'web.log').read_text(errors='replace')
@@ -200,7 +222,7 @@ def run(args):
         errors = sum((w.errors for w in workers), Counter())
         return dict(elapsed=elapsed, completed=len(latencies), latencies=latencies, errors=errors,
                     cpu_web=sum(cpu[p] for p in web_pids), cpu_scheduler=cpu[scheduler.pid],
-                    cpu_db=sum(cpu[p] for p in db_pids), tracebacks=web_log.count('Traceback'))
+                    cpu_db=sum(cpu[p] for p in db_pids), cpu_client=cpu_client, busy=busy, tracebacks=web_log.count('Traceback'))
     finally:
         for proc in (web, scheduler):
             if proc is not None and proc.poll() is None:
@@ -220,11 +242,13 @@ def main(argv=None):
     parser.add_argument('--cases', type=int, default=600, help='cases of ten tasks each')
     parser.add_argument('--seconds', type=float, default=60.0, help='how long the caseworkers work')
     parser.add_argument('--workers', type=int, default=4, help='gunicorn workers')
+    parser.add_argument('--gunicorn-args', default='', help="more gunicorn options (GUNICORN_CMD_ARGS), e.g. '--threads 1'")
     args = parser.parse_args(argv)
     backend = 'PostgreSQL' if args.database_url else 'SQLite'
     print(f'jiuzhu load — {backend}, {os.cpu_count()} CPU(s), Python {sys.version.split()[0]}: '
           f'{args.clients} caseworkers, {args.cases} cases, gunicorn {args.workers} workers + 1 scheduler, '
-          f'{args.seconds:.0f} s')
+          f'{args.seconds:.0f} s' + (f', gunicorn {args.gunicorn_args}' if args.gunicorn_args else ''))
+    load_before = os.getloadavg()
     r = run(args)
     lat = [x * 1000 for x in r['latencies']]
     rate = r['completed'] / r['elapsed']
@@ -234,7 +258,13 @@ def main(argv=None):
     print(f'   errors {sum(r["errors"].values())} {dict(r["errors"]) or ""}; tracebacks in the web log {r["tracebacks"]}')
     per = 1000 / max(1, r['completed'])
     print(f'   CPU: app (gunicorn) {r["cpu_web"]:.1f} s = {r["cpu_web"] * per:.1f} ms per completion; '
-          f'PostgreSQL backends {r["cpu_db"]:.1f} s = {r["cpu_db"] * per:.1f} ms; scheduler {r["cpu_scheduler"]:.1f} s')
+          f'PostgreSQL backends {r["cpu_db"]:.1f} s = {r["cpu_db"] * per:.1f} ms; scheduler {r["cpu_scheduler"]:.1f} s; '
+          f'this client {r["cpu_client"]:.1f} s = {r["cpu_client"] * per:.1f} ms')
+    ours = r['cpu_web'] + r['cpu_db'] + r['cpu_scheduler'] + r['cpu_client']
+    print(f'   the machine: {r["busy"]:.1f} s of {os.cpu_count() * r["elapsed"]:.1f} s CPU busy, '
+          f'{max(0.0, r["busy"] - ours):.1f} s of it by other processes (the figures compare only at a like share); '
+          'load average (1, 5, 15 min) before {:.2f} {:.2f} {:.2f}, after {:.2f} {:.2f} {:.2f}'.format(
+              *load_before, *os.getloadavg()))
     return 0 if not r['errors'] else 1
 
 
