@@ -12,6 +12,7 @@ from .. import calendar
 from .failures import CaseTooLarge, StepLimitExceeded
 from .sandbox import make_script_engine, write_budget
 from .serializer import CaseSerializer
+from .steps import do_engine_steps
 from .tasks import ready_user_task
 from .timers import engine_clock
 
@@ -129,7 +130,7 @@ class Engine:
                 raise StepLimitExceeded(task, self.max_steps)
         with engine_clock(self.clock):
             workflow.refresh_timers()
-            workflow.do_engine_steps(did_complete_task=count)
+            do_engine_steps(workflow, did_complete_task=count)
 
     def retry(self, workflow, data=None):
         """Re-arm the tasks that failed, correct their data, then step on: an incident's retry.
