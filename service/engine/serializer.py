@@ -18,18 +18,7 @@ from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
 from .compaction import compact, restore_marks
-from .tree_state import Ids, NotCanonical, tasks_from_dict, tasks_to_dict, typed_values_possible
-
-ID_TEXTS = 'jiuzhu_id_texts'   # the top workflow's attribute: the texts of its ids, from its load (tree_state.Ids)
-
-
-def id_texts(workflow):
-    top = workflow.top_workflow
-    texts = getattr(top, ID_TEXTS, None)
-    if texts is None:
-        texts = {}
-        setattr(top, ID_TEXTS, texts)
-    return texts
+from .tree_state import ID_TEXTS, Ids, NotCanonical, id_texts, tasks_from_dict, tasks_to_dict, typed_values_possible
 
 FORMAT_KEY = 'serializer_version'
 

@@ -51,6 +51,19 @@ class Ids:
         return found
 
 
+ID_TEXTS = 'jiuzhu_id_texts'   # the top workflow's attribute: the texts of its ids, from its load (Ids.texts)
+
+
+def id_texts(workflow):
+    """The id texts kept with `workflow`'s top workflow (made empty for a workflow not loaded by Ids)."""
+    top = workflow.top_workflow
+    texts = getattr(top, ID_TEXTS, None)
+    if texts is None:
+        texts = {}
+        setattr(top, ID_TEXTS, texts)
+    return texts
+
+
 def id_text(uid, texts):
     """str(uid), from `texts` (Ids.texts) when this very object is there; new ids are added."""
     entry = texts.get(id(uid))
