@@ -125,3 +125,25 @@ def test_the_depth_bound_cuts_where_spiffworkflows_cuts(app):
                  TaskState.NOT_FINISHED_MASK, TaskState.ANY_MASK):
         for wf in (workflow, subprocess):
             assert walk(wf, mask) == wf.get_tasks(state=mask)
+
+
+def test_spiff_logs_are_quieted_only_where_info_is_not_printed():
+    import logging
+    from service.engine.core import quiet_spiff_logging
+    loggers = [logging.getLogger(name) for name in ('spiff.task', 'spiff.workflow')] + [logging.getLogger()]
+    saved = [logger.level for logger in loggers]
+
+    def levels(spiff, root):
+        for logger in loggers[:2]:
+            logger.setLevel(spiff)
+        loggers[2].setLevel(root)     # setLevel clears the loggers' cached answers
+    try:
+        levels(logging.NOTSET, logging.INFO)        # jiuzhu -v: SpiffWorkflow's INFO lines still print
+        quiet_spiff_logging()
+        assert [logger.level for logger in loggers[:2]] == [logging.NOTSET] * 2
+        levels(logging.NOTSET, logging.WARNING)     # the service: nothing of theirs below WARNING prints
+        quiet_spiff_logging()
+        assert [logger.level for logger in loggers[:2]] == [logging.WARNING] * 2
+    finally:
+        for logger, level in zip(loggers, saved):
+            logger.setLevel(level)
