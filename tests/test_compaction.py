@@ -97,3 +97,103 @@ def test_a_compacted_case_keeps_the_data_each_task_saw(test_app):
     workflow = engine().load(stored(case_id))
     task = workflow.get_task_from_id(UUID(last_review.id))
     assert task.data['note'] == f'第{rounds}轮退回' and task.data['rounds'] == rounds - 1
+
+
+# -- compaction by task objects (engine/compaction.py) against the id-based version it replaced ----------
+
+def _reference_compact(dct, workflow):
+    """engine/compaction.compact as of commit 13107ce (sets of UUIDs), kept here as the reference."""
+    from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
+    from SpiffWorkflow.util.deep_merge import DeepMerge
+    from SpiffWorkflow.util.task import TaskState
+    from service.engine.compaction import COMPACTED_KEY, FINISHED, _drop_orphan_subprocesses
+    if workflow.task_tree is None:
+        return dct
+    tasks = workflow.tasks
+    live = {i for i, t in tasks.items() if not t.state & FINISHED}
+    pinned = {workflow.task_tree.id} | ({workflow.last_task.id} if workflow.last_task is not None else set())
+    newest = {}
+    for task in tasks.values():
+        if task.state == TaskState.COMPLETED and isinstance(task.task_spec, UserTask):
+            best = newest.get(task.task_spec.name)
+            if best is None or task.last_state_change >= best.last_state_change:
+                newest[task.task_spec.name] = task
+    anchors = live | pinned | {t.id for t in newest.values()}
+    keep = set(anchors)
+    keep.update(tasks[i]._parent for i in live if tasks[i]._parent is not None)
+    needed_children = {}
+    for i in anchors:
+        child, parent = i, tasks[i]._parent
+        while parent is not None:
+            seen = needed_children.setdefault(parent, set())
+            first_visit = not seen
+            seen.add(child)
+            if not first_visit:
+                break
+            child, parent = parent, tasks[parent]._parent
+    keep.update(p for p, children in needed_children.items() if len(children) > 1)
+    done = set(getattr(workflow, 'compacted_done', ()))
+    if len(keep) == len(tasks):
+        if done:
+            dct[COMPACTED_KEY] = sorted(done)
+        return dct
+    stored = dct['tasks']
+    for task_id, task in tasks.items():
+        if task_id in keep:
+            continue
+        if task.state == TaskState.COMPLETED and getattr(task.task_spec, 'bpmn_id', None):
+            done.add(task.task_spec.bpmn_id)
+        stored.pop(str(task_id), None)
+    kept_children = {}
+    for task_id in tasks:
+        if task_id not in keep or task_id == workflow.task_tree.id:
+            continue
+        task = tasks[task_id]
+        parent = task._parent
+        while parent not in keep:
+            parent = tasks[parent]._parent
+        kept_children.setdefault(parent, []).append(str(task_id))
+        entry = stored[str(task_id)]
+        if parent != task._parent:
+            entry['parent'] = str(parent)
+            entry['delta'] = {'updates': DeepMerge.get_updated_keys(tasks[parent].data, task.data),
+                              'deletions': DeepMerge.get_deleted_keys(tasks[parent].data, task.data)}
+    for task_id in keep:
+        stored[str(task_id)]['children'] = kept_children.get(task_id, [])
+    _drop_orphan_subprocesses(dct, stored)
+    dct[COMPACTED_KEY] = sorted(done)
+    return dct
+
+
+def same_compaction(workflow):
+    """compact == _reference_compact on `workflow`; the number of tasks it dropped."""
+    import json
+    from service.engine.compaction import compact
+    registry = engine().serializer.registry
+    registry._encoder_mode = True
+    try:
+        ours, theirs = compact(registry.convert(workflow), workflow), \
+            _reference_compact(registry.convert(workflow), workflow)
+    finally:
+        registry._encoder_mode = False
+    assert json.dumps(ours, default=str) == json.dumps(theirs, default=str)
+    return len(workflow.tasks) - len(ours['tasks'])
+
+
+def test_compaction_keeps_what_the_id_based_version_kept(test_app, clock):
+    """Every state of a looping case (rounds compacted out, a deadline fired, the join) compacts to
+    the same stored tree as the version before."""
+    eng = engine()
+    compared = []
+    eng.trace = lambda workflow: compared.append(same_compaction(workflow))
+    try:
+        case_id = runtime.start_instance('review_loop', 't01', dict(START), 'cw1').id
+        for n in range(1, 6):
+            send_back(case_id, n)
+        clock.advance(timedelta(days=6))
+        runtime.fire_due_timers(case_id)
+        tasks.complete_task(ready(case_id, 'check').id, {'note': '材料齐全'}, 'cw1')
+        tasks.complete_task(ready(case_id, 'review').id, {'note': '同意', 'approved': True}, 'cw1')
+    finally:
+        eng.trace = None
+    assert len(compared) >= 8 and max(compared) > 0     # trees were compacted, not only kept whole

@@ -22,82 +22,100 @@ from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskState
 
+from .tree_state import id_text, id_texts
+
 COMPACTED_KEY = 'compacted'
 FINISHED = TaskState.COMPLETED | TaskState.CANCELLED
 
 
-def _pinned(workflow):
+def _pinned(workflow, finished):
     """Finished tasks kept anyway: the root, the last task, the newest completed one of each user task."""
-    pinned = {workflow.task_tree.id}
+    pinned = {workflow.task_tree}
     if workflow.last_task is not None:
-        pinned.add(workflow.last_task.id)
+        pinned.add(workflow.last_task)
     newest = {}
-    for task in workflow.tasks.values():
-        if task.state == TaskState.COMPLETED and isinstance(task.task_spec, UserTask):
+    for task in finished:
+        if task._state == TaskState.COMPLETED and isinstance(task.task_spec, UserTask):
             best = newest.get(task.task_spec.name)
             if best is None or task.last_state_change >= best.last_state_change:
                 newest[task.task_spec.name] = task
-    pinned.update(t.id for t in newest.values())
+    pinned.update(newest.values())
     return pinned
 
 
 def kept_tasks(workflow):
-    """The ids of the top-level tasks the stored tree keeps (see the module's docstring)."""
+    """The top-level tasks the stored tree keeps (see the module's docstring), and parent_of(task).
+
+    Sets of task objects, not of ids: a task hashes by identity in C, a UUID by a Python method,
+    and each parent is looked up by its id once.
+    """
     tasks = workflow.tasks
-    live = {i for i, t in tasks.items() if not t.state & FINISHED}
-    anchors = live | _pinned(workflow)
+    parents = {}
+
+    def parent_of(task):
+        found = parents.get(task, parents)
+        if found is parents:
+            found = parents[task] = tasks[task._parent] if task._parent is not None else None
+        return found
+
+    live, finished = [], []
+    for task in tasks.values():
+        (finished if task._state & FINISHED else live).append(task)
+    anchors = set(live) | _pinned(workflow, finished)
     keep = set(anchors)
-    keep.update(tasks[i]._parent for i in live if tasks[i]._parent is not None)
+    keep.update(parent for parent in map(parent_of, live) if parent is not None)
     # Every ancestor of an anchor is needed; those with two or more needed children are kept.
     needed_children = {}
-    for i in anchors:
-        child, parent = i, tasks[i]._parent
+    for task in anchors:
+        child, parent = task, parent_of(task)
         while parent is not None:
-            seen = needed_children.setdefault(parent, set())
-            first_visit = not seen
-            seen.add(child)
-            if not first_visit:
+            seen = needed_children.get(parent)
+            if seen is not None:
+                seen.add(child)
                 break
-            child, parent = parent, tasks[parent]._parent
-    keep.update(p for p, children in needed_children.items() if len(children) > 1)
-    return keep
+            needed_children[parent] = {child}
+            child, parent = parent, parent_of(parent)
+    keep.update(parent for parent, children in needed_children.items() if len(children) > 1)
+    return keep, parent_of
 
 
 def compact(dct, workflow):
     """Drop the finished history from the serialized top-level tree `dct` of `workflow` (in place)."""
     if workflow.task_tree is None:
         return dct
-    keep = kept_tasks(workflow)
+    keep, parent_of = kept_tasks(workflow)
     tasks = workflow.tasks
     done = set(getattr(workflow, 'compacted_done', ()))   # dropped by earlier writes
     if len(keep) == len(tasks):
         if done:
             dct[COMPACTED_KEY] = sorted(done)
         return dct
+    texts = id_texts(workflow)
     stored = dct['tasks']
     for task_id, task in tasks.items():
-        if task_id in keep:
+        if task in keep:
             continue
-        if task.state == TaskState.COMPLETED and getattr(task.task_spec, 'bpmn_id', None):
+        if task._state == TaskState.COMPLETED and getattr(task.task_spec, 'bpmn_id', None):
             done.add(task.task_spec.bpmn_id)
-        stored.pop(str(task_id), None)
+        stored.pop(id_text(task_id, texts), None)
     kept_children = {}
-    for task_id in tasks:          # creation order: a parent comes before its children
-        if task_id not in keep or task_id == workflow.task_tree.id:
+    root = workflow.task_tree
+    for task_id, task in tasks.items():          # creation order: a parent comes before its children
+        if task not in keep or task is root:
             continue
-        task = tasks[task_id]
-        parent = task._parent
+        parent = own = parent_of(task)
         while parent not in keep:
-            parent = tasks[parent]._parent
-        kept_children.setdefault(parent, []).append(str(task_id))
-        entry = stored[str(task_id)]
-        if parent != task._parent:
-            entry['parent'] = str(parent)
+            parent = parent_of(parent)
+        text = id_text(task_id, texts)
+        kept_children.setdefault(parent, []).append(text)
+        if parent is not own:
+            entry = stored[text]
+            entry['parent'] = id_text(parent.id, texts)
             # Data is stored as a delta against the parent: against the new one now.
-            entry['delta'] = {'updates': DeepMerge.get_updated_keys(tasks[parent].data, task.data),
-                              'deletions': DeepMerge.get_deleted_keys(tasks[parent].data, task.data)}
-    for task_id in keep:
-        stored[str(task_id)]['children'] = kept_children.get(task_id, [])
+            entry['delta'] = {'updates': DeepMerge.get_updated_keys(parent.data, task.data),
+                              'deletions': DeepMerge.get_deleted_keys(parent.data, task.data)}
+    for task in keep:
+        stored[id_text(task.id, texts)]['children'] = kept_children.get(task, [])
     _drop_orphan_subprocesses(dct, stored)
     dct[COMPACTED_KEY] = sorted(done)
     return dct

@@ -1,4 +1,5 @@
 """The engine's public face for the services: create, load, act on and save workflows."""
+import logging
 from datetime import timedelta, timezone
 
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
@@ -12,6 +13,7 @@ from .. import calendar
 from .failures import CaseTooLarge, StepLimitExceeded
 from .sandbox import make_script_engine, write_budget
 from .serializer import CaseSerializer
+from .steps import do_engine_steps
 from .tasks import ready_user_task
 from .timers import engine_clock
 
@@ -32,6 +34,22 @@ def pass_through(specs):
                 task_spec.manual = False
 
 
+def quiet_spiff_logging():
+    """Spare SpiffWorkflow the extras of log lines nobody prints.
+
+    Its loggers build the extras of an INFO line at every state change, and while a logger's own
+    level is below INFO (NOTSET, by default) they add the task data and, when a case ends, a walk
+    of all its tasks, before the logger is even asked whether INFO is wanted. Where INFO would not
+    be printed anyway (the service, the scheduler), their level is set to WARNING, which prints
+    the same and skips that work; with INFO on (`jiuzhu -v`) or a level set for them, they are
+    left alone.
+    """
+    for name in ('spiff.task', 'spiff.workflow'):
+        logger = logging.getLogger(name)
+        if logger.level == logging.NOTSET and not logger.isEnabledFor(logging.INFO):
+            logger.setLevel(logging.WARNING)
+
+
 class NotWaiting(Exception):
     """A message that no task of the case is waiting for."""
 
@@ -49,6 +67,7 @@ class Engine:
     def __init__(self, clock, max_steps=DEFAULT_MAX_STEPS, max_case_bytes=DEFAULT_MAX_CASE_BYTES, limits=None,
                  write_seconds=10.0):
         self.clock = clock
+        quiet_spiff_logging()
         self.serializer = CaseSerializer()
         self.script_engine = make_script_engine(self.functions(), limits=limits)
         self.write_seconds = write_seconds
@@ -129,7 +148,7 @@ class Engine:
                 raise StepLimitExceeded(task, self.max_steps)
         with engine_clock(self.clock):
             workflow.refresh_timers()
-            workflow.do_engine_steps(did_complete_task=count)
+            do_engine_steps(workflow, did_complete_task=count)
 
     def retry(self, workflow, data=None):
         """Re-arm the tasks that failed, correct their data, then step on: an incident's retry.

@@ -6,6 +6,8 @@ from SpiffWorkflow.bpmn.specs.mixins.manual_task import ManualTask
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.util.task import TaskState
 
+from .steps import walk
+
 
 # What a person is offered: user tasks (a form) and manual tasks (done outside the system, no form:
 # the page offers "办理完毕"). Plain bpmn:task runs straight through (Engine.specs), never offered.
@@ -51,13 +53,13 @@ def describe(task):
 def ready_user_tasks(workflow, tasks=None):
     """The ready user and manual tasks; `tasks` (already walked by the caller) saves a walk of the tree."""
     if tasks is None:
-        tasks = workflow.get_tasks(state=TaskState.READY, manual=True)
+        tasks = [t for t in walk(workflow, TaskState.READY) if t.task_spec.manual == True]  # noqa: E712 (get_tasks' filter)
     return [describe(t) for t in tasks if t.state == TaskState.READY and isinstance(t.task_spec, HUMAN_TASKS)]
 
 
 def open_tasks(workflow):
     """Every READY or WAITING task, in one walk of the tree (feed it to the two functions above)."""
-    return workflow.get_tasks(state=TaskState.READY | TaskState.WAITING)
+    return walk(workflow, TaskState.READY | TaskState.WAITING)
 
 
 def ready_user_task(workflow, task_id):

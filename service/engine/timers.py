@@ -20,6 +20,8 @@ from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
 
+from .steps import walk
+
 _current_clock = contextvars.ContextVar('jiuzhu_engine_clock', default=None)
 
 
@@ -81,7 +83,7 @@ def _due(task):
 def waiting_timers(workflow, tasks=None):
     """The waiting timer events; `tasks` (already walked by the caller) saves a walk of the tree."""
     found = []
-    for task in (workflow.get_tasks(state=TaskState.WAITING) if tasks is None else tasks):
+    for task in (walk(workflow, TaskState.WAITING) if tasks is None else tasks):
         spec = task.task_spec
         if task.state != TaskState.WAITING or not isinstance(spec, CatchingEvent) \
                 or not isinstance(spec.event_definition, TimerEventDefinition):
@@ -114,7 +116,7 @@ def timer_fired(workflow, task_id):
 
 def waiting_timer_task(workflow, bpmn_id):
     """The WAITING timer event task with this BPMN id, or None (not reached yet, fired or cancelled)."""
-    for task in workflow.get_tasks(state=TaskState.WAITING):
+    for task in walk(workflow, TaskState.WAITING):
         spec = task.task_spec
         if (spec.bpmn_id == bpmn_id and isinstance(spec, CatchingEvent)
                 and isinstance(spec.event_definition, TimerEventDefinition)):
