@@ -25,3 +25,9 @@ def on_starting(server):
     # worker would be rejected by the next. Production takes its secret from the environment.
     if not os.environ.get('SECRET_KEY'):
         raise SystemExit('SECRET_KEY is not set: put it in /etc/jiuzhu/jiuzhu.env (deploy/jiuzhu.env.example)')
+
+
+def post_worker_init(worker):
+    # The worker has built its app: its start-up heap is out of the collector's way (service/heap.py).
+    from service.heap import freeze_startup_heap
+    freeze_startup_heap()

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from .config import ROOT
+from .heap import freeze_startup_heap
 
 
 def _app(**config):
@@ -153,6 +154,7 @@ def serve(host, port, demo):
                    f'（或先停止占用它的程序）。({exc.strerror or exc})', err=True)
         sys.exit(1)
     server = make_server(host, port, app, threaded=True, fd=listener.fileno())
+    freeze_startup_heap()
     click.echo(f'jiuzhu 服务已启动: http://{host}:{port}/  (clock: {app.config["JIUZHU_CLOCK"]})')
     try:
         server.serve_forever()

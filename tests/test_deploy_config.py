@@ -34,3 +34,14 @@ def test_nginx_closes_an_idle_upstream_connection_before_gunicorn_does(monkeypat
     assert idle < gunicorn_config(monkeypatch).keepalive
     assert 'proxy_pass http://jiuzhu;' in nginx and 'proxy_http_version 1.1;' in nginx
     assert 'proxy_set_header Connection "";' in nginx
+
+
+def test_a_worker_takes_its_start_up_heap_out_of_the_collectors_way(monkeypatch):
+    import gc
+    hook = gunicorn_config(monkeypatch).post_worker_init
+    before = gc.get_freeze_count()
+    try:
+        hook(None)
+        assert gc.get_freeze_count() > before
+    finally:
+        gc.unfreeze()

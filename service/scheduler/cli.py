@@ -12,11 +12,13 @@ def scheduler_command(interval, once):
     the claims it did not reach, and the command exits with status 0.
     """
     from .. import create_app
+    from ..heap import freeze_startup_heap
     from .monthly import start_monthly_cases
     from .runner import run_blocking
     from .sweep import sweep_due
     # Never an embedded scheduler next to the blocking one in the same process.
     app = create_app({'JIUZHU_EMBEDDED_SCHEDULER': False})
+    freeze_startup_heap()
     if once:
         started = start_monthly_cases(app)
         fired = sweep_due(app)

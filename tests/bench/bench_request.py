@@ -23,6 +23,7 @@ import time
 from sqlalchemy import event
 
 from service.extensions import db
+from service.heap import freeze_startup_heap
 from service.services import auth, repository, runtime, users
 
 from .bench_timers import PROCESSES, Database, make_app
@@ -113,6 +114,7 @@ def main(argv=None):
                    for i in range(args.cases)]
             db.session.remove()
             counter = Counter(db.engine)
+        freeze_startup_heap()      # as a gunicorn worker does once it has built its app (deploy/gunicorn.conf.py)
         client = app.test_client()
         parts = Parts()
         wrap_parts(parts)
