@@ -19,7 +19,7 @@ from sqlalchemy.orm.base import NO_VALUE
 from ..calendar import SHANGHAI
 from ..models import CaseCount, DecisionDayCount, ProcessInstance, StepCount
 from ..models.figures import StartCount
-from . import pending
+from . import changes, pending
 
 # A case row's counted columns, and the defaults a row not yet flushed takes for them.
 COUNTED = ('township', 'definition_id', 'status', 'overdue', 'decision_days', 'steps_done', 'handoffs',
@@ -76,15 +76,7 @@ def _count(found, values, sign):
 
 def _count_change(found, obj):
     """The deltas of a persistent case whose counted columns changed (nothing if none did)."""
-    state = inspect(obj)
-    # An attribute set since the load is in committed_state (with its old value): when none of the
-    # counted ones was set, none changed, and their histories need no look.
-    committed = state.committed_state
-    if committed.keys().isdisjoint(COUNTED):
-        return
-    loaded = state.dict
-    changed = {name for name in COUNTED if name in committed and (
-        committed[name] is NO_VALUE or name not in loaded or committed[name] != loaded[name])}
+    changed = set(changes.changed(obj, COUNTED))
     if changed:
         started = not STARTED.isdisjoint(changed)
         _count(found, _values(obj, old=True, started=started), -1)

@@ -22,15 +22,15 @@ little later. Batches are therefore small (`JIUZHU_FIRE_BATCH` cases, default 50
 """
 import logging
 
-from sqlalchemy import bindparam, inspect, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.orm.base import NO_VALUE
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..extensions import db
 from ..models import ProcessInstance
 from . import figures, write
+from .changes import changed
 from .sync import DEFER_FLUSH
 
 log = logging.getLogger('jiuzhu.scheduler')
@@ -118,20 +118,6 @@ def _fire_together(instance_ids, stopping, enough):
     return outcomes
 
 
-def _changes(instance):
-    """{column: new value} of a case row changed in this session (nothing when it is not)."""
-    state = inspect(instance)
-    if not state.modified:
-        return {}
-    # Only the attributes set since the load can have changed: the ORM keeps the values they replaced
-    # in committed_state (NO_VALUE: flagged modified, or not loaded before). Compared there: walking
-    # every column's history, or even these, cost more than the case's UPDATE.
-    loaded = state.dict
-    return {key: loaded[key] if key in loaded else getattr(instance, key)
-            for key, before in state.committed_state.items()
-            if key in _COLUMNS and (before is NO_VALUE or key not in loaded or before != loaded[key])}
-
-
 _TABLE = ProcessInstance.__table__
 _COLUMNS = frozenset(c.key for c in _TABLE.columns) - {'id', 'version'}
 _UPDATES = {}
@@ -163,7 +149,7 @@ def write_case_rows(session, instances):
         return      # someone listens to case rows being updated: the ORM's flush writes them, row by row
     groups = {}
     for instance in instances:
-        changes = _changes(instance)
+        changes = changed(instance, _COLUMNS)
         if changes:
             groups.setdefault(frozenset(changes), []).append((instance, changes))
     if not groups:
