@@ -11,6 +11,7 @@ from .. import crypto
 from ..errors import Invalid
 from ..extensions import db
 from ..models import AuditEntry, ProcessDefinition, ProcessInstance, Task, Timer
+from ..engine.tasks import current_data
 from . import access, audit, case_members, case_rules, county_visits, drafts, entrustments, exclusions, forms, repository, runtime, tasks
 from .auth import find_user
 from .listing import Key, order, page_of
@@ -296,32 +297,47 @@ def set_priority(user, task_id, priority):
 def complete(user, task_id, data):
     """Complete as the caller — never on anyone's behalf — after validating the form.
 
-    Who may complete (lane role, township, the claim) is checked on the task row read with the case
-    inside the write, so a reassignment committed a moment earlier is seen.
+    Everything is checked on the task row read with the case inside the write (one statement reads
+    the case, its open tasks and the caller's exclusion), so a reassignment committed a moment
+    earlier is seen: who may read the task (404/403), still ready (409), lane and claim (403, before
+    the form), the form (422), then separation of duties.
     """
-    row, definition = _task(user, task_id, with_definition=True)
-    if row.state != 'ready':
-        raise tasks.not_ready(row)
-    access.check_complete_before_form(user, row)     # early, for a clear answer before validating the form
-    form = forms.task_form(row, definition)
-    if form is not None:
-        data = forms.carry_case_values(form['schema'], data, lambda: runtime.case_data(row.instance_id))
-        forms.validate(form['schema'], data)
-    elif not isinstance(data, dict):
-        raise Invalid('表单数据应为对象 (data must be an object)', details={'$': '应为对象'}, code='validation_error')
+    done = {}
+
+    def vet(case, row):
+        if row is None:         # not open (done, cancelled): told as the caller may read it
+            raise tasks.not_ready(_task(user, task_id))
+        access.check_task_read(user, row, excluded=case.excluded)
+        if row.state != 'ready':
+            raise tasks.not_ready(row)
+        access.check_complete_before_form(user, row)     # a clear 403 before the form is validated
+        done['row'] = row
+        form = forms.task_form_of_version(row, case.instance.definition_id)
+        if form is None:
+            if not isinstance(data, dict):
+                raise Invalid('表单数据应为对象 (data must be an object)', details={'$': '应为对象'}, code='validation_error')
+            done['data'] = data
+        else:
+            done['data'] = forms.carry_case_values(form['schema'], data, lambda: current_data(case.workflow))
+            forms.validate(form['schema'], done['data'])
+        return done['data']
+
     def check(r):
         access.check_complete_in_write(user, r)
         # A finished task needs no half-filled copies: dropped in the completion's own transaction.
         drafts.discard_in_write(r.id)
-        if case_members.changes_people(data):
+        given = done['data']
+        if case_members.changes_people(given):
             # The people changed: member rows and exclusions follow in this transaction, and the
             # caller may have become a close relative of someone just added.
             exclusions.recheck_members(db.session.get(ProcessInstance, r.instance_id),
-                                   {**runtime.case_data(r.instance_id), **data})
+                                       {**runtime.case_data(r.instance_id), **given})
             access.check_task_read(user, r)
-    tasks.complete_task(row.id, data, user.username, check=check)
-    # `row` is the row the write read (and completed) under the case's version; the commit kept it.
-    return row
+
+    tasks.complete_task(task_id, data, user.username, check=check, vet=vet, reader=user.username,
+                        refuse=lambda _instance: tasks.not_ready(_task(user, task_id)))
+    # The row the write read (and completed) under the case's version; the commit kept it.
+    return done['row']
 
 
 def list_audit(user, actor=None, action=None, instance_id=None, page=1, per_page=20):

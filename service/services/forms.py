@@ -5,6 +5,7 @@ import threading
 from datetime import date, timedelta, timezone
 from pathlib import Path
 
+from flask import current_app
 from jsonschema import Draft202012Validator, FormatChecker
 from lxml import etree
 from sqlalchemy import bindparam, select
@@ -124,8 +125,31 @@ def task_form(task, definition=None):
     if not task.form:
         return None
     definition = definition if definition is not None else definition_of(task)
+    _versions()[definition.id] = (definition.key, definition.sha256)
     return {'key': task.form, 'schema': load(task.form, definition),
             'ui_schema': load(task.ui_form, definition) if task.ui_form else None}
+
+
+def task_form_of_version(task, definition_id):
+    """task_form for a task whose case's definition version is known by id only (the write path reads
+    the case, not its definition): a version's key and digest never change, so each process keeps
+    them by id (per app: ids repeat across databases) and a form already cached by digest costs no
+    statement; otherwise the version is read once (definition_of)."""
+    if not task.form:
+        return None
+    identity = _versions().get(definition_id)
+    if identity is not None:
+        names = (task.form, task.ui_form) if task.ui_form else (task.form,)
+        with _lock:
+            found = [_cache.get(('form', *identity, name)) for name in names]
+        if all(f is not None for f in found):
+            return {'key': task.form, 'schema': found[0], 'ui_schema': found[1] if task.ui_form else None}
+    return task_form(task, definition_of(task))
+
+
+def _versions():
+    """{definition id: (key, digest)} of the versions this process has read forms of, per app."""
+    return current_app.extensions.setdefault('jiuzhu.form_versions', {})
 
 
 def start_form_name(definition):

@@ -43,20 +43,32 @@ def _refused(task_id):
     return lambda _instance: not_ready(get_task(task_id))
 
 
-def complete_task(task_id, data, actor, check=None):
-    """Complete a ready task; `check(row)` runs on the row read with the case (who may complete it)."""
+def complete_task(task_id, data, actor, check=None, vet=None, reader=None, refuse=None):
+    """Complete a ready task; `check(row)` runs on the row read with the case (who may complete it).
+
+    For a caller that read nothing before the write (services/cases.complete):
+    reader:           the acting user's name: the case is read with their exclusion (`case.excluded`).
+    vet(case, row):   runs first on the task's row as read with the case, None when it is not open,
+                      whatever its state (the caller's read access before anything is told about it);
+                      returns the data to complete with (its form validated, read-only values carried).
+    refuse(instance): the answer for a case found not running (default: the task is not ready).
+    """
+    held = {'data': data}
+
     def checked(case):
+        if vet is not None:
+            held['data'] = vet(case, case.rows.task(task_id))
         # The audit entry names the step, known once the row is read with the case.
-        return {'task': _ready_row(case, task_id, check).bpmn_id}
+        return {'task': _ready_row(case, task_id, check).bpmn_id, 'data': held['data']}
 
     def act(workflow):
         try:
-            engine().complete(workflow, task_id, data)
+            engine().complete(workflow, task_id, held['data'])
         except TaskNotReady:
             raise not_ready(get_task(task_id)) from None
 
     instance, _ = write_case(None, actor, 'complete', act, task_id=task_id, check=checked,
-                             refuse=_refused(task_id), data=data)
+                             refuse=refuse or _refused(task_id), reader=reader, data=data)
     return instance
 
 

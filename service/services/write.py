@@ -25,6 +25,7 @@ from ..extensions import db
 from ..models import Incident, ProcessInstance, Task
 from . import audit
 from .context import engine, now
+from .exclusions import excluded_from
 from .masking import mask_text
 from .sync import CaseRows, save
 
@@ -61,8 +62,11 @@ class CaseWrite:
     """One case opened for writing: its row as read (version V), its rows, and its workflow,
     deserialized only when an action needs it (claims and assignments do not)."""
 
-    def __init__(self, instance):
+    def __init__(self, instance, excluded=None):
         self.instance = instance
+        # Whether the acting user stays out of the case (exclusions.excluded_from), read with it when
+        # the write was opened for a reader (`open_case(reader=…)`); None: not read.
+        self.excluded = excluded
         self.rows = CaseRows.of(instance)
         self.read_tasks = list(self.rows.open_tasks)   # the rows leave `rows.open_tasks` as they finish
         self._workflow = None
@@ -95,9 +99,11 @@ def commit_keeping(objects):
                 session.expire(obj)
 
 
-def _case_for_writing(which):
-    """One query: the case with its live timers and open tasks (a small cartesian product)."""
-    return (select(ProcessInstance).where(ProcessInstance.id == which)
+def _case_for_writing(which, reader=False):
+    """One query: the case with its live timers and open tasks (a small cartesian product); for a
+    `reader`, also whether that user stays out of the case (the task's read check needs nothing more)."""
+    columns = (ProcessInstance, excluded_from(ProcessInstance.id, bindparam('username'))) if reader else (ProcessInstance,)
+    return (select(*columns).where(ProcessInstance.id == which)
             .options(joinedload(ProcessInstance.live_timers),
                      joinedload(ProcessInstance.open_tasks).undefer(Task.has_drafts))
             .execution_options(populate_existing=True))
@@ -106,14 +112,22 @@ def _case_for_writing(which):
 # Built once: every write only binds the case's id, or its task's (the case found through the task
 # row in the same statement).
 _OPEN_CASE = _case_for_writing(bindparam('instance_id'))
-_OPEN_CASE_OF_TASK = _case_for_writing(select(Task.instance_id).where(Task.id == bindparam('task_id'))
-                                       .scalar_subquery())
+_CASE_OF_TASK = select(Task.instance_id).where(Task.id == bindparam('task_id')).scalar_subquery()
+_OPEN_CASE_OF_TASK = _case_for_writing(_CASE_OF_TASK)
+_OPEN_CASE_OF_TASK_FOR_READER = _case_for_writing(_CASE_OF_TASK, reader=True)
 
 
-def open_case(instance_id, task_id=None):
+def open_case(instance_id, task_id=None, reader=None):
     """The case opened for writing; `instance_id` None: the case of the task `task_id`, found through
-    the task row in the same statement (a task's write needs no read of its own to find its case)."""
+    the task row in the same statement (a task's write needs no read of its own to find its case),
+    with `reader`'s exclusion from it when given (a username)."""
     if instance_id is None:
+        if reader is not None:
+            found = db.session.execute(_OPEN_CASE_OF_TASK_FOR_READER,
+                                       {'task_id': task_id, 'username': reader}).unique().first()
+            if found is None:
+                raise no_such_task(task_id)
+            return CaseWrite(found[0], excluded=bool(found[1]))
         instance = db.session.scalars(_OPEN_CASE_OF_TASK, {'task_id': task_id}).unique().first()
         if instance is None:
             raise no_such_task(task_id)
@@ -251,7 +265,7 @@ def concurrent():
 
 
 def write_case(instance_id, actor, action, act=None, task_id=None, touch=None, check=None, release=False,
-               fire=True, refuse=not_running, **detail):
+               fire=True, refuse=not_running, reader=None, **detail):
     """Change a case through the write path; returns (instance, result).
 
     instance_id:   the case; None: the case of `task_id` (a task's own change: claim, complete…).
@@ -264,13 +278,15 @@ def write_case(instance_id, actor, action, act=None, task_id=None, touch=None, c
                    (result, more audit detail).
     release:       the action may act on a held case and releases it first (retry, resume, terminate).
     refuse(instance): the error for a case found not running (a task's own write names its task).
+    reader:        a task's write by a user who read nothing before it: the case is read with that
+                   user's exclusion from it (`case.excluded`, for `check`).
     fire:          fire due timers before acting (False: the act steps the engine itself, or ends the case).
     An engine failure during act holds the case in an incident: the result is then None and
     `instance.status == 'incident'`.
     """
     due = False
     try:
-        case = open_case(instance_id, task_id)
+        case = open_case(instance_id, task_id, reader)
         instance, instance_id = case.instance, case.instance.id
         if release and instance.status in HELD:
             case.rows.release()
