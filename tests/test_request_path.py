@@ -28,9 +28,10 @@ from .api_helpers import people, ready_tasks, start_core  # noqa: F401  (fixture
 # (models/audit_append.py).
 # -1 (issue 14): the task row and the caller's exclusion are read with the case inside the write
 # (services/cases.complete); the case's version is known by id (services/forms.task_form_of_version).
+# -1 on PostgreSQL (issue 14): the count deltas go with the chain's append, in its call (migration 0032).
 BUDGET = {
     'sqlite': {'accept': 9, 'survey': 8},
-    'postgresql': {'accept': 8, 'survey': 7},
+    'postgresql': {'accept': 7, 'survey': 6},
 }
 
 

@@ -7,13 +7,16 @@ audit.entry_parts), and the function numbers, hashes (the same SHA-256 over the 
 inserts them after the last row. A VOLATILE function's statements each take a fresh snapshot (READ
 COMMITTED), so the last row is read after the lock is held, as the separate statements did.
 SQLite keeps the statements (services/audit.py): one writer at a time there anyway.
+
+The same call first adds the transaction's supervision count deltas (services/figures.py), when it
+has any: one round trip fewer per commit, the count rows still locked before the chain (0032).
 """
 from sqlalchemy import DDL, event
 
 from .audit import GENESIS, AuditEntry
 
 PG_APPEND = f"""
-CREATE OR REPLACE FUNCTION jiuzhu_audit_append(chain_key bigint, sync text, entries json)
+CREATE OR REPLACE FUNCTION jiuzhu_audit_append(chain_key bigint, sync text, entries json, counts json)
 RETURNS integer VOLATILE LANGUAGE plpgsql AS $$
 DECLARE
     last_id integer;
@@ -21,6 +24,26 @@ DECLARE
     entry json;
     next_hash text;
 BEGIN
+    -- The transaction's count deltas first, in key order: their row locks are taken before the
+    -- chain's lock, never while holding it.
+    IF counts IS NOT NULL THEN
+        INSERT INTO case_count AS c (township, definition_id, status, overdue, n)
+            SELECT township, definition_id, status, overdue, n FROM json_to_recordset(counts->'case_count')
+                AS x(township varchar, definition_id integer, status varchar, overdue boolean, n integer)
+            ON CONFLICT (township, definition_id, status, overdue) DO UPDATE SET n = c.n + excluded.n;
+        INSERT INTO decision_day_count AS c (township, definition_id, days, n)
+            SELECT township, definition_id, days, n FROM json_to_recordset(counts->'decision_day_count')
+                AS x(township varchar, definition_id integer, days integer, n integer)
+            ON CONFLICT (township, definition_id, days) DO UPDATE SET n = c.n + excluded.n;
+        INSERT INTO step_count AS c (township, definition_id, kind, n)
+            SELECT township, definition_id, kind, n FROM json_to_recordset(counts->'step_count')
+                AS x(township varchar, definition_id integer, kind varchar, n integer)
+            ON CONFLICT (township, definition_id, kind) DO UPDATE SET n = c.n + excluded.n;
+        INSERT INTO start_count AS c (township, definition_id, month, n)
+            SELECT township, definition_id, month, n FROM json_to_recordset(counts->'start_count')
+                AS x(township varchar, definition_id integer, month varchar, n integer)
+            ON CONFLICT (township, definition_id, month) DO UPDATE SET n = c.n + excluded.n;
+    END IF;
     PERFORM pg_advisory_xact_lock(chain_key);
     PERFORM set_config('synchronous_commit', sync, true);
     SELECT id, row_hash INTO last_id, last_hash FROM audit_log ORDER BY id DESC LIMIT 1;

@@ -25,6 +25,7 @@ from .masking import mask_data
 
 _AUDIT = 'audit'
 _DURABLE = 'jiuzhu.audit.durable'
+_COUNTS = 'jiuzhu.audit.counts'
 # pg_advisory_xact_lock key of the chain: a fixed 63-bit number derived from its name.
 CHAIN_LOCK = int.from_bytes(hashlib.sha256(b'jiuzhu.audit_log.chain').digest()[:8], 'big') >> 1
 
@@ -65,6 +66,18 @@ def record(actor, action, instance_id=None, task_id=None, **detail):
 def _drop_uncommitted(session, transaction):
     if transaction.parent is None:
         session.info.pop(_DURABLE, None)
+        session.info.pop(_COUNTS, None)
+
+
+def carry_counts(session, tables):
+    """PostgreSQL: the commit's count deltas (services/figures.py; {table name: rows in key order})
+    go with the chain's append, in the same call, which adds them before it takes the chain's lock
+    (models/audit_append.py): one round trip fewer per commit. False when this commit appends no
+    entry, or on SQLite: the caller writes them itself."""
+    if session.connection().dialect.name != 'postgresql' or not pending.waiting(session, _AUDIT):
+        return False
+    session.info[_COUNTS] = tables
+    return True
 
 
 @event.listens_for(Session, 'before_commit')
@@ -97,7 +110,7 @@ _INSERTED = ('id', 'at', 'actor', 'action', 'instance_id', 'task_id', 'detail', 
 # Built once: the statements run under the chain's lock.
 _INSERT = insert(AuditEntry.__table__)
 _LAST = select(AuditEntry.id, AuditEntry.row_hash).order_by(AuditEntry.id.desc()).limit(1)
-_PG_APPEND = text('SELECT jiuzhu_audit_append(:key, :sync, CAST(:entries AS json))')
+_PG_APPEND = text('SELECT jiuzhu_audit_append(:key, :sync, CAST(:entries AS json), CAST(:counts AS json))')
 
 
 def _append_pg(session, conn, entries):
@@ -114,8 +127,10 @@ def _append_pg(session, conn, entries):
                         'action': entry.action, 'instance_id': entry.instance_id, 'task_id': entry.task_id,
                         'detail': json.dumps(entry.detail, ensure_ascii=False, allow_nan=False),
                         'remote_addr': entry.remote_addr})
+    counts = session.info.pop(_COUNTS, None)
     conn.execute(_PG_APPEND, {'key': CHAIN_LOCK, 'sync': 'off',
-                              'entries': json.dumps(payload, ensure_ascii=False, allow_nan=False)})
+                              'entries': json.dumps(payload, ensure_ascii=False, allow_nan=False),
+                              'counts': json.dumps(counts, ensure_ascii=False) if counts else None})
     session.info[_DURABLE] = conn.connection.dbapi_connection
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm.base import NO_VALUE
 from ..calendar import SHANGHAI
 from ..models import CaseCount, DecisionDayCount, ProcessInstance, StepCount
 from ..models.figures import StartCount
-from . import changes, pending
+from . import audit, changes, pending
 
 # A case row's counted columns, and the defaults a row not yet flushed takes for them.
 COUNTED = ('township', 'definition_id', 'status', 'overdue', 'decision_days', 'steps_done', 'handoffs',
@@ -135,16 +135,21 @@ def _apply_counts(session):
         days.update(d)
         steps.update(st)
         starts.update(sc)
-    connection = session.connection()
-    # In key order, so two transactions counting the same rows lock them in one order (no deadlock);
-    # one statement per table, its rows sent together.
+    # In key order, so two transactions counting the same rows lock them in one order (no deadlock).
+    tables = {}
     for model, names, found in ((CaseCount, ('township', 'definition_id', 'status', 'overdue'), counts),
                                 (DecisionDayCount, ('township', 'definition_id', 'days'), days),
                                 (StepCount, ('township', 'definition_id', 'kind'), steps),
                                 (StartCount, ('township', 'definition_id', 'month'), starts)):
         rows = [dict(zip(names, key), n=found[key]) for key in sorted(k for k, n in found.items() if n)]
         if rows:
-            connection.execute(_upsert(model, names, connection.dialect.name), rows)
+            tables[model] = (names, rows)
+    if not tables or audit.carry_counts(session, {m.__tablename__: rows for m, (_, rows) in tables.items()}):
+        return
+    # One statement per table, its rows sent together.
+    connection = session.connection()
+    for model, (names, rows) in tables.items():
+        connection.execute(_upsert(model, names, connection.dialect.name), rows)
 
 
 _COUNTS = 'counts'

@@ -23,6 +23,11 @@ def add(session, kind, item):
     session.info.setdefault(KEY, []).append((kind, _current(session), item))
 
 
+def waiting(session, kind):
+    """Whether items of `kind` wait for the commit."""
+    return any(k == kind for k, _, _ in session.info.get(KEY) or ())
+
+
 def take(session, kind):
     """The items of `kind` kept so far, removed from the session (at the outermost commit)."""
     kept = session.info.get(KEY)
