@@ -8,8 +8,10 @@ from werkzeug.security import generate_password_hash
 
 from service import calendar, demo
 from service.extensions import db
+from service.models import ProcessInstance
 from service.services import cases, repository, supervision, users
 from service.services.auth import find_user
+from service.services.context import clock
 from service.web import formrender
 
 from .flow_helpers import COLLECTIVE
@@ -363,6 +365,10 @@ def test_verifier_sees_the_cases_waiting_for_a_report(app):
     assert [(c.business_key, names) for c, names in cases.cases_awaiting_answers(find_user('hedui'))] == \
         [('T01-WAIT', ['verification_result'])]
     assert cases.cases_awaiting_answers(find_user('t02_jingban')) == []   # nothing owed, other township
+    # Waiting since the request went out (migration 0031: the inbox's order), not since any write.
+    db.session.expire_all()
+    assert db.session.get(ProcessInstance, waiting.id).waiting_since == clock().now()
+    assert db.session.get(ProcessInstance, untouched.id).waiting_since is None
     page = signed_in(app, 'hedui').get('/tasks').get_data(as_text=True)
     assert '待登记的结果' in page and 'T01-WAIT' in page and 'T02-NEW' not in page
     api = app.test_client()

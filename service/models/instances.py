@@ -22,6 +22,9 @@ class ProcessInstance(db.Model):
         Index('ix_instance_list_overdue', 'status', 'overdue', 'created_at', 'id'),
         # Cases flagged for the county's visit (1 % at scale): read newest first without walking the rest.
         Index('ix_instance_list_review', 'review_required', 'created_at', 'id'),
+        # The inbox's cases awaiting an answer, longest waiting first (a partial index of the waiting
+        # cases alone misleads the planner: it takes "waiting" and "in the index" for independent).
+        Index('ix_instance_awaiting', 'status', 'waiting_since', 'id'),
         # Every write changes the row (state, updated_at, steps, version): no index may cover those
         # columns, and each page keeps room, so PostgreSQL updates the row in place (HOT, no index
         # entry per write; migration 0031, tests/test_case_row_updates.py).
@@ -43,6 +46,9 @@ class ProcessInstance(db.Model):
     review_required: Mapped[bool] = mapped_column(Boolean, default=False)
     # The BPMN messages the case waits for now, as ",name,name,": who must answer it, findable by query.
     waiting_for: Mapped[str] = mapped_column(String(300), default='')
+    # Since when it waits for them (services/sync.py: set when `waiting_for` changes): the order of
+    # the inbox's cases awaiting an answer, indexed apart from `updated_at`, which every write changes.
+    waiting_since = mapped_column(UTCDateTime)
     # Names and masked numbers only (runtime._summary), shown in lists: not encrypted.
     summary: Mapped[dict] = mapped_column(JSON, default=dict)
     # SpiffWorkflow's serialization holds every form's data: encrypted whole (service/crypto.py).

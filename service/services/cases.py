@@ -115,10 +115,11 @@ def cases_awaiting_answers(user, limit=200):
     names = case_rules.answer_messages(user.role)
     if not names:
         return []
+    # Longest waiting first: along ix_instance_awaiting when many wait, from the message index when few.
     stmt = access.scope_instances(user, select(ProcessInstance).options(access.WITHOUT_STATE)).where(
         ProcessInstance.status == 'running',
         ProcessInstance.waits_for(names))
-    rows = db.session.scalars(stmt.order_by(ProcessInstance.updated_at, ProcessInstance.id).limit(limit)).all()
+    rows = db.session.scalars(stmt.order_by(ProcessInstance.waiting_since, ProcessInstance.id).limit(limit)).all()
     return [(row, [n for n in row.waiting_messages if n in names]) for row in rows]
 
 

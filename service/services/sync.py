@@ -137,7 +137,9 @@ def save(instance, workflow, actor, action, rows, task_id=None, completed=None, 
         if workflow.is_completed() and instance.status == 'running':
             instance.status, instance.completed_at = 'completed', moment
         waiting = eng.waiting_messages(workflow)
-        instance.waiting_for = f",{','.join(waiting)}," if waiting else ''
+        waiting_for = f",{','.join(waiting)}," if waiting else ''
+        if waiting_for != (instance.waiting_for or ''):
+            instance.waiting_for, instance.waiting_since = waiting_for, moment if waiting else None
         walked = open_tasks(workflow)
         fired = _sync_timers(instance, workflow, moment, rows, walked)
         _sync_tasks(instance, workflow, moment, eng.lanes, rows, walked, completed)

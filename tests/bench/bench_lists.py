@@ -29,6 +29,8 @@ API = [
 ]
 PAGES = [
     ('caseworker page /tasks', 'cw', '/tasks'),
+    # The inbox's cases awaiting the verification centre's report, oldest change first (migration 0031).
+    ('verifier page /tasks (cases awaiting the report)', 'ver', '/tasks'),
     ('supervisor page /cases?status=completed', 'sup', '/cases?status=completed'),
     ('supervisor page /supervision?township=t05', 'sup', '/supervision?township=t05'),
     ('supervisor page /supervision', 'sup', '/supervision'),
@@ -70,7 +72,7 @@ def main(argv=None):
         print('bench_lists: needs --url of a database filled by tests.bench.gen_cases; skipped')
         return 0
     app = bench_app(args.url)
-    users = {'cw': 'cw_t05', 'sup': 'sup'}
+    users = {'cw': 'cw_t05', 'sup': 'sup', 'ver': 'ver'}
     tokens, pages = {}, {}
     for key, username in users.items():
         pages[key], tokens[key] = sign_in(app, username)
