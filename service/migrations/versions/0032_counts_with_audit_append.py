@@ -31,24 +31,32 @@ DECLARE
     next_hash text;
 BEGIN
     -- The transaction's count deltas first, in key order: their row locks are taken before the
-    -- chain's lock, never while holding it.
+    -- chain's lock, never while holding it. Only the tables it has deltas for.
     IF counts IS NOT NULL THEN
-        INSERT INTO case_count AS c (township, definition_id, status, overdue, n)
-            SELECT township, definition_id, status, overdue, n FROM json_to_recordset(counts->'case_count')
-                AS x(township varchar, definition_id integer, status varchar, overdue boolean, n integer)
-            ON CONFLICT (township, definition_id, status, overdue) DO UPDATE SET n = c.n + excluded.n;
-        INSERT INTO decision_day_count AS c (township, definition_id, days, n)
-            SELECT township, definition_id, days, n FROM json_to_recordset(counts->'decision_day_count')
-                AS x(township varchar, definition_id integer, days integer, n integer)
-            ON CONFLICT (township, definition_id, days) DO UPDATE SET n = c.n + excluded.n;
-        INSERT INTO step_count AS c (township, definition_id, kind, n)
-            SELECT township, definition_id, kind, n FROM json_to_recordset(counts->'step_count')
-                AS x(township varchar, definition_id integer, kind varchar, n integer)
-            ON CONFLICT (township, definition_id, kind) DO UPDATE SET n = c.n + excluded.n;
-        INSERT INTO start_count AS c (township, definition_id, month, n)
-            SELECT township, definition_id, month, n FROM json_to_recordset(counts->'start_count')
-                AS x(township varchar, definition_id integer, month varchar, n integer)
-            ON CONFLICT (township, definition_id, month) DO UPDATE SET n = c.n + excluded.n;
+        IF counts->'case_count' IS NOT NULL THEN
+            INSERT INTO case_count AS c (township, definition_id, status, overdue, n)
+                SELECT township, definition_id, status, overdue, n FROM json_to_recordset(counts->'case_count')
+                    AS x(township varchar, definition_id integer, status varchar, overdue boolean, n integer)
+                ON CONFLICT (township, definition_id, status, overdue) DO UPDATE SET n = c.n + excluded.n;
+        END IF;
+        IF counts->'decision_day_count' IS NOT NULL THEN
+            INSERT INTO decision_day_count AS c (township, definition_id, days, n)
+                SELECT township, definition_id, days, n FROM json_to_recordset(counts->'decision_day_count')
+                    AS x(township varchar, definition_id integer, days integer, n integer)
+                ON CONFLICT (township, definition_id, days) DO UPDATE SET n = c.n + excluded.n;
+        END IF;
+        IF counts->'step_count' IS NOT NULL THEN
+            INSERT INTO step_count AS c (township, definition_id, kind, n)
+                SELECT township, definition_id, kind, n FROM json_to_recordset(counts->'step_count')
+                    AS x(township varchar, definition_id integer, kind varchar, n integer)
+                ON CONFLICT (township, definition_id, kind) DO UPDATE SET n = c.n + excluded.n;
+        END IF;
+        IF counts->'start_count' IS NOT NULL THEN
+            INSERT INTO start_count AS c (township, definition_id, month, n)
+                SELECT township, definition_id, month, n FROM json_to_recordset(counts->'start_count')
+                    AS x(township varchar, definition_id integer, month varchar, n integer)
+                ON CONFLICT (township, definition_id, month) DO UPDATE SET n = c.n + excluded.n;
+        END IF;
     END IF;
     PERFORM pg_advisory_xact_lock(chain_key);
     PERFORM set_config('synchronous_commit', sync, true);
