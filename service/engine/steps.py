@@ -6,8 +6,8 @@ tree five times, a completion more. SpiffWorkflow's iterator spends most of that
 itself: a filter object per walk, a method call per task and per check, the pending list copied
 at every branch, a parent lookup by UUID (a Python-level hash) at every leaf.
 
-`walk` lists exactly what `workflow.get_tasks(state=mask)` lists, in the same order, with the
-same depth bound (the iterator's own depth bookkeeping is kept, so even its quirks across
+`walk` lists exactly what `workflow.get_tasks(state=mask)` lists (`iterate`: lazily, as its iterator), in the
+same order, with the same depth bound (the iterator's own depth bookkeeping is kept, so even its quirks across
 subprocesses stay), and `do_engine_steps` is SpiffWorkflow 3.2's loop with `walk` in it
 (bpmn/workflow.py: do_engine_steps, _do_engine_steps). Tests: tests/test_engine_steps.py
 compares both with the library on real cases.
@@ -29,11 +29,15 @@ def _min_state(mask):
     return TaskState.COMPLETED
 
 
-def walk(workflow, mask):
-    """`workflow.get_tasks(state=mask)` (BpmnTaskIterator, depth first, into subprocesses)."""
+def iterate(workflow, mask, into_subprocesses=True):
+    """The tasks of `workflow.get_tasks_iterator(state=mask)`, lazily (BpmnTaskIterator, depth first, into
+    subprocesses); `into_subprocesses=False`: a plain TaskIterator from the workflow's root.
+
+    Lazy as the iterator: a task's state and children are read when it is reached, so an update of
+    the task just returned (update_waiting_tasks) changes what comes after it as it would there.
+    """
     min_state = _min_state(mask)
-    subprocesses = workflow.top_workflow.subprocesses
-    found = []
+    subprocesses = workflow.top_workflow.subprocesses if into_subprocesses else None
     pending = [workflow.task_tree]     # a stack: its last item is the iterator's task_list[0]
     depth = 0
     while pending:
@@ -57,8 +61,12 @@ def walk(workflow, mask):
                 current = current.workflow.tasks.get(current._parent)
                 depth -= 1
         if state & mask and task.last_state_change >= 0:
-            found.append(task)
-    return found
+            yield task
+
+
+def walk(workflow, mask):
+    """`workflow.get_tasks(state=mask)`: the list of `iterate`."""
+    return list(iterate(workflow, mask))
 
 
 def do_engine_steps(workflow, did_complete_task=None):
