@@ -13,7 +13,7 @@ import pytest
 
 from service.engine.compaction import compact
 from service.engine.serializer import FORMAT_KEY, ID_TEXTS, parse_state
-from service.engine.tree_state import Ids, inherited
+from service.engine.tree_state import Ids, TaskId, inherited
 from service.services.context import engine
 from SpiffWorkflow.util.deep_merge import DeepMerge
 
@@ -158,6 +158,14 @@ def test_ids_and_inherited_data_are_what_the_library_makes():
     uid = ids(text)
     assert uid == UUID(text) and hash(uid) == hash(UUID(text)) and str(uid) == text and ids(text) is uid
     assert uid.is_safe == UUID(text).is_safe
+    # A TaskId (its hash kept): everywhere a UUID, copied and pickled as one.
+    import copy
+    import pickle
+    plain = UUID(text)
+    assert isinstance(uid, TaskId) and repr(uid) == repr(plain) and uid.hex == plain.hex and uid.version == 4
+    assert {plain: 1}[uid] == 1 and {uid: 2}[plain] == 2 and plain == uid and not (uid != plain)
+    for other in (copy.copy(uid), copy.deepcopy(uid), pickle.loads(pickle.dumps(uid))):
+        assert type(other) is UUID and other == uid and hash(other) == hash(uid)
     assert ids('{' + text + '}') == UUID(text)          # other spellings: uuid.UUID parses them
     with pytest.raises(ValueError):
         ids('x' * 36)

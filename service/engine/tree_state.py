@@ -12,7 +12,8 @@ The functions here produce exactly what SpiffWorkflow's `TaskConverter` does, in
   kept as they are instead of copied; the registered types (datetime, timedelta, UUID: dicts
   with a `typename` key) are restored where they are. When the text holds no `typename` key
   besides the workflows' and tasks' own, the data is not even walked. Each id is parsed once
-  per load, and every reference to it is the same object (dict lookups by id then stop at `is`).
+  per load, as a TaskId (a UUID whose hash is computed once), and every reference to it is the
+  same object (dict lookups by id then stop at `is`).
 - dump: the same dict per task (same keys, same order), each id turned into text once.
 """
 from copy import copy
@@ -74,14 +75,35 @@ def id_text(uid, texts):
     return text
 
 
+class TaskId(UUID):
+    """A task id as loaded: a uuid.UUID, equal to, hashing, printing and copied as `UUID(text)`, whose
+    hash is computed once.
+
+    Task ids are the keys of every lookup in the tree (a task's parent and children, the workflow's
+    tasks, its subprocesses and waiting events): some 270 per completion. uuid.UUID hashes in Python,
+    a call and the hash of a 128-bit int each time; here the hash is kept in the slot named
+    `__hash__`, as the bound `__index__` of that int (which returns it), so hash() runs in C.
+    """
+    __slots__ = ('__hash__',)
+
+    def __repr__(self):
+        return f"UUID('{self}')"
+
+    def __reduce__(self):
+        # Copies and pickles are plain UUIDs (the slot would not survive them).
+        return UUID, (None, None, None, None, self.int)
+
+
 def _parse(text):
-    """uuid.UUID(text), without its general parsing for the canonical form every stored id has."""
+    """uuid.UUID(text) as a TaskId, without UUID's general parsing for the canonical form every stored id has."""
     if len(text) == 36:
         digits = text.replace('-', '')
         if len(digits) == 32 and text[8] == text[13] == text[18] == text[23] == '-':
-            uid = _new_uuid(UUID)
-            _set(uid, 'int', int(digits, 16))
+            value = int(digits, 16)
+            uid = _new_uuid(TaskId)
+            _set(uid, 'int', value)
             _set(uid, 'is_safe', _UNKNOWN)
+            _set(uid, '__hash__', hash(value).__index__)
             return uid
     return UUID(text)
 
