@@ -12,13 +12,15 @@ originals, kept in ORIGINALS, on real cases), without the part that costs and ch
 - `Workflow.update_waiting_tasks` (after every task completed) and `Workflow.is_completed` walked
   the whole tree with the generic TaskIterator (a filter object, a method call per task and per
   check, the pending list copied at each branch); here the walk of engine/steps.py does it,
-  lazily as the iterator did (an update may change tasks the walk has not reached yet).
+  lazily as the iterator did (an update may change tasks the walk has not reached yet), and
+  not at all when no task of the workflow is waiting.
 
 Installed once, process-wide, when the engine is imported (as engine/timers.py does with the
 timer module's clock): SpiffWorkflow used directly in the same process gets the same methods.
 """
 import logging
 import time
+from operator import attrgetter
 
 from SpiffWorkflow import task as spiff_task
 from SpiffWorkflow.task import Task
@@ -38,6 +40,8 @@ _INFO = logging.INFO
 _library_set_state = ORIGINALS['Task._set_state']
 _library_get_name = ORIGINALS['TaskState.get_name']
 _names = {}
+_WAITING = TaskState.WAITING
+_state_of = attrgetter('_state')
 
 
 def _set_state(self, value):
@@ -59,7 +63,11 @@ def get_name(cls, state):
 
 
 def update_waiting_tasks(self):
-    for task in iterate(self, TaskState.WAITING, into_subprocesses=False):
+    # Most completions leave nothing waiting in the workflow: then the walk (which would list
+    # nothing, and so change nothing) is skipped after a scan of the states in C.
+    if _WAITING not in map(_state_of, self.tasks.values()):
+        return
+    for task in iterate(self, _WAITING, into_subprocesses=False):
         task.task_spec._update(task)
 
 

@@ -37,7 +37,14 @@ def iterate(workflow, mask, into_subprocesses=True):
     the task just returned (update_waiting_tasks) changes what comes after it as it would there.
     """
     min_state = _min_state(mask)
-    subprocesses = workflow.top_workflow.subprocesses if into_subprocesses else None
+    top = workflow.top_workflow if into_subprocesses else None
+    subprocesses = top.subprocesses if top is not None else None
+    # The iterator's depth only matters where it can reach its bound: it grows by one per task
+    # whose children are visited, so in a tree of fewer tasks than the bound (every case so far)
+    # it never does, and its bookkeeping at each leaf (a walk up the parents) is skipped.
+    size = len(top.tasks) + sum(len(sp.tasks) for sp in subprocesses.values()) if top is not None \
+        else len(workflow.tasks)
+    bounded = size >= MAX_DEPTH
     pending = [workflow.task_tree]     # a stack: its last item is the iterator's task_list[0]
     depth = 0
     while pending:
@@ -52,7 +59,9 @@ def iterate(workflow, mask, into_subprocesses=True):
             if subprocess is not None and not (state >= _FINISHED and mask <= _FINISHED):
                 pending.append(subprocess.task_tree)
             depth += 1
-        elif pending:
+            if depth > size and not bounded:
+                raise ValueError('the task tree lists a task twice')    # a tree never does (see above)
+        elif pending and bounded:
             # TaskIterator._handle_leaf_depth: back up to the next task's parent.
             ancestor = pending[-1]
             ancestor = ancestor.workflow.tasks.get(ancestor._parent)
