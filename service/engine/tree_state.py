@@ -28,8 +28,9 @@ from SpiffWorkflow.util.task import TaskState
 TYPENAME = 'typename'
 _TASK_TYPENAME = 'Task'
 _new_uuid = object.__new__
-_set = object.__setattr__
 _UNKNOWN = SafeUUID.unknown
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+_COPIED = (dict, list, set)
 
 
 class Ids:
@@ -94,6 +95,11 @@ class TaskId(UUID):
         return UUID, (None, None, None, None, self.int)
 
 
+_set_int = UUID.__dict__['int'].__set__        # the slots' own setters: UUID refuses setattr,
+_set_safe = UUID.__dict__['is_safe'].__set__   # and these skip object.__setattr__'s lookup
+_set_hash = TaskId.__dict__['__hash__'].__set__
+
+
 def _parse(text):
     """uuid.UUID(text) as a TaskId, without UUID's general parsing for the canonical form every stored id has."""
     if len(text) == 36:
@@ -101,9 +107,9 @@ def _parse(text):
         if len(digits) == 32 and text[8] == text[13] == text[18] == text[23] == '-':
             value = int(digits, 16)
             uid = _new_uuid(TaskId)
-            _set(uid, 'int', value)
-            _set(uid, 'is_safe', _UNKNOWN)
-            _set(uid, '__hash__', hash(value).__index__)
+            _set_int(uid, value)
+            _set_safe(uid, _UNKNOWN)
+            _set_hash(uid, hash(value).__index__)
             return uid
     return UUID(text)
 
@@ -187,15 +193,15 @@ def tasks_from_dict(stored, workflow, ids, restore):
 
 def inherited(data):
     """DeepMerge.merge({}, data): a new dict whose dicts, lists and sets are shallow copies of data's."""
-    out = {}
+    out = data.copy()
     for key, value in data.items():
         kind = type(value)
+        if kind in _SCALARS:
+            continue
         if kind is dict or kind is list or kind is set:
             out[key] = value.copy()
-        elif isinstance(value, (dict, list, set)):
+        elif isinstance(value, _COPIED):
             out[key] = copy(value)
-        else:
-            out[key] = value
     return out
 
 
