@@ -7,7 +7,6 @@ restored once per version and cached, when a case is loaded.
 import json
 from uuid import UUID
 
-import msgspec
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer.default.workflow import (BpmnSubWorkflowConverter, BpmnWorkflowConverter,
                                                             WorkflowConverter)
@@ -19,21 +18,10 @@ from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
 from .compaction import compact, restore_marks
+from .state_json import parse_state, state_text
 from .tree_state import ID_TEXTS, Ids, NotCanonical, id_texts, tasks_from_dict, tasks_to_dict, typed_values_possible
 
 FORMAT_KEY = 'serializer_version'
-_decode = msgspec.json.Decoder().decode
-
-
-def parse_state(text):
-    """json.loads(text), in a third of its time: msgspec's decoder makes the same objects for every text
-    it reads (ints of any size, floats rounded alike, escapes, the last of repeated keys). What it
-    refuses and json.loads reads (NaN, Infinity, 1e400 as inf, a lone surrogate escape) is left
-    to json.loads; tests/test_tree_state.py compares both on such texts."""
-    try:
-        return _decode(text)
-    except (msgspec.MsgspecError, RecursionError):
-        return json.loads(text)
 
 
 def _workflow_dict(converter, workflow):
@@ -128,13 +116,16 @@ class CaseSerializer:
         try:
             dct = compact(self._registry.convert(workflow), workflow)
             dct[FORMAT_KEY] = self.format_version
-            # Without the encoder's check for circular containers (a tenth of its time): what a diagram
-            # stores cannot contain itself (sandbox_values), and a value that did would still fail
-            # (RecursionError instead of ValueError); the text written is the same.
-            return json.dumps(dct, cls=self._serializer._encoder_cls, ensure_ascii=False, separators=(',', ':'),
-                              check_circular=False)
+            return state_text(dct, self._json_dumps)
         finally:
             self._registry._encoder_mode = False
+
+    def _json_dumps(self, dct):
+        # Without the encoder's check for circular containers (a tenth of its time): what a diagram
+        # stores cannot contain itself (sandbox_values), and a value that did would still fail
+        # (RecursionError instead of ValueError); the text written is the same.
+        return json.dumps(dct, cls=self._serializer._encoder_cls, ensure_ascii=False, separators=(',', ':'),
+                          check_circular=False)
 
     def load_case(self, text, spec, subprocess_specs):
         dct = parse_state(text)
