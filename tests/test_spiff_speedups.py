@@ -15,6 +15,7 @@ from SpiffWorkflow.util.task import TaskIterator, TaskState
 from SpiffWorkflow.workflow import Workflow
 
 from service.engine import spiff_speedups
+from service.engine.spiff_speedups import library_methods
 from service.engine.steps import iterate
 from service.services.context import engine
 
@@ -25,21 +26,6 @@ from .test_engine_steps import MASKS, shape
 @pytest.fixture
 def app(make_app):
     yield from deployed_app(make_app, ('delegated/dibao_a.bpmn',))
-
-
-@contextlib.contextmanager
-def library_methods():
-    """SpiffWorkflow's own methods for the duration (process-wide, as the speedups are)."""
-    saved = (Task._set_state, TaskState.get_name, Workflow.update_waiting_tasks, Workflow.is_completed)
-    originals = spiff_speedups.ORIGINALS
-    Task._set_state = originals['Task._set_state']
-    TaskState.get_name = classmethod(originals['TaskState.get_name'])
-    Workflow.update_waiting_tasks = originals['Workflow.update_waiting_tasks']
-    Workflow.is_completed = originals['Workflow.is_completed']
-    try:
-        yield
-    finally:
-        Task._set_state, TaskState.get_name, Workflow.update_waiting_tasks, Workflow.is_completed = saved
 
 
 def case_at_decision():

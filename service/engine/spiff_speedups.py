@@ -18,6 +18,7 @@ originals, kept in ORIGINALS, on real cases), without the part that costs and ch
 Installed once, process-wide, when the engine is imported (as engine/timers.py does with the
 timer module's clock): SpiffWorkflow used directly in the same process gets the same methods.
 """
+import contextlib
 import logging
 import time
 from operator import attrgetter
@@ -83,3 +84,18 @@ def install():
     TaskState.get_name = classmethod(get_name)
     Workflow.update_waiting_tasks = update_waiting_tasks
     Workflow.is_completed = is_completed
+
+
+@contextlib.contextmanager
+def library_methods():
+    """SpiffWorkflow's own methods for the duration, process-wide (tests compare with them; the write
+    path benchmark times raw SpiffWorkflow with them)."""
+    saved = (Task._set_state, TaskState.get_name, Workflow.update_waiting_tasks, Workflow.is_completed)
+    Task._set_state = ORIGINALS['Task._set_state']
+    TaskState.get_name = classmethod(ORIGINALS['TaskState.get_name'])
+    Workflow.update_waiting_tasks = ORIGINALS['Workflow.update_waiting_tasks']
+    Workflow.is_completed = ORIGINALS['Workflow.is_completed']
+    try:
+        yield
+    finally:
+        Task._set_state, TaskState.get_name, Workflow.update_waiting_tasks, Workflow.is_completed = saved
