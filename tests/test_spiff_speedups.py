@@ -39,10 +39,32 @@ def case_at_decision():
 
 
 def test_they_are_installed():
+    from SpiffWorkflow import task as spiff_task
+    assert spiff_task.uuid4 is spiff_speedups.new_task_id
     assert Task._set_state is spiff_speedups._set_state
     assert Workflow.update_waiting_tasks is spiff_speedups.update_waiting_tasks
     assert Workflow.is_completed is spiff_speedups.is_completed
     assert TaskState.get_name.__func__ is spiff_speedups.get_name
+
+
+def test_new_task_ids_are_random_version_4_uuids(app):
+    import uuid
+    from service.engine.tree_state import TaskId
+    from tests.test_flow_dibao_a import decision
+    ids = [spiff_speedups.new_task_id() for _ in range(5000)]
+    assert len(set(ids)) == len(ids) and len({i.int >> 64 for i in ids}) == len(ids)
+    for uid in ids[:200]:
+        plain = uuid.UUID(str(uid))
+        assert type(uid) is TaskId and uid.version == 4 and uid.variant == uuid.RFC_4122
+        assert plain == uid and hash(plain) == hash(uid) and plain.is_safe == uid.is_safe
+    # The tasks SpiffWorkflow makes while a case runs get them.
+    case = case_at_decision()
+    workflow = engine().load(case)
+    before = set(workflow.tasks)
+    with engine().one_write():
+        engine().complete(workflow, next(iter(ready(case).values())).id, decision(True))
+    made = [uid for uid in workflow.tasks if uid not in before]
+    assert made and all(type(uid) is TaskId for uid in made)
 
 
 def test_state_names_are_the_librarys():

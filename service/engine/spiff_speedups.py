@@ -9,6 +9,8 @@ originals, kept in ORIGINALS, on real cases), without the part that costs and ch
   logger is asked first; when it would print (`jiuzhu -v`, a level set for 'spiff.task') the
   library's own method runs, so the log lines are the same.
 - `TaskState.get_name` rebuilt its table of names at each call; the answer for a state is cached.
+- A new task's id (`uuid4()` in SpiffWorkflow's task module) is made as a TaskId (tree_state.py:
+  the same random version-4 UUID, its hash kept), without UUID's general constructor.
 - `Workflow.update_waiting_tasks` (after every task completed) and `Workflow.is_completed` walked
   the whole tree with the generic TaskIterator (a filter object, a method call per task and per
   check, the pending list copied at each branch); here the walk of engine/steps.py does it,
@@ -29,8 +31,10 @@ from SpiffWorkflow.util.task import TaskState
 from SpiffWorkflow.workflow import Workflow
 
 from .steps import iterate
+from .tree_state import new_task_id
 
 ORIGINALS = {
+    'task.uuid4': spiff_task.uuid4,
     'Task._set_state': Task._set_state,
     'TaskState.get_name': TaskState.get_name.__func__,
     'Workflow.update_waiting_tasks': Workflow.update_waiting_tasks,
@@ -80,6 +84,7 @@ def is_completed(self):
 
 
 def install():
+    spiff_task.uuid4 = new_task_id
     Task._set_state = _set_state
     TaskState.get_name = classmethod(get_name)
     Workflow.update_waiting_tasks = update_waiting_tasks
@@ -90,7 +95,9 @@ def install():
 def library_methods():
     """SpiffWorkflow's own methods for the duration, process-wide (tests compare with them; the write
     path benchmark times raw SpiffWorkflow with them)."""
-    saved = (Task._set_state, TaskState.get_name, Workflow.update_waiting_tasks, Workflow.is_completed)
+    saved = (spiff_task.uuid4, Task._set_state, TaskState.get_name, Workflow.update_waiting_tasks,
+             Workflow.is_completed)
+    spiff_task.uuid4 = ORIGINALS['task.uuid4']
     Task._set_state = ORIGINALS['Task._set_state']
     TaskState.get_name = classmethod(ORIGINALS['TaskState.get_name'])
     Workflow.update_waiting_tasks = ORIGINALS['Workflow.update_waiting_tasks']
@@ -98,4 +105,5 @@ def library_methods():
     try:
         yield
     finally:
-        Task._set_state, TaskState.get_name, Workflow.update_waiting_tasks, Workflow.is_completed = saved
+        (spiff_task.uuid4, Task._set_state, TaskState.get_name, Workflow.update_waiting_tasks,
+         Workflow.is_completed) = saved

@@ -17,6 +17,7 @@ The functions here produce exactly what SpiffWorkflow's `TaskConverter` does, in
 - dump: the same dict per task (same keys, same order), each id turned into text once.
 """
 from copy import copy
+from os import urandom
 from types import ModuleType
 from uuid import UUID, SafeUUID
 
@@ -100,18 +101,30 @@ _set_safe = UUID.__dict__['is_safe'].__set__   # and these skip object.__setattr
 _set_hash = TaskId.__dict__['__hash__'].__set__
 
 
+def _task_id(value):
+    uid = _new_uuid(TaskId)
+    _set_int(uid, value)
+    _set_safe(uid, _UNKNOWN)
+    _set_hash(uid, hash(value).__index__)
+    return uid
+
+
 def _parse(text):
     """uuid.UUID(text) as a TaskId, without UUID's general parsing for the canonical form every stored id has."""
     if len(text) == 36:
         digits = text.replace('-', '')
         if len(digits) == 32 and text[8] == text[13] == text[18] == text[23] == '-':
-            value = int(digits, 16)
-            uid = _new_uuid(TaskId)
-            _set_int(uid, value)
-            _set_safe(uid, _UNKNOWN)
-            _set_hash(uid, hash(value).__index__)
-            return uid
+            return _task_id(int(digits, 16))
     return UUID(text)
+
+
+_VERSION_4_CLEAR = ~((0xc000 << 48) | (0xf000 << 64))   # what UUID(bytes=..., version=4) clears and sets
+_VERSION_4_SET = (0x8000 << 48) | (4 << 76)
+
+
+def new_task_id():
+    """uuid.uuid4() as a TaskId (the id of a task SpiffWorkflow makes: engine/spiff_speedups.py)."""
+    return _task_id((int.from_bytes(urandom(16), 'big') & _VERSION_4_CLEAR) | _VERSION_4_SET)
 
 
 def typed_values_possible(text, workflow_dicts, task_dicts):
