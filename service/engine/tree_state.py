@@ -45,6 +45,7 @@ class Ids:
     def __init__(self):
         self._by_text = {}
         self.texts = {}
+        self.known = self._by_text.get     # the id of a text already parsed, else None
 
     def __call__(self, text):
         found = self._by_text.get(text)
@@ -172,13 +173,14 @@ def tasks_from_dict(stored, workflow, ids, restore):
     events = workflow.top_workflow.event_manager
     waiting = TaskState.WAITING
     thread_id = Task.thread_id_pool
+    known = ids.known      # an id seen before (a task's own, after its parent listed it): no call of ids
     for key, dct in stored.items():
         spec = specs.get(dct['task_spec'])
         if spec is None or key != dct['id']:
             raise NotCanonical(key)
-        uid = ids(key)
+        uid = known(key) or ids(key)
         parent_text = dct['parent']
-        parent_id = ids(parent_text) if parent_text is not None else None
+        parent_id = (known(parent_text) or ids(parent_text)) if parent_text is not None else None
         internal = dct['internal_data']
         delta = dct.get('delta')
         parent = tasks.get(parent_id) if parent_id is not None else None
@@ -199,7 +201,7 @@ def tasks_from_dict(stored, workflow, ids, restore):
             internal_data=internal if restore is None else restored(internal, restore),
             last_state_change=dct['last_state_change'])
         tasks[uid] = task
-        if isinstance(spec, CatchingEvent) and task._state & waiting:
+        if task._state & waiting and isinstance(spec, CatchingEvent):
             events.add_task(task)
     return tasks
 
