@@ -147,3 +147,16 @@ def test_spiff_logs_are_quieted_only_where_info_is_not_printed():
     finally:
         for logger, level in zip(loggers, saved):
             logger.setLevel(level)
+
+
+def test_a_tree_listing_a_task_twice_is_refused_not_walked_forever(app):
+    """Below the depth bound the walk keeps no depth (steps.iterate); a task listed as its own
+    descendant, which no tree SpiffWorkflow makes holds, is refused instead of walked round and round."""
+    from service.services import runtime
+    case = runtime.start_instance('dibao_a', 't01', APPLICATION, 'caseworker1')
+    workflow = engine().load(case)
+    assert len(workflow.tasks) < 1000 and walk(workflow, TaskState.ANY_MASK)
+    leaf = next(t for t in workflow.tasks.values() if not t._children)
+    leaf._children.append(workflow.task_tree.id)
+    with pytest.raises(ValueError):
+        walk(workflow, TaskState.ANY_MASK)

@@ -13,7 +13,7 @@ import pytest
 
 from service.engine.compaction import compact
 from service.engine.serializer import FORMAT_KEY, ID_TEXTS
-from service.engine.tree_state import Ids, inherited
+from service.engine.tree_state import Ids, TaskId, inherited
 from service.services.context import engine
 from SpiffWorkflow.util.deep_merge import DeepMerge
 
@@ -101,8 +101,10 @@ def test_a_case_half_way_loads_the_same_by_both_paths(case):
 
 
 def test_the_fast_dump_writes_what_spiffworkflow_writes(case):
+    from service.engine.state_json import plain_state
     workflow = fast_load(case, case.state)
     assert fast_dump(workflow) == generic_dump(workflow) == case.state
+    assert plain_state(json.loads(case.state))      # written by msgspec (engine/state_json.py), the same text
     # After a step: new tasks (ids never loaded), the subprocess finished, timers cancelled.
     from tests.test_flow_dibao_a import decision
     (row,) = ready(case).values()
@@ -158,6 +160,14 @@ def test_ids_and_inherited_data_are_what_the_library_makes():
     uid = ids(text)
     assert uid == UUID(text) and hash(uid) == hash(UUID(text)) and str(uid) == text and ids(text) is uid
     assert uid.is_safe == UUID(text).is_safe
+    # A TaskId (its hash kept): everywhere a UUID, copied and pickled as one.
+    import copy
+    import pickle
+    plain = UUID(text)
+    assert isinstance(uid, TaskId) and repr(uid) == repr(plain) and uid.hex == plain.hex and uid.version == 4
+    assert {plain: 1}[uid] == 1 and {uid: 2}[plain] == 2 and plain == uid and not (uid != plain)
+    for other in (copy.copy(uid), copy.deepcopy(uid), pickle.loads(pickle.dumps(uid))):
+        assert type(other) is UUID and other == uid and hash(other) == hash(uid)
     assert ids('{' + text + '}') == UUID(text)          # other spellings: uuid.UUID parses them
     with pytest.raises(ValueError):
         ids('x' * 36)
@@ -168,3 +178,4 @@ def test_ids_and_inherited_data_are_what_the_library_makes():
         assert mine[key] is not data[key] and theirs[key] is not data[key]
         assert mine[key] == data[key]
     assert mine['a']['b'] is data['a']['b'] and theirs['a']['b'] is data['a']['b']   # shallow, as SpiffWorkflow
+

@@ -6,8 +6,8 @@ tree five times, a completion more. SpiffWorkflow's iterator spends most of that
 itself: a filter object per walk, a method call per task and per check, the pending list copied
 at every branch, a parent lookup by UUID (a Python-level hash) at every leaf.
 
-`walk` lists exactly what `workflow.get_tasks(state=mask)` lists, in the same order, with the
-same depth bound (the iterator's own depth bookkeeping is kept, so even its quirks across
+`walk` lists exactly what `workflow.get_tasks(state=mask)` lists (`iterate`: lazily, as its iterator), in the
+same order, with the same depth bound (the iterator's own depth bookkeeping is kept, so even its quirks across
 subprocesses stay), and `do_engine_steps` is SpiffWorkflow 3.2's loop with `walk` in it
 (bpmn/workflow.py: do_engine_steps, _do_engine_steps). Tests: tests/test_engine_steps.py
 compares both with the library on real cases.
@@ -29,11 +29,22 @@ def _min_state(mask):
     return TaskState.COMPLETED
 
 
-def walk(workflow, mask):
-    """`workflow.get_tasks(state=mask)` (BpmnTaskIterator, depth first, into subprocesses)."""
+def iterate(workflow, mask, into_subprocesses=True):
+    """The tasks of `workflow.get_tasks_iterator(state=mask)`, lazily (BpmnTaskIterator, depth first, into
+    subprocesses); `into_subprocesses=False`: a plain TaskIterator from the workflow's root.
+
+    Lazy as the iterator: a task's state and children are read when it is reached, so an update of
+    the task just returned (update_waiting_tasks) changes what comes after it as it would there.
+    """
     min_state = _min_state(mask)
-    subprocesses = workflow.top_workflow.subprocesses
-    found = []
+    top = workflow.top_workflow if into_subprocesses else None
+    subprocesses = top.subprocesses if top is not None else None
+    # The iterator's depth only matters where it can reach its bound: it grows by one per task
+    # whose children are visited, so in a tree of fewer tasks than the bound (every case so far)
+    # it never does, and its bookkeeping at each leaf (a walk up the parents) is skipped.
+    size = len(top.tasks) + sum(len(sp.tasks) for sp in subprocesses.values()) if top is not None \
+        else len(workflow.tasks)
+    bounded = size >= MAX_DEPTH
     pending = [workflow.task_tree]     # a stack: its last item is the iterator's task_list[0]
     depth = 0
     while pending:
@@ -48,7 +59,9 @@ def walk(workflow, mask):
             if subprocess is not None and not (state >= _FINISHED and mask <= _FINISHED):
                 pending.append(subprocess.task_tree)
             depth += 1
-        elif pending:
+            if depth > size and not bounded:
+                raise ValueError('the task tree lists a task twice')    # a tree never does (see above)
+        elif pending and bounded:
             # TaskIterator._handle_leaf_depth: back up to the next task's parent.
             ancestor = pending[-1]
             ancestor = ancestor.workflow.tasks.get(ancestor._parent)
@@ -57,8 +70,12 @@ def walk(workflow, mask):
                 current = current.workflow.tasks.get(current._parent)
                 depth -= 1
         if state & mask and task.last_state_change >= 0:
-            found.append(task)
-    return found
+            yield task
+
+
+def walk(workflow, mask):
+    """`workflow.get_tasks(state=mask)`: the list of `iterate`."""
+    return list(iterate(workflow, mask))
 
 
 def do_engine_steps(workflow, did_complete_task=None):

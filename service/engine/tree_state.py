@@ -12,10 +12,12 @@ The functions here produce exactly what SpiffWorkflow's `TaskConverter` does, in
   kept as they are instead of copied; the registered types (datetime, timedelta, UUID: dicts
   with a `typename` key) are restored where they are. When the text holds no `typename` key
   besides the workflows' and tasks' own, the data is not even walked. Each id is parsed once
-  per load, and every reference to it is the same object (dict lookups by id then stop at `is`).
+  per load, as a TaskId (a UUID whose hash is computed once), and every reference to it is the
+  same object (dict lookups by id then stop at `is`).
 - dump: the same dict per task (same keys, same order), each id turned into text once.
 """
 from copy import copy
+from os import urandom
 from types import ModuleType
 from uuid import UUID, SafeUUID
 
@@ -27,8 +29,9 @@ from SpiffWorkflow.util.task import TaskState
 TYPENAME = 'typename'
 _TASK_TYPENAME = 'Task'
 _new_uuid = object.__new__
-_set = object.__setattr__
 _UNKNOWN = SafeUUID.unknown
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+_COPIED = (dict, list, set)
 
 
 class Ids:
@@ -42,6 +45,7 @@ class Ids:
     def __init__(self):
         self._by_text = {}
         self.texts = {}
+        self.known = self._by_text.get     # the id of a text already parsed, else None
 
     def __call__(self, text):
         found = self._by_text.get(text)
@@ -74,16 +78,54 @@ def id_text(uid, texts):
     return text
 
 
+class TaskId(UUID):
+    """A task id as loaded: a uuid.UUID, equal to, hashing, printing and copied as `UUID(text)`, whose
+    hash is computed once.
+
+    Task ids are the keys of every lookup in the tree (a task's parent and children, the workflow's
+    tasks, its subprocesses and waiting events): some 270 per completion. uuid.UUID hashes in Python,
+    a call and the hash of a 128-bit int each time; here the hash is kept in the slot named
+    `__hash__`, as the bound `__index__` of that int (which returns it), so hash() runs in C.
+    """
+    __slots__ = ('__hash__',)
+
+    def __repr__(self):
+        return f"UUID('{self}')"
+
+    def __reduce__(self):
+        # Copies and pickles are plain UUIDs (the slot would not survive them).
+        return UUID, (None, None, None, None, self.int)
+
+
+_set_int = UUID.__dict__['int'].__set__        # the slots' own setters: UUID refuses setattr,
+_set_safe = UUID.__dict__['is_safe'].__set__   # and these skip object.__setattr__'s lookup
+_set_hash = TaskId.__dict__['__hash__'].__set__
+
+
+def _task_id(value):
+    uid = _new_uuid(TaskId)
+    _set_int(uid, value)
+    _set_safe(uid, _UNKNOWN)
+    _set_hash(uid, hash(value).__index__)
+    return uid
+
+
 def _parse(text):
-    """uuid.UUID(text), without its general parsing for the canonical form every stored id has."""
+    """uuid.UUID(text) as a TaskId, without UUID's general parsing for the canonical form every stored id has."""
     if len(text) == 36:
         digits = text.replace('-', '')
         if len(digits) == 32 and text[8] == text[13] == text[18] == text[23] == '-':
-            uid = _new_uuid(UUID)
-            _set(uid, 'int', int(digits, 16))
-            _set(uid, 'is_safe', _UNKNOWN)
-            return uid
+            return _task_id(int(digits, 16))
     return UUID(text)
+
+
+_VERSION_4_CLEAR = ~((0xc000 << 48) | (0xf000 << 64))   # what UUID(bytes=..., version=4) clears and sets
+_VERSION_4_SET = (0x8000 << 48) | (4 << 76)
+
+
+def new_task_id():
+    """uuid.uuid4() as a TaskId (the id of a task SpiffWorkflow makes: engine/spiff_speedups.py)."""
+    return _task_id((int.from_bytes(urandom(16), 'big') & _VERSION_4_CLEAR) | _VERSION_4_SET)
 
 
 def typed_values_possible(text, workflow_dicts, task_dicts):
@@ -131,13 +173,14 @@ def tasks_from_dict(stored, workflow, ids, restore):
     events = workflow.top_workflow.event_manager
     waiting = TaskState.WAITING
     thread_id = Task.thread_id_pool
+    known = ids.known      # an id seen before (a task's own, after its parent listed it): no call of ids
     for key, dct in stored.items():
         spec = specs.get(dct['task_spec'])
         if spec is None or key != dct['id']:
             raise NotCanonical(key)
-        uid = ids(key)
+        uid = known(key) or ids(key)
         parent_text = dct['parent']
-        parent_id = ids(parent_text) if parent_text is not None else None
+        parent_id = (known(parent_text) or ids(parent_text)) if parent_text is not None else None
         internal = dct['internal_data']
         delta = dct.get('delta')
         parent = tasks.get(parent_id) if parent_id is not None else None
@@ -158,22 +201,22 @@ def tasks_from_dict(stored, workflow, ids, restore):
             internal_data=internal if restore is None else restored(internal, restore),
             last_state_change=dct['last_state_change'])
         tasks[uid] = task
-        if isinstance(spec, CatchingEvent) and task._state & waiting:
+        if task._state & waiting and isinstance(spec, CatchingEvent):
             events.add_task(task)
     return tasks
 
 
 def inherited(data):
     """DeepMerge.merge({}, data): a new dict whose dicts, lists and sets are shallow copies of data's."""
-    out = {}
+    out = data.copy()
     for key, value in data.items():
         kind = type(value)
+        if kind in _SCALARS:
+            continue
         if kind is dict or kind is list or kind is set:
             out[key] = value.copy()
-        elif isinstance(value, (dict, list, set)):
+        elif isinstance(value, _COPIED):
             out[key] = copy(value)
-        else:
-            out[key] = value
     return out
 
 
