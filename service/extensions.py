@@ -53,6 +53,9 @@ def tune_postgresql(engine):
     def _cursors(dbapi_connection, _record):
         dbapi_connection.cursor_factory = described_cursor()
 
+    from . import pg_reads
+    pg_reads.install(engine)     # and a transaction begins at its first write (pg_reads.py)
+
     rollback = engine.dialect.do_rollback
 
     def do_rollback(connection):
