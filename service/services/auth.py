@@ -135,7 +135,11 @@ class Caller:
 
     def __init__(self, *values):
         for name, value in zip(self.__slots__, values):
-            setattr(self, name, value)
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name, value):
+        # An assignment would change nothing stored: say so instead of dropping it (use row()).
+        raise AttributeError(f'Caller.{name} is read-only: change the User row (Caller.row())')
 
     @property
     def is_county(self):
