@@ -9,7 +9,7 @@ DEPLOY = Path(__file__).resolve().parent.parent / 'deploy'
 
 
 def gunicorn_config(monkeypatch, **env):
-    for name in ('JIUZHU_THREADS', 'JIUZHU_WORKERS', 'SECRET_KEY'):
+    for name in ('JIUZHU_THREADS', 'JIUZHU_WORKERS', 'JIUZHU_ACCESS_LOG', 'SECRET_KEY'):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -45,3 +45,11 @@ def test_a_worker_takes_its_start_up_heap_out_of_the_collectors_way(monkeypatch)
         assert gc.get_freeze_count() > before
     finally:
         gc.unfreeze()
+
+
+def test_requests_are_logged_once_by_nginx_and_by_gunicorn_only_when_asked(monkeypatch):
+    """nginx's access log (its default, never turned off here) has every request; gunicorn's line per
+    request costs a worker CPU for a copy, so it is off unless JIUZHU_ACCESS_LOG names where to write."""
+    assert 'access_log off' not in (DEPLOY / 'nginx.conf').read_text()
+    assert gunicorn_config(monkeypatch).accesslog is None
+    assert gunicorn_config(monkeypatch, JIUZHU_ACCESS_LOG='-').accesslog == '-'

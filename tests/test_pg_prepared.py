@@ -66,3 +66,27 @@ def test_a_lock_taken_by_a_read_only_request_ends_with_it(pg_app, database_url):
             assert conn.scalar(text('SELECT pg_try_advisory_xact_lock(424242)')) is True
     finally:
         other.dispose()
+
+
+def test_a_result_is_described_as_psycopg_describes_it_whatever_came_before(pg_app):
+    """The cursor keeps each shape's description (extensions.described_cursor): a statement with the
+    same column names but other types, or a column more, is described anew, never by an older one."""
+    import psycopg
+
+    statements = ['SELECT 1 AS a, $$x$$::text AS b', "SELECT 'x'::varchar(7) AS a, 2.5::float8 AS b",
+                  'SELECT 1 AS a, $$x$$::text AS b', 'SELECT 1 AS a, $$x$$::text AS b, now() AS c', 'SELECT 1 AS a']
+    with pg_app.app_context():
+        raw = db.session.connection().connection.dbapi_connection
+        with raw.cursor() as cursor, psycopg.Cursor(raw) as plain:
+            assert type(cursor) is not psycopg.Cursor
+            for sql in statements:
+                cursor.execute(sql)
+                plain.execute(sql)
+                kept, own = cursor.description, plain.description
+                assert [tuple(c) for c in kept] == [tuple(c) for c in own], sql
+                assert [c.type_display for c in kept] == [c.type_display for c in own], sql
+                kept.clear()                    # a caller's copy: the next one is whole again
+                assert len(cursor.description) == len(own)
+            cursor.execute('SET LOCAL statement_timeout = 0')
+            assert cursor.description is None
+        db.session.remove()

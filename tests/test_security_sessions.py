@@ -5,6 +5,7 @@ for 8 hours, and tokens lived until they expired whatever happened to the accoun
 """
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import event, select
 
 from service.extensions import db
@@ -216,3 +217,19 @@ def test_an_administrator_signs_a_person_out_everywhere(web_app):
     assert users.end_sessions('hedui', 'admin') == 2
     assert api.get('/api/v1/users/me', headers=bearer(token)).status_code == 401
     assert browser.get('/tasks').status_code == 302
+
+
+def test_the_signed_in_user_is_read_only_and_its_row_is_at_hand(make_app):
+    """auth.Caller carries the columns a request reads; a change goes through the User row."""
+    from service.services import auth, users
+    app = make_app()
+    with app.app_context():
+        users.add_user('ro_caller', '只读', 'township_caseworker', 't01', 'bench-pass-1234!', 'test')
+        token, _ = auth.issue_token(auth.find_user('ro_caller'))
+    with app.test_request_context('/api/v1/users/me', headers={'Authorization': f'Bearer {token}'}):
+        caller = auth.user_from_bearer(f'Bearer {token}')
+        assert (caller.username, caller.role, caller.township, caller.is_county) == \
+            ('ro_caller', 'township_caseworker', 't01', False)
+        with pytest.raises(AttributeError):
+            caller.must_change_password = True
+        assert caller.row().username == 'ro_caller'

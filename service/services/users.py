@@ -98,9 +98,11 @@ def set_password(username, password, actor, must_change=False):
     return user
 
 
-def change_own_password(user, current, new):
-    """A signed-in user replaces their password: the current one first (throttled like a login),
-    then the policy, and not the same again. Every session ends; the caller starts a new one."""
+def change_own_password(caller, current, new):
+    """A signed-in user (auth.Caller) replaces their password: the current one first (throttled like
+    a login), then the policy, and not the same again. Every session ends; the caller starts a new one.
+    Returns the user's row."""
+    user = caller.row()
     auth.verify_password(user, current)
     passwords.check(new, user.username, field='new_password')
     if current == new:

@@ -100,7 +100,7 @@ def start_processes(url, port, workers, logdir, gunicorn_args=''):
                JIUZHU_BIND=f'127.0.0.1:{port}', JIUZHU_WORKERS=str(workers),
                **PRODUCTION_KEYS)   # the real clock is not demo mode: the keys the cases were written with
     web = subprocess.Popen([str(BIN / 'gunicorn'), '-c', str(ROOT / 'deploy' / 'gunicorn.conf.py'),
-                            '--access-logfile', '/dev/null', 'service:create_app()'], cwd=ROOT, env=env,
+                            'service:create_app()'], cwd=ROOT, env=env,
                            stdout=open(Path(logdir) / 'web.log', 'wb'), stderr=subprocess.STDOUT)
     scheduler = subprocess.Popen([str(BIN / 'jiuzhu'), 'scheduler'], cwd=ROOT, env=env,
                                  stdout=open(Path(logdir) / 'scheduler.log', 'wb'), stderr=subprocess.STDOUT)
