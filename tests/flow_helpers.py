@@ -95,6 +95,17 @@ def pre_verify(case, eligible=True, actor='caseworker1'):
     _db.session.refresh(case)
 
 
+def surveyed_dibao_a():
+    """A dibao_a case verified, accepted and surveyed: waiting for the township's decision, with its
+    boundary timers and the finished verification subprocess behind it (the engine tests' material)."""
+    case = runtime.start_instance('dibao_a', 't01', APPLICATION, 'caseworker1')
+    pre_verify(case)
+    do(case, 'check_materials', COMPLETE)
+    do(case, 'issue_acceptance_notice', {'acceptance_notice': NOTICE})
+    do(case, 'home_survey', SURVEY, actor='surveyor1')
+    return case
+
+
 def move_consent(category, consented=False, **more):
     """The consent form after a refusal (一次申请、分类审核认定): move to `category` or not."""
     data = {'category': category, 'informed_on': '2026-10-22', 'consented': consented, 'signed_by_applicant': True}

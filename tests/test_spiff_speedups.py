@@ -19,7 +19,7 @@ from service.engine.spiff_speedups import library_methods
 from service.engine.steps import iterate
 from service.services.context import engine
 
-from .flow_helpers import APPLICATION, COMPLETE, NOTICE, SURVEY, deployed_app, do, fire_at, pre_verify, ready, timers
+from .flow_helpers import SURVEY, deployed_app, do, fire_at, ready, surveyed_dibao_a, timers
 from .test_engine_steps import MASKS, shape
 
 
@@ -29,13 +29,7 @@ def app(make_app):
 
 
 def case_at_decision():
-    from service.services import runtime
-    case = runtime.start_instance('dibao_a', 't01', APPLICATION, 'caseworker1')
-    pre_verify(case)
-    do(case, 'check_materials', COMPLETE)
-    do(case, 'issue_acceptance_notice', {'acceptance_notice': NOTICE})
-    do(case, 'home_survey', SURVEY, actor='surveyor1')
-    return case
+    return surveyed_dibao_a()
 
 
 def test_they_are_installed():

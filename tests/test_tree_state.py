@@ -17,7 +17,7 @@ from service.engine.tree_state import Ids, TaskId, inherited
 from service.services.context import engine
 from SpiffWorkflow.util.deep_merge import DeepMerge
 
-from .flow_helpers import COMPLETE, NOTICE, SURVEY, APPLICATION, deployed_app, do, pre_verify, ready
+from .flow_helpers import deployed_app, ready, surveyed_dibao_a
 
 
 @pytest.fixture
@@ -27,13 +27,7 @@ def app(make_app):
 
 @pytest.fixture
 def case(app):
-    from service.services import runtime
-    case = runtime.start_instance('dibao_a', 't01', APPLICATION, 'caseworker1')
-    pre_verify(case)
-    do(case, 'check_materials', COMPLETE)
-    do(case, 'issue_acceptance_notice', {'acceptance_notice': NOTICE})
-    do(case, 'home_survey', SURVEY, actor='surveyor1')
-    return case
+    return surveyed_dibao_a()
 
 
 def specs(case):
