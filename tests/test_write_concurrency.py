@@ -35,8 +35,8 @@ def _race(make_app, monkeypatch, case_id, actions, at):
     opened = threading.Barrier(len(actions), timeout=10)
     real_open = write.open_case
 
-    def open_then_wait(instance_id, task_id=None):
-        case = real_open(instance_id, task_id)
+    def open_then_wait(instance_id, task_id=None, reader=None):
+        case = real_open(instance_id, task_id, reader)
         try:
             opened.wait()
         except threading.BrokenBarrierError:
