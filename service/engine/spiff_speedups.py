@@ -83,27 +83,34 @@ def is_completed(self):
     return self.completed
 
 
+# What install() puts in place of the library's own: (owner, attribute, replacement).
+_REPLACED = (
+    (spiff_task, 'uuid4', new_task_id),
+    (Task, '_set_state', _set_state),
+    (TaskState, 'get_name', classmethod(get_name)),
+    (Workflow, 'update_waiting_tasks', update_waiting_tasks),
+    (Workflow, 'is_completed', is_completed),
+)
+# The library's attributes as imported, before install (a classmethod stays one).
+_LIBRARY = tuple((owner, name, vars(owner)[name]) for owner, name, _ in _REPLACED)
+
+
+def _put(places):
+    for owner, name, value in places:
+        setattr(owner, name, value)
+
+
 def install():
-    spiff_task.uuid4 = new_task_id
-    Task._set_state = _set_state
-    TaskState.get_name = classmethod(get_name)
-    Workflow.update_waiting_tasks = update_waiting_tasks
-    Workflow.is_completed = is_completed
+    _put(_REPLACED)
 
 
 @contextlib.contextmanager
 def library_methods():
     """SpiffWorkflow's own methods for the duration, process-wide (tests compare with them; the write
     path benchmark times raw SpiffWorkflow with them)."""
-    saved = (spiff_task.uuid4, Task._set_state, TaskState.get_name, Workflow.update_waiting_tasks,
-             Workflow.is_completed)
-    spiff_task.uuid4 = ORIGINALS['task.uuid4']
-    Task._set_state = ORIGINALS['Task._set_state']
-    TaskState.get_name = classmethod(ORIGINALS['TaskState.get_name'])
-    Workflow.update_waiting_tasks = ORIGINALS['Workflow.update_waiting_tasks']
-    Workflow.is_completed = ORIGINALS['Workflow.is_completed']
+    saved = tuple((owner, name, vars(owner)[name]) for owner, name, _ in _REPLACED)
+    _put(_LIBRARY)
     try:
         yield
     finally:
-        (spiff_task.uuid4, Task._set_state, TaskState.get_name, Workflow.update_waiting_tasks,
-         Workflow.is_completed) = saved
+        _put(saved)

@@ -317,25 +317,21 @@ def complete(user, task_id, data):
         if form is None:
             if not isinstance(data, dict):
                 raise Invalid('表单数据应为对象 (data must be an object)', details={'$': '应为对象'}, code='validation_error')
-            done['data'] = data
+            given = data
         else:
-            done['data'] = forms.carry_case_values(form['schema'], data, lambda: current_data(case.workflow))
-            forms.validate(form['schema'], done['data'])
-        return done['data']
-
-    def check(r):
-        access.check_complete_in_write(user, r)
+            given = forms.carry_case_values(form['schema'], data, lambda: current_data(case.workflow))
+            forms.validate(form['schema'], given)
+        access.check_complete_in_write(user, row)
         # A finished task needs no half-filled copies: dropped in the completion's own transaction.
-        drafts.discard_in_write(r.id)
-        given = done['data']
+        drafts.discard_in_write(row.id)
         if case_members.changes_people(given):
             # The people changed: member rows and exclusions follow in this transaction, and the
             # caller may have become a close relative of someone just added.
-            exclusions.recheck_members(db.session.get(ProcessInstance, r.instance_id),
-                                       {**runtime.case_data(r.instance_id), **given})
-            access.check_task_read(user, r)
+            exclusions.recheck_members(case.instance, {**current_data(case.workflow), **given})
+            access.check_task_read(user, row)
+        return given
 
-    tasks.complete_task(task_id, data, user.username, check=check, vet=vet, reader=user.username,
+    tasks.complete_task(task_id, data, user.username, vet=vet, reader=user.username,
                         refuse=lambda _instance: tasks.not_ready(_task(user, task_id)))
     # The row the write read (and completed) under the case's version; the commit kept it.
     return done['row']
