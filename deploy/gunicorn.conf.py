@@ -5,16 +5,14 @@ import os
 
 bind = os.environ.get('JIUZHU_BIND', '127.0.0.1:8000')
 workers = int(os.environ.get('JIUZHU_WORKERS', '4'))
-# gthread workers keep connections alive (nginx's upstream keepalive, deploy/nginx.conf). Requests are
-# CPU in Python, so a second thread per worker adds little on 2 cores; one thread was not measurably
-# cheaper either: app CPU per list + completion 27.4 ms (threads 1) vs 29.9 ms (threads 2), means of
-# five tests/bench/bench_load.py runs each on a shared machine whose single runs spread ±4 ms.
-# JIUZHU_THREADS=1 gives one request at a time per worker; for more at once, more workers.
-worker_class = 'gthread'
-threads = int(os.environ.get('JIUZHU_THREADS', '2'))
-# Longer than nginx keeps an idle upstream connection (keepalive_timeout 4s there): nginx, not
-# gunicorn, closes it, so nginx never sends a request down a connection gunicorn is closing.
-keepalive = 5
+# Sync workers: one request at a time each, a new loopback connection from nginx per request. A
+# request is CPU in Python (one core at a time per process, whatever its threads), so a worker's second
+# thread only queues behind the first; and a kept-alive connection stays with the worker that accepted
+# it: with gthread workers a few busy connections could all sit on one worker while others idled
+# (tests/bench/bench_load.py: 37 % of 2 cores idle in one run of three; 114–168 completions/s). A free
+# sync worker takes the next connection, so every worker is busy while there is work. nginx buffers
+# the request and the answer (its defaults), so a slow client never holds a worker.
+worker_class = 'sync'
 timeout = 60
 # nginx in front logs every request already (its access_log, deploy/nginx.conf): gunicorn's own line
 # per request is off by default, ≈ 25–50 µs of a worker's CPU per request (formatting and writing).

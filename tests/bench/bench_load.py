@@ -1,11 +1,11 @@
 """Load: N caseworkers completing tasks of many cases over HTTP against gunicorn + PostgreSQL + a scheduler.
 
     .venv/bin/python -m tests.bench.bench_load --database-url postgresql://… [--clients 12]
-        [--cases 600] [--seconds 60] [--workers 4] [--gunicorn-args '--threads 1']
+        [--cases 600] [--seconds 60] [--workers 4] [--gunicorn-args '--worker-class gthread --threads 2']
 
 Everything runs on this machine, on loopback: gunicorn (deploy/gunicorn.conf.py, `--workers`
 workers) and one `jiuzhu scheduler` process on a fresh PostgreSQL schema, and `--clients`
-threads, each a caseworker with their own token and keep-alive connection. A caseworker works
+threads, each a caseworker with their own token and HTTP connection. A caseworker works
 through their own share of the cases (tests/processes/bench_ten.bpmn, ten tasks each): list the
 case's ready tasks, complete the first one with form data, next case. Bounded by `--seconds`.
 
@@ -14,7 +14,8 @@ the CPU used meanwhile by gunicorn (master and workers), the scheduler, the Post
 backends serving this database (/proc; pg_stat_activity gives their pids) and this client itself
 (the load generator shares the cores: its CPU per completion says what it takes from the server),
 how busy the whole machine was and how much of that was other processes, and the load average. `--gunicorn-args` is passed to gunicorn as GUNICORN_CMD_ARGS,
-over deploy/gunicorn.conf.py (`--threads 1`: sync workers, one request at a time, no keep-alive).
+over deploy/gunicorn.conf.py (sync workers there: the caseworkers' kept-alive connections are closed
+after each answer and opened again by http.client, as nginx opens one per request).
 With --database-url unset, SQLite in a temporary directory (one writer at a time: not what this is for).
 """
 import argparse
@@ -242,7 +243,7 @@ def main(argv=None):
     parser.add_argument('--cases', type=int, default=600, help='cases of ten tasks each')
     parser.add_argument('--seconds', type=float, default=60.0, help='how long the caseworkers work')
     parser.add_argument('--workers', type=int, default=4, help='gunicorn workers')
-    parser.add_argument('--gunicorn-args', default='', help="more gunicorn options (GUNICORN_CMD_ARGS), e.g. '--threads 1'")
+    parser.add_argument('--gunicorn-args', default='', help="more gunicorn options (GUNICORN_CMD_ARGS), e.g. '--worker-class gthread --threads 2'")
     args = parser.parse_args(argv)
     backend = 'PostgreSQL' if args.database_url else 'SQLite'
     print(f'jiuzhu load — {backend}, {os.cpu_count()} CPU(s), Python {sys.version.split()[0]}: '
