@@ -22,15 +22,13 @@ little later. Batches are therefore small (`JIUZHU_FIRE_BATCH` cases, default 50
 """
 import logging
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..extensions import db
 from ..models import ProcessInstance
-from . import figures, write
-from .changes import changed
+from . import row_writes, write
 from .sync import DEFER_FLUSH
 
 log = logging.getLogger('jiuzhu.scheduler')
@@ -103,76 +101,18 @@ def _fire_together(instance_ids, stopping, enough):
     _begin_writing(instance_ids)
     session = db.session()
     session.info[DEFER_FLUSH] = True
-    fired = []
     try:
         for case in open_cases(instance_ids):
             if stopping() or (outcomes and enough()):
                 break
             write.fire_open_case(case)
             outcomes[case.instance.id] = None
-            fired.append(case.instance)
     finally:
         session.info.pop(DEFER_FLUSH, None)
-    write_case_rows(session, fired)     # the version checks of all the cases happen here
-    session.flush()                     # their timer, task and incident rows
+    # The version checks of all the cases happen here: their rows go out together, one statement per
+    # table and shape (a case row the batch read but did not change is not written).
+    row_writes.flush(session)
     return outcomes
-
-
-_TABLE = ProcessInstance.__table__
-_COLUMNS = frozenset(c.key for c in _TABLE.columns) - {'id', 'version'}
-_UPDATES = {}
-
-
-def _update_statement(columns):
-    """UPDATE process_instance SET … , version = :new WHERE id = :id AND version = :read (built once
-    per set of changed columns)."""
-    stmt = _UPDATES.get(columns)
-    if stmt is None:
-        stmt = _UPDATES[columns] = (
-            _TABLE.update()
-            .where(_TABLE.c.id == bindparam('row_id'), _TABLE.c.version == bindparam('read_version'))
-            .values({**{name: bindparam(name) for name in columns}, 'version': bindparam('new_version')}))
-    return stmt
-
-
-def write_case_rows(session, instances):
-    """UPDATE the changed case rows of a batch with one multi-row statement per set of changed
-    columns, each row under its own version check; then the ORM holds them as written.
-
-    The ORM sends a versioned UPDATE one row and one round trip at a time; here the rows go out
-    together and the statement must match every one of them, else StaleDataError (as the ORM's
-    own check): the batch is rolled back and fired again case by case. The supervision counts of
-    the cases are kept before the rows are marked written (services/figures.py); then the case
-    objects leave the session."""
-    mapper = ProcessInstance.__mapper__
-    if mapper.dispatch.before_update or mapper.dispatch.after_update:
-        return      # someone listens to case rows being updated: the ORM's flush writes them, row by row
-    groups = {}
-    for instance in instances:
-        changes = changed(instance, _COLUMNS)
-        if changes:
-            groups.setdefault(frozenset(changes), []).append((instance, changes))
-    if not groups:
-        return
-    figures.keep_changes(session, [i for rows in groups.values() for i, _ in rows])
-    connection = session.connection()
-    for columns, rows in groups.items():
-        params = [dict(changes, row_id=i.id, read_version=i.version, new_version=i.version + 1)
-                  for i, changes in rows]
-        matched = connection.execute(_update_statement(columns), params).rowcount
-        if matched != len(params):
-            raise StaleDataError(f'UPDATE of {len(params)} case row(s) matched {matched}: '
-                                 'a case changed while the batch fired')
-    for columns, rows in groups.items():
-        for instance, changes in rows:
-            for name, value in changes.items():
-                set_committed_value(instance, name, value)
-            set_committed_value(instance, 'version', instance.version + 1)
-    # Written: out of the session, holding what was written. Left in, each would stay among the
-    # session's changed objects (setting committed values does not say it is clean), and the flush
-    # of the batch's timer rows and the counts would look through all their columns again.
-    for instance in instances:
-        session.expunge(instance)
 
 
 def _fire_isolated(instance_ids, stopping, enough):

@@ -2,14 +2,12 @@
 
 `save` writes them into the current transaction; the caller (services/write.py) commits.
 """
-from sqlalchemy import exists
-
 from .. import calendar
 from ..extensions import db
 from ..models import Task, Timer
 from ..engine.tasks import open_tasks, ready_user_tasks
 from ..engine.timers import timer_fired, waiting_timers
-from . import audit, milestones, steps
+from . import audit, milestones, row_writes, steps
 from .context import engine, now
 
 
@@ -98,7 +96,7 @@ def _sync_tasks(instance, workflow, moment, lanes, rows, walked, completed=None)
         row = Task(id=t.task_id, instance_id=instance.id, bpmn_id=t.bpmn_id, name=t.name, lane=t.lane,
                    role=lanes.get(t.lane), township=instance.township, form=t.form, ui_form=t.ui_form,
                    properties=t.properties, state='ready', created_at=moment,
-                   returned=_done_before(instance.id, t.bpmn_id))
+                   returned=row_writes.DONE_BEFORE)
         db.session.add(row)
         still_open.append((row, t))
     rows.open_tasks = [row for row, _ in still_open]
@@ -109,16 +107,6 @@ def _sync_tasks(instance, workflow, moment, lanes, rows, walked, completed=None)
         row.overdue = any(tm.kind == 'deadline' and tm.state == 'fired' for tm in guarding)
 
 
-_EARLIER = Task.__table__.alias('earlier')
-
-
-def _done_before(instance_id, bpmn_id):
-    """Whether the case completed this step before: evaluated by the row's own INSERT (no round trip
-    of its own; the completed rows are not read with the case)."""
-    return exists().where(_EARLIER.c.instance_id == instance_id, _EARLIER.c.bpmn_id == bpmn_id,
-                          _EARLIER.c.state == 'completed')
-
-
 DEFER_FLUSH = 'jiuzhu.defer_flush'
 
 
@@ -126,8 +114,8 @@ def save(instance, workflow, actor, action, rows, task_id=None, completed=None, 
     """Write the case and everything derived from it into the current transaction.
 
     `state`: the workflow's serialization when the caller already made it (and checked its size).
-    Flushed at once, unless the session defers it (services/firing.py: a batch of cases is flushed
-    together, so rows of one table go out as one multi-row statement).
+    Written at once (services/row_writes.py), unless the session defers it (services/firing.py: a
+    batch of cases is written together, so rows of one table go out as one multi-row statement).
     """
     moment = now()
     eng = engine()
@@ -147,5 +135,5 @@ def save(instance, workflow, actor, action, rows, task_id=None, completed=None, 
             detail['timers_fired'] = [f'{row.bpmn_id}@{row.due_at.isoformat()}' for row in fired]
         audit.record(actor, action, instance_id=instance.id, task_id=task_id, **detail)
     if not db.session.info.get(DEFER_FLUSH):
-        db.session.flush()
+        row_writes.flush(db.session())
     return fired
