@@ -91,6 +91,13 @@ def prepare(app, clients, cases):
             tokens.append(auth.issue_token(user)[0])
         ids = [runtime.start_instance('bench_ten', 't01', {'applicant': {'name': f'申请人{i}'}}, 'bench').id
                for i in range(cases)]
+        db.session.commit()
+        # A deployment's tables have statistics (autovacuum analyzes them as they grow); these were
+        # made a moment ago, and without any the planner took the township's ordered list index for
+        # a case's own tasks, reading every ready task of the township (0.33 ms a list, not 0.04).
+        for table in db.metadata.sorted_tables:
+            db.session.execute(text(f'ANALYZE "{table.name}"'))
+        db.session.commit()
         db.session.remove()
     return tokens, ids
 
