@@ -86,8 +86,15 @@ def test_a_completion_leaves_the_orm_nothing_to_flush(web_app):
         event.remove(db.session(), 'before_flush', flushed)
         event.remove(db.engine, 'before_cursor_execute', sent)
     assert flushes == [], 'the ORM flushed rows the write path writes itself'
-    assert [s.split(' SET ')[0] for s in statements if s.startswith('UPDATE')] == ['UPDATE process_instance', 'UPDATE task']
-    assert sum(s.startswith('INSERT INTO task') for s in statements) == 1
+    writes = [s for s in statements if s.startswith(('UPDATE process_instance', 'UPDATE task', 'INSERT INTO task',
+                                                      'UPDATE timer', 'INSERT INTO timer', 'WITH'))]
+    if db.engine.dialect.name == 'postgresql':
+        # One statement: the case row, the completed task row and the new one, each in its WITH.
+        assert len(writes) == 1 and writes[0].startswith('WITH'), writes
+        assert [w in writes[0] for w in ('UPDATE process_instance', 'UPDATE task', 'INSERT INTO task')] == [True] * 3
+    else:
+        assert [s.split(' SET ')[0].split(' (')[0] for s in writes] == [
+            'UPDATE process_instance', 'UPDATE task', 'INSERT INTO task']
     session = db.session()
     assert not session.new and not session.dirty
     new = next(t for t in cases.ready_tasks(case) if t.bpmn_id == 'issue_acceptance_notice')

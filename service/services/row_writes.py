@@ -15,7 +15,7 @@ in the transaction (a rollback expires or drops them as it would).
 What else a write may hold changed — a new case, another table's rows (a household granted by a
 service task), a deletion, listeners on these mappers — goes to the ORM's flush as a whole.
 """
-from sqlalchemy import bindparam, event, exists, inspect
+from sqlalchemy import bindparam, event, exists, func, inspect, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.sql import ClauseElement
@@ -39,27 +39,12 @@ def _statement(key, build):
     return stmt
 
 
-def case_update(columns):
-    """UPDATE process_instance SET …, version = :new_version WHERE id = :row_id AND version = :read_version."""
-    return _statement(('case', columns), lambda: (
-        _CASE.update()
-        .where(_CASE.c.id == bindparam('row_id'), _CASE.c.version == bindparam('read_version'))
-        .values({**{name: bindparam(name) for name in columns}, 'version': bindparam('new_version')})))
-
-
-def _row_update(kind, columns):
-    table = _ROWS[kind]
-    return _statement((kind, 'update', columns), lambda: (
-        table.update().where(table.c.id == bindparam('row_id'))
-        .values({name: bindparam(name) for name in columns})))
-
-
-def done_before(instance_id=None, bpmn_id=None):
+def done_before(instance_id=None, bpmn_id=None, prefix=''):
     """Whether the case completed this step before, evaluated by the new task row's own INSERT (the
     completed rows are not read with the case). With values: for the ORM's flush of one row; without:
-    in the INSERT built once here, the row's values bound under these two names."""
-    return exists().where(_EARLIER.c.instance_id == bindparam('earlier_instance', instance_id),
-                          _EARLIER.c.bpmn_id == bindparam('earlier_bpmn', bpmn_id),
+    in an INSERT built once here, the row's values bound under these names."""
+    return exists().where(_EARLIER.c.instance_id == bindparam(prefix + 'earlier_instance', instance_id),
+                          _EARLIER.c.bpmn_id == bindparam(prefix + 'earlier_bpmn', bpmn_id),
                           _EARLIER.c.state == 'completed')
 
 
@@ -77,16 +62,105 @@ def _values_for_the_orm(session, flush_context, instances):
                 loaded['returned'] = done_before(loaded['instance_id'], loaded['bpmn_id'])
 
 
-def _row_insert(kind, columns, made_by_database):
-    table = _ROWS[kind]
+def _build(shape, prefix='', gate=None):
+    """The statement of one shape of rows; `prefix`: its parameters' names within a statement of
+    several (`_together`), where its UPDATE tells the rows it matched by RETURNING and `gate` (the
+    case row's UPDATE matched) must hold for it to write anything."""
+    def param(name):
+        return bindparam(prefix + name, type_=table.c[name].type if name in table.c else None)
+    op, kind, columns = shape[:3]
+    table = _ROWS.get(kind, _CASE)
+    if op == 'update':
+        where = [table.c.id == param('row_id')] + ([gate] if gate is not None else [])
+        values = {name: param(name) for name in columns}
+        if table is _CASE:      # under the case's version check, which it moves on
+            where.append(table.c.version == param('read_version'))
+            values['version'] = param('new_version')
+        stmt = table.update().where(*where).values(values)
+        return stmt.returning(table.c.id) if prefix else stmt
+    back = shape[3]
+    values = {name: param(name) for name in sorted(columns)}
+    if 'returned' in back:
+        # Together with the rows' UPDATEs, the INSERT does not see a row this same write completes
+        # (one statement, one snapshot): `done_here` says so instead.
+        values['returned'] = or_(done_before(prefix=prefix), param('done_here')) if prefix else DONE_BEFORE
+    returned = [table.c[name] for name in sorted(back)] or [table.c.id]
+    if gate is None:
+        return table.insert().values(values).returning(*returned, sort_by_parameter_order=not prefix)
+    chosen = select(*(value.label(name) for name, value in values.items())).where(gate)
+    return table.insert().from_select(list(values), chosen).returning(*returned)
 
+
+class _Write:
+    """Rows of one shape — (op, kind, changed columns[, columns the database makes]) — written by one
+    statement built once for the shape."""
+
+    def __init__(self, shape, params, objects):
+        self.shape, self.params, self.objects = shape, params, objects
+
+    @property
+    def back(self):
+        return self.shape[3] if self.shape[0] == 'insert' else ()
+
+    def run(self, connection):
+        result = connection.execute(_statement(self.shape, lambda: _build(self.shape)), self.params)
+        if self.shape[0] == 'insert':
+            self.took(result.all())
+        else:
+            self.matched(result.rowcount)
+
+    def matched(self, count):
+        if count != len(self.params):
+            kind = self.shape[1]
+            raise StaleDataError(f'UPDATE of {len(self.params)} {getattr(kind, "__tablename__", "case")} row(s) '
+                                 f'matched {count}: changed by another writer')
+
+    def took(self, rows):
+        names = sorted(self.back)
+        for obj, values, row in zip(self.objects, self.params, rows):
+            loaded = inspect(obj).dict
+            loaded.update((k, v) for k, v in values.items() if k in self.shape[2])
+            loaded.update(zip(names, row))
+
+
+def _together(writes):
+    """PostgreSQL, one row per shape (a case's own write): the writes as one statement, each an
+    UPDATE or INSERT in its WITH, what each matched or made selected from it. One round trip. When
+    the case row's version check fails, the others write nothing (a concurrent writer's rows stay
+    as they are, and the write is told apart as a conflict, not a duplicate row)."""
     def build():
-        values = {name: bindparam(name) for name in columns}
-        if 'returned' in made_by_database:
-            values['returned'] = DONE_BEFORE
-        back = [table.c[name] for name in sorted(made_by_database)]
-        return table.insert().values(values).returning(*back, sort_by_parameter_order=True)
-    return _statement((kind, 'insert', columns, made_by_database), build)
+        columns, gate = [], None
+        for i, w in enumerate(writes):
+            cte = _build(w.shape, f'w{i}_', gate).cte(f'w{i}')
+            if w.shape[1] == 'case' and gate is None:
+                gate = select(cte.c.id).exists()
+            if w.shape[0] == 'insert' and w.back:
+                columns += [select(cte.c[name]).scalar_subquery().label(f'w{i}_{name}') for name in sorted(w.back)]
+            else:
+                columns.append(select(func.count()).select_from(cte).scalar_subquery().label(f'w{i}_n'))
+        return select(*columns)
+    return _statement(('together', tuple(w.shape for w in writes)), build)
+
+
+def _execute(connection, writes, done_here=frozenset()):
+    if connection.dialect.name != 'postgresql' or len(writes) < 2 or any(len(w.params) != 1 for w in writes) \
+            or sum(w.shape[1] == 'case' for w in writes) > 1:
+        for w in writes:
+            w.run(connection)
+        return
+    params = {}
+    for i, w in enumerate(writes):
+        params.update((f'w{i}_{k}', v) for k, v in w.params[0].items())
+        if 'returned' in w.back:
+            key = (w.params[0]['instance_id'], w.params[0]['bpmn_id'])
+            params.update({f'w{i}_earlier_instance': key[0], f'w{i}_earlier_bpmn': key[1],
+                           f'w{i}_done_here': key in done_here})
+    row = connection.execute(_together(writes), params).one()._mapping
+    for i, w in enumerate(writes):
+        if w.shape[0] == 'insert':
+            w.took([[row[f'w{i}_{name}'] for name in sorted(w.back)]])
+        else:
+            w.matched(row[f'w{i}_n'])
 
 
 def flush(session):
@@ -96,12 +170,19 @@ def flush(session):
         session.flush()     # a new case: its rows need its id first; listeners: the ORM calls them
         return
     dirty, new = session.dirty, session.new
-    connection = session.connection()
-    written = write_cases(session, [obj for obj in dirty if type(obj) is ProcessInstance], connection)
+    cases, writes = _case_writes([obj for obj in dirty if type(obj) is ProcessInstance])
+    if cases:
+        figures.keep_changes(session, cases)
+    written, done_here = list(cases), set()
     for kind in _ROWS:
-        written += _update_rows(connection, kind, [obj for obj in dirty if type(obj) is kind])
-        written += _insert_rows(connection, kind, [obj for obj in new if type(obj) is kind])
-    mark_written(session, written)
+        more, done = _update_writes(kind, [obj for obj in dirty if type(obj) is kind])
+        writes += more
+        done_here |= done
+        writes += _insert_writes(kind, [obj for obj in new if type(obj) is kind])
+    _execute(session.connection(), writes, done_here)
+    for instance in cases:
+        inspect(instance).dict['version'] = instance.version + 1
+    mark_written(session, written + [obj for w in writes if w.shape[1] in _ROWS for obj in w.objects])
     session.flush()
 
 
@@ -117,64 +198,44 @@ def _sql_free(changes):
     return not any(isinstance(value, ClauseElement) for value in changes.values())
 
 
-def write_cases(session, instances, connection=None):
-    """UPDATE the changed case rows, one statement per set of changed columns, each row under its own
-    version check; their supervision counts are kept (services/figures.py). Returns the rows written
-    (holding their new version), for `mark_written`."""
+def _case_writes(instances):
+    """The changed case rows (those holding SQL are left to the ORM), and their UPDATEs by shape."""
     groups = {}
     for instance in instances:
         changes = changed(instance, _CASE_COLUMNS)
         if changes and _sql_free(changes):
             groups.setdefault(frozenset(changes), []).append((instance, changes))
-    if not groups:
-        return []
-    written = [i for rows in groups.values() for i, _ in rows]
-    figures.keep_changes(session, written)
-    connection = connection or session.connection()
-    for columns, rows in groups.items():
-        params = [dict(changes, row_id=i.id, read_version=i.version, new_version=i.version + 1)
-                  for i, changes in rows]
-        matched = connection.execute(case_update(columns), params).rowcount
-        if matched != len(params):
-            raise StaleDataError(f'UPDATE of {len(params)} case row(s) matched {matched}: '
-                                 'a case was changed by another writer')
-    for instance in written:
-        inspect(instance).dict['version'] = instance.version + 1
-    return written
+    writes = [_Write(('update', 'case', columns),
+                     [dict(changes, row_id=i.id, read_version=i.version, new_version=i.version + 1)
+                      for i, changes in rows], [i for i, _ in rows]) for columns, rows in groups.items()]
+    return [obj for w in writes for obj in w.objects], writes
 
 
-def _update_rows(connection, kind, objects):
-    groups, written = {}, []
+def _update_writes(kind, objects):
+    """The UPDATEs of changed task or timer rows by shape, and the (case, step) of task rows completed."""
+    groups, done = {}, set()
     for obj in objects:
         changes = changed(obj, _ROW_COLUMNS[kind])
         if changes and _sql_free(changes):
-            groups.setdefault(frozenset(changes), []).append(dict(changes, row_id=obj.id))
-            written.append(obj)
-    for columns, params in groups.items():
-        matched = connection.execute(_row_update(kind, columns), params).rowcount
-        if matched != len(params):
-            raise StaleDataError(f'UPDATE of {len(params)} {kind.__tablename__} row(s) matched {matched}')
-    return written
+            groups.setdefault(frozenset(changes), []).append((obj, dict(changes, row_id=obj.id)))
+            if kind is Task and changes.get('state') == 'completed':
+                done.add((obj.instance_id, obj.bpmn_id))
+    return [_Write(('update', kind, columns), [p for _, p in rows], [o for o, _ in rows])
+            for columns, rows in groups.items()], done
 
 
-def _insert_rows(connection, kind, objects):
+def _insert_writes(kind, objects):
     groups = {}
     for obj in objects:
         values, back = _insert_values(kind, obj)
         if values is not None:
             groups.setdefault((frozenset(values), back), []).append((obj, values))
-    written = []
+    writes = []
     for (columns, back), rows in groups.items():
         params = [dict(values, earlier_instance=values['instance_id'], earlier_bpmn=values['bpmn_id'])
                   if 'returned' in back else values for _, values in rows]
-        made = connection.execute(_row_insert(kind, columns, back), params).all()
-        names = sorted(back)
-        for (obj, values), row in zip(rows, made):
-            loaded = inspect(obj).dict
-            loaded.update(values)
-            loaded.update(zip(names, row))
-            written.append(obj)
-    return written
+        writes.append(_Write(('insert', kind, columns, back), params, [o for o, _ in rows]))
+    return writes
 
 
 def _insert_values(kind, obj):
