@@ -35,6 +35,8 @@ _built = {}
 def _statement(key, build):
     stmt = _built.get(key)
     if stmt is None:
+        if len(_built) > 2000:      # shapes are few; a diagram making ever new ones cannot grow this
+            _built.clear()
         stmt = _built[key] = build()
     return stmt
 
