@@ -31,9 +31,11 @@ from .api_helpers import people, ready_tasks, start_core  # noqa: F401  (fixture
 # -1 on PostgreSQL (issue 14): the count deltas go with the chain's append, in its call (migration 0032).
 # -2 on PostgreSQL (issue 14): the case row, the completed task row and the new ones are written by one
 # statement, each in its WITH (services/row_writes.py).
+# -1 on PostgreSQL (issue 14): the chain's append, the COMMIT and the wait for the disk go together in
+# psycopg's pipeline mode (services/audit._append_pg), past SQLAlchemy: the append is not counted here.
 BUDGET = {
     'sqlite': {'accept': 9, 'survey': 8},
-    'postgresql': {'accept': 5, 'survey': 4},
+    'postgresql': {'accept': 4, 'survey': 3},
 }
 
 

@@ -4,7 +4,8 @@
 chained after the last row under the chain's lock, inserted, and committed with the change. The
 lock is taken after everything else of the transaction is flushed, so its holder never waits for
 a row lock: it only reads the last row, inserts and commits (no deadlock, a short hold). On
-PostgreSQL that commit does not wait for the disk; commit() waits for it once the lock is free.
+PostgreSQL that commit does not wait for the disk; commit() waits for it once the lock is free (the
+append, the COMMIT and that wait in one round trip when the transaction has written: docs/audit.md).
 """
 import hashlib
 import json
@@ -118,8 +119,8 @@ def _append_pg(session, conn, entries):
 
     The next writer needs this commit visible, not yet on disk: the transaction commits without
     waiting for the WAL flush (the lock is released at once) and waits for it after the commit
-    instead (_wait_for_wal), where concurrent commits share one flush. (Only ever the outermost
-    commit: a SAVEPOINT's entries wait for it, _chain_pending.)"""
+    instead, where concurrent commits share one flush. (Only ever the outermost commit: a
+    SAVEPOINT's entries wait for it, _chain_pending.)"""
     payload = []
     for entry in entries:
         head, tail = entry_parts(*(getattr(entry, name) for name in HASHED))
@@ -128,10 +129,38 @@ def _append_pg(session, conn, entries):
                         'detail': json.dumps(entry.detail, ensure_ascii=False, allow_nan=False),
                         'remote_addr': entry.remote_addr})
     counts = session.info.pop(_COUNTS, None)
-    conn.execute(_PG_APPEND, {'key': CHAIN_LOCK, 'sync': 'off',
-                              'entries': json.dumps(payload, ensure_ascii=False, allow_nan=False),
-                              'counts': json.dumps(counts, ensure_ascii=False) if counts else None})
-    session.info[_DURABLE] = conn.connection.dbapi_connection
+    params = {'key': CHAIN_LOCK, 'sync': 'off', 'entries': json.dumps(payload, ensure_ascii=False, allow_nan=False),
+              'counts': json.dumps(counts, ensure_ascii=False) if counts else None}
+    raw = conn.connection.dbapi_connection
+    if raw.pgconn.transaction_status == _IN_TRANSACTION and _chain_is_last(session):
+        # One round trip for the append, the commit and the wait for the disk (psycopg's pipeline
+        # mode): the statements run in this order, the chain's lock is free once the COMMIT has run,
+        # and the one-statement transaction after it commits synchronously at the pipeline's end —
+        # the WAL flushed past the chained commit. SQLAlchemy's commit then finds nothing open.
+        with raw.cursor() as cursor:
+            with raw.pipeline():
+                cursor.execute(_RAW_APPEND, params)
+                cursor.execute('COMMIT')
+                cursor.execute(_RAW_FLUSHED)
+            session.info[FLUSHED_TO] = cursor.fetchone()[0]
+        return
+    # Nothing written before the entries (a read that is audited): SQLAlchemy begins and commits.
+    conn.execute(_PG_APPEND, params)
+    session.info[_DURABLE] = raw
+
+
+_IN_TRANSACTION = 2     # libpq's PQTRANS_INTRANS: idle in a transaction block
+_RAW_APPEND = 'SELECT jiuzhu_audit_append(%(key)s, %(sync)s, CAST(%(entries)s AS json), CAST(%(counts)s AS json))'
+_RAW_FLUSHED = "SELECT pg_logical_emit_message(true, 'jiuzhu.audit', 'flush')"
+# Where the WAL was flushed to when the last pipelined commit returned (the message's position).
+FLUSHED_TO = 'jiuzhu.audit.flushed_to'
+
+
+def _chain_is_last(session):
+    """Whether the chain's append is the last thing this commit does before SQLAlchemy's own COMMIT:
+    a before_commit listener added after it would write into a transaction already committed."""
+    listeners = list(session.dispatch.before_commit)
+    return bool(listeners) and listeners[-1] is _chain_pending
 
 
 def _naive_utc(at):
@@ -160,7 +189,7 @@ def _wait_for_wal(session):
     """
     dbapi = session.info.pop(_DURABLE, None)
     if dbapi is None:
-        return
+        return      # nothing chained, or the pipeline waited already (_append_pg)
     dbapi.autocommit = True
     try:
         with dbapi.cursor() as cursor:
