@@ -60,7 +60,12 @@ def tune_postgresql(engine):
 
     def do_rollback(connection):
         raw = getattr(connection, 'dbapi_connection', connection)   # a pool proxy or psycopg's own
-        if raw.info.transaction_status == TransactionStatus.INTRANS:
+        status = raw.pgconn.transaction_status
+        if status == TransactionStatus.IDLE:
+            # No transaction (a request that only read, pg_reads.py; the pool's reset after the
+            # session's rollback): psycopg's rollback would return without a word to the server.
+            return
+        if status == TransactionStatus.INTRANS:
             with raw.cursor() as cursor:
                 cursor.execute('SELECT pg_current_xact_id_if_assigned() IS NULL')
                 wrote_nothing = cursor.fetchone()[0]

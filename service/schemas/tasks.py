@@ -22,6 +22,11 @@ class TaskSchema(Schema):
     completed_at = fields.DateTime(allow_none=True)
     completed_by = fields.String(allow_none=True)
 
+    def get_attribute(self, obj, attr, default):
+        # A Task, or a row of the task table (the task list, services/cases.list_tasks): both answer
+        # by attribute. marshmallow tries obj[attr] first, which a row refuses with an exception.
+        return getattr(obj, attr, default)
+
 
 TaskPage = page_schema(TaskSchema, 'TaskPage', keyset=True)
 

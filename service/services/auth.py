@@ -173,9 +173,11 @@ _TOUCH = (update(UserSession.__table__).where(_S.id == bindparam('sid'))
 def _lookup(secret, kind):
     """The Caller of a live secret of this kind; Unauthorized with the reason otherwise.
 
-    One indexed read (primary key, joined with the user); a write at most once a minute."""
+    One indexed read (primary key, joined with the user); a write at most once a minute. Run on the
+    session's connection: a plain statement of table columns, which Session.execute would only pass
+    on to it after its own bookkeeping (≈ 10 µs)."""
     sid = _digest(secret) if secret else None
-    found = db.session.execute(_LOOKUP, {'sid': sid, 'kind': kind}).first() if secret else None
+    found = db.session.connection().execute(_LOOKUP, {'sid': sid, 'kind': kind}).first() if secret else None
     if found is None:
         raise Unauthorized('无效的访问令牌 (invalid token)', code='token_invalid')
     created_at, last_seen_at, ended_at, ended_why = found[:4]

@@ -93,11 +93,13 @@ def _derived(stmt, order_):
     return found[1], found[2]
 
 
-def page_of(stmt, order_, per_page, page=1, cursor=None, params=None):
+def page_of(stmt, order_, per_page, page=1, cursor=None, params=None, rows=False):
     """One page of `stmt` (filtered, not ordered) in `order_`: by cursor, or by page number.
 
     `params`: the values of a statement built once with bound parameters (it is kept with what is
-    derived from it, see _DERIVED); None for a statement built for this request."""
+    derived from it, see _DERIVED); None for a statement built for this request.
+    `rows`: `stmt` selects columns and the page holds its rows as they are (attribute access by
+    column name); the page by number is read through the session's connection (_read_rows)."""
     if cursor and page != 1:
         raise _invalid('page', '使用翻页游标 cursor 时不能同时指定页码 (cursor and page exclude each other)')
     offset = (page - 1) * per_page
@@ -110,6 +112,8 @@ def page_of(stmt, order_, per_page, page=1, cursor=None, params=None):
         ordered, paged = _derived(stmt, order_)
     if cursor:
         items = _after(ordered, order_, decode(cursor, order_), per_page + 1, params)
+    elif paged is not None and rows:
+        items = _read_rows(paged, {**params, 'page_limit': per_page + 1, 'page_offset': offset})
     elif paged is not None:
         items = list(db.session.execute(paged, {**params, 'page_limit': per_page + 1, 'page_offset': offset}).all())
     else:
@@ -119,7 +123,7 @@ def page_of(stmt, order_, per_page, page=1, cursor=None, params=None):
         total, capped = capped_count(ordered, params=params)
     else:
         total, capped = page_total(ordered, offset, items, per_page, params)
-    items = [_unwrap(r) for r in items[:per_page]]
+    items = items[:per_page] if rows else [_unwrap(r) for r in items[:per_page]]
     nxt = encode(order_.values(items[-1]), order_) if more and items else None
     return Page(items, total, capped, nxt)
 
@@ -146,6 +150,16 @@ def capped_count(stmt, cap=None, params=None):
 
 def _capped(found, cap):
     return (cap, True) if found > cap else (found, False)
+
+
+def _read_rows(stmt, params):
+    """The rows of a statement of columns, run on the session's connection: what Session.execute
+    does with a statement of mapped columns (ORM compile state and result, ≈ 60 µs) for rows the ORM
+    adds nothing to. Pending changes are flushed first, as the session's own execute would."""
+    session = db.session()
+    if session.autoflush:
+        session.flush()
+    return session.connection().execute(stmt, params).all()
 
 
 def _unwrap(row):

@@ -82,7 +82,9 @@ class SessionInterface(SecureCookieSessionInterface):
     the cookie's flags: Flask's own methods do both on every request, only to set nothing."""
 
     def open_session(self, app, request):
-        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+        # No Cookie header at all (an API client): nothing to parse into request.cookies (≈ 5 µs).
+        if app.secret_key and ('HTTP_COOKIE' not in request.environ
+                               or not request.cookies.get(self.get_cookie_name(app))):
             return self.session_class()
         return super().open_session(app, request)
 
