@@ -9,11 +9,14 @@ so each shape's statement is built once and executed with the rows' values:
   ORM's own StaleDataError (the write answers 409, a batch of timers is fired again case by case);
 - task and timer rows: UPDATE … WHERE id = :id; the new ones INSERTed, what the database makes
   (a timer's id, whether a task's step was done before) coming back by RETURNING.
+On PostgreSQL a case's own write (one row of each shape) is ONE statement: each UPDATE and INSERT in
+its WITH, the task and timer rows' gated on the case row's version check (`_together`).
 Then the session holds them as its flush leaves the rows it wrote: persistent, unchanged, recorded
 in the transaction (a rollback expires or drops them as it would).
 
-What else a write may hold changed — a new case, another table's rows (a household granted by a
-service task), a deletion, listeners on these mappers — goes to the ORM's flush as a whole.
+What else a write may hold changed — another table's rows (a household granted by a service task),
+a deletion — goes to the ORM's flush after these; a new case, or listeners on these mappers, send
+everything to the ORM's flush.
 """
 from sqlalchemy import bindparam, event, exists, func, inspect, or_, select
 from sqlalchemy.orm import Session
