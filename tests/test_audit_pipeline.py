@@ -49,7 +49,7 @@ def test_a_failed_append_keeps_nothing_of_the_change(pg, monkeypatch):
     case = start()
     db.session.commit()
     count = db.session.scalar(select(AuditEntry.id).order_by(AuditEntry.id.desc()).limit(1))
-    monkeypatch.setattr(audit, '_RAW_APPEND', 'SELECT 1 / (0 * length(%(entries)s::text))')
+    monkeypatch.setattr(audit, '_PG_APPEND', 'SELECT 1 / (0 * length(%(entries)s::text))')
     db.session.get(ProcessInstance, case.id).last_role = 'r5'
     audit.record('alice', 'set_role', instance_id=case.id)
     with pytest.raises(Exception, match='division by zero'):

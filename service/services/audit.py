@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import timezone
 
 from flask import has_request_context, request
-from sqlalchemy import event, insert, select, text
+from sqlalchemy import event, insert, select
 from sqlalchemy.orm import Session
 
 from ..extensions import db
@@ -111,7 +111,9 @@ _INSERTED = ('id', 'at', 'actor', 'action', 'instance_id', 'task_id', 'detail', 
 # Built once: the statements run under the chain's lock.
 _INSERT = insert(AuditEntry.__table__)
 _LAST = select(AuditEntry.id, AuditEntry.row_hash).order_by(AuditEntry.id.desc()).limit(1)
-_PG_APPEND = text('SELECT jiuzhu_audit_append(:key, :sync, CAST(:entries AS json), CAST(:counts AS json))')
+# psycopg's own parameter style: the same text goes to the server through SQLAlchemy or in a pipeline.
+_PG_APPEND = 'SELECT jiuzhu_audit_append(%(key)s, %(sync)s, CAST(%(entries)s AS json), CAST(%(counts)s AS json))'
+_FLUSHED = "SELECT pg_logical_emit_message(true, 'jiuzhu.audit', 'flush')"
 
 
 def _append_pg(session, conn, entries):
@@ -139,19 +141,17 @@ def _append_pg(session, conn, entries):
         # the WAL flushed past the chained commit. SQLAlchemy's commit then finds nothing open.
         with raw.cursor() as cursor:
             with raw.pipeline():
-                cursor.execute(_RAW_APPEND, params)
+                cursor.execute(_PG_APPEND, params)
                 cursor.execute('COMMIT')
-                cursor.execute(_RAW_FLUSHED)
+                cursor.execute(_FLUSHED)
             session.info[FLUSHED_TO] = cursor.fetchone()[0]
         return
     # Nothing written before the entries (a read that is audited): SQLAlchemy begins and commits.
-    conn.execute(_PG_APPEND, params)
+    conn.exec_driver_sql(_PG_APPEND, params)
     session.info[_DURABLE] = raw
 
 
 _IN_TRANSACTION = 2     # libpq's PQTRANS_INTRANS: idle in a transaction block
-_RAW_APPEND = 'SELECT jiuzhu_audit_append(%(key)s, %(sync)s, CAST(%(entries)s AS json), CAST(%(counts)s AS json))'
-_RAW_FLUSHED = "SELECT pg_logical_emit_message(true, 'jiuzhu.audit', 'flush')"
 # Where the WAL was flushed to when the last pipelined commit returned (the message's position).
 FLUSHED_TO = 'jiuzhu.audit.flushed_to'
 
@@ -193,7 +193,7 @@ def _wait_for_wal(session):
     dbapi.autocommit = True
     try:
         with dbapi.cursor() as cursor:
-            cursor.execute("SELECT pg_logical_emit_message(true, 'jiuzhu.audit', 'flush')")
+            cursor.execute(_FLUSHED)
     finally:
         dbapi.autocommit = False
 

@@ -30,6 +30,7 @@ from .changes import changed
 _CASE = ProcessInstance.__table__
 _CASE_COLUMNS = frozenset(c.key for c in _CASE.columns) - {'id', 'version'}
 _ROWS = {Task: Task.__table__, Timer: Timer.__table__}
+_TABLES = {ProcessInstance: _CASE, **_ROWS}
 _ROW_COLUMNS = {kind: frozenset(c.key for c in table.columns) - {'id'} for kind, table in _ROWS.items()}
 _EARLIER = Task.__table__.alias('earlier')
 _built = {}
@@ -74,7 +75,7 @@ def _build(shape, prefix='', gate=None):
     def param(name):
         return bindparam(prefix + name, type_=table.c[name].type if name in table.c else None)
     op, kind, columns = shape[:3]
-    table = _ROWS.get(kind, _CASE)
+    table = _TABLES[kind]
     if op == 'update':
         where = [table.c.id == param('row_id')] + ([gate] if gate is not None else [])
         values = {name: param(name) for name in columns}
@@ -116,8 +117,7 @@ class _Write:
 
     def matched(self, count):
         if count != len(self.params):
-            kind = self.shape[1]
-            raise StaleDataError(f'UPDATE of {len(self.params)} {getattr(kind, "__tablename__", "case")} row(s) '
+            raise StaleDataError(f'UPDATE of {len(self.params)} {self.shape[1].__tablename__} row(s) '
                                  f'matched {count}: changed by another writer')
 
     def took(self, rows):
@@ -137,7 +137,7 @@ def _together(writes):
         columns, gate = [], None
         for i, w in enumerate(writes):
             cte = _build(w.shape, f'w{i}_', gate).cte(f'w{i}')
-            if w.shape[1] == 'case' and gate is None:
+            if w.shape[1] is ProcessInstance and gate is None:
                 gate = select(cte.c.id).exists()
             if w.shape[0] == 'insert' and w.back:
                 columns += [select(cte.c[name]).scalar_subquery().label(f'w{i}_{name}') for name in sorted(w.back)]
@@ -149,7 +149,7 @@ def _together(writes):
 
 def _execute(connection, writes, done_here=frozenset()):
     if connection.dialect.name != 'postgresql' or len(writes) < 2 or any(len(w.params) != 1 for w in writes) \
-            or sum(w.shape[1] == 'case' for w in writes) > 1:
+            or sum(w.shape[1] is ProcessInstance for w in writes) > 1:
         for w in writes:
             w.run(connection)
         return
@@ -157,9 +157,7 @@ def _execute(connection, writes, done_here=frozenset()):
     for i, w in enumerate(writes):
         params.update((f'w{i}_{k}', v) for k, v in w.params[0].items())
         if 'returned' in w.back:
-            key = (w.params[0]['instance_id'], w.params[0]['bpmn_id'])
-            params.update({f'w{i}_earlier_instance': key[0], f'w{i}_earlier_bpmn': key[1],
-                           f'w{i}_done_here': key in done_here})
+            params[f'w{i}_done_here'] = (w.params[0]['instance_id'], w.params[0]['bpmn_id']) in done_here
     row = connection.execute(_together(writes), params).one()._mapping
     for i, w in enumerate(writes):
         if w.shape[0] == 'insert':
@@ -175,10 +173,11 @@ def flush(session):
         session.flush()     # a new case: its rows need its id first; listeners: the ORM calls them
         return
     dirty, new = session.dirty, session.new
-    cases, writes = _case_writes([obj for obj in dirty if type(obj) is ProcessInstance])
+    writes = _case_writes([obj for obj in dirty if type(obj) is ProcessInstance])
+    cases = [obj for w in writes for obj in w.objects]
     if cases:
         figures.keep_changes(session, cases)
-    written, done_here = list(cases), set()
+    done_here = set()
     for kind in _ROWS:
         more, done = _update_writes(kind, [obj for obj in dirty if type(obj) is kind])
         writes += more
@@ -187,7 +186,7 @@ def flush(session):
     _execute(session.connection(), writes, done_here)
     for instance in cases:
         inspect(instance).dict['version'] = instance.version + 1
-    mark_written(session, written + [obj for w in writes if w.shape[1] in _ROWS for obj in w.objects])
+    mark_written(session, [obj for w in writes for obj in w.objects])
     session.flush()
 
 
@@ -204,16 +203,15 @@ def _sql_free(changes):
 
 
 def _case_writes(instances):
-    """The changed case rows (those holding SQL are left to the ORM), and their UPDATEs by shape."""
+    """The UPDATEs of the changed case rows by shape (rows holding SQL are left to the ORM)."""
     groups = {}
     for instance in instances:
         changes = changed(instance, _CASE_COLUMNS)
         if changes and _sql_free(changes):
             groups.setdefault(frozenset(changes), []).append((instance, changes))
-    writes = [_Write(('update', 'case', columns),
-                     [dict(changes, row_id=i.id, read_version=i.version, new_version=i.version + 1)
-                      for i, changes in rows], [i for i, _ in rows]) for columns, rows in groups.items()]
-    return [obj for w in writes for obj in w.objects], writes
+    return [_Write(('update', ProcessInstance, columns),
+                   [dict(changes, row_id=i.id, read_version=i.version, new_version=i.version + 1)
+                    for i, changes in rows], [i for i, _ in rows]) for columns, rows in groups.items()]
 
 
 def _update_writes(kind, objects):
