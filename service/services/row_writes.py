@@ -24,7 +24,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.sql import ClauseElement
 
 from ..models import ProcessInstance, Task, Timer
-from . import figures
+from . import figures, statements
 from .changes import changed
 
 _CASE = ProcessInstance.__table__
@@ -68,10 +68,11 @@ def _values_for_the_orm(session, flush_context, instances):
                 loaded['returned'] = done_before(loaded['instance_id'], loaded['bpmn_id'])
 
 
-def _build(shape, prefix='', gate=None):
+def _build(shape, prefix='', gate=None, many=True):
     """The statement of one shape of rows; `prefix`: its parameters' names within a statement of
     several (`_together`), where its UPDATE tells the rows it matched by RETURNING and `gate` (the
-    case row's UPDATE matched) must hold for it to write anything."""
+    case row's UPDATE matched) must hold for it to write anything; `many`: its rows may be several
+    (SQLAlchemy's executemany of an INSERT … RETURNING, the rows back in the order sent)."""
     def param(name):
         return bindparam(prefix + name, type_=table.c[name].type if name in table.c else None)
     op, kind, columns = shape[:3]
@@ -92,7 +93,7 @@ def _build(shape, prefix='', gate=None):
         values['returned'] = or_(done_before(prefix=prefix), param('done_here')) if prefix else DONE_BEFORE
     returned = [table.c[name] for name in sorted(back)] or [table.c.id]
     if gate is None:
-        return table.insert().values(values).returning(*returned, sort_by_parameter_order=not prefix)
+        return table.insert().values(values).returning(*returned, sort_by_parameter_order=many)
     chosen = select(*(value.label(name) for name, value in values.items())).where(gate)
     return table.insert().from_select(list(values), chosen).returning(*returned)
 
@@ -109,11 +110,19 @@ class _Write:
         return self.shape[3] if self.shape[0] == 'insert' else ()
 
     def run(self, connection):
-        result = connection.execute(_statement(self.shape, lambda: _build(self.shape)), self.params)
-        if self.shape[0] == 'insert':
-            self.took(result.all())
+        if len(self.params) == 1:       # one row: straight to the driver (services/statements.py)
+            names = tuple(sorted(self.params[0]))
+            statement = statements.prepared(connection, (self.shape, names),
+                                            lambda: _build(self.shape, many=False), names)
+            result = statements.execute(connection, statement, self.params[0])
+            rows, count = result.rows, result.rowcount
         else:
-            self.matched(result.rowcount)
+            result = connection.execute(_statement(self.shape, lambda: _build(self.shape)), self.params)
+            rows, count = (result.all(), None) if self.shape[0] == 'insert' else (None, result.rowcount)
+        if self.shape[0] == 'insert':
+            self.took(rows)
+        else:
+            self.matched(count)
 
     def matched(self, count):
         if count != len(self.params):
@@ -128,7 +137,7 @@ class _Write:
             loaded.update(zip(names, row))
 
 
-def _together(writes):
+def _together(connection, writes, names):
     """PostgreSQL, one row per shape (a case's own write): the writes as one statement, each an
     UPDATE or INSERT in its WITH, what each matched or made selected from it. One round trip. When
     the case row's version check fails, the others write nothing (a concurrent writer's rows stay
@@ -144,7 +153,7 @@ def _together(writes):
             else:
                 columns.append(select(func.count()).select_from(cte).scalar_subquery().label(f'w{i}_n'))
         return select(*columns)
-    return _statement(('together', tuple(w.shape for w in writes)), build)
+    return statements.prepared(connection, ('together', tuple(w.shape for w in writes), names), build, names)
 
 
 def _execute(connection, writes, done_here=frozenset()):
@@ -158,12 +167,16 @@ def _execute(connection, writes, done_here=frozenset()):
         params.update((f'w{i}_{k}', v) for k, v in w.params[0].items())
         if 'returned' in w.back:
             params[f'w{i}_done_here'] = (w.params[0]['instance_id'], w.params[0]['bpmn_id']) in done_here
-    row = connection.execute(_together(writes), params).one()._mapping
-    for i, w in enumerate(writes):
-        if w.shape[0] == 'insert':
-            w.took([[row[f'w{i}_{name}'] for name in sorted(w.back)]])
+    names = tuple(sorted(params))
+    (row,) = statements.execute(connection, _together(connection, writes, names), params).rows
+    at = 0      # the statement's columns: per write, its RETURNING's columns in name order, or its count
+    for w in writes:
+        if w.shape[0] == 'insert' and w.back:
+            w.took([row[at:at + len(w.back)]])
+            at += len(w.back)
         else:
-            w.matched(row[f'w{i}_n'])
+            w.matched(row[at])
+            at += 1
 
 
 def flush(session):

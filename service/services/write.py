@@ -23,7 +23,7 @@ from ..engine.failures import EngineFailure, describe
 from ..errors import Conflict, Invalid, JiuzhuError, NotFound
 from ..extensions import db
 from ..models import Incident, ProcessInstance, Task
-from . import audit
+from . import audit, row_reads
 from .context import engine, now
 from .exclusions import excluded_from
 from .masking import mask_text
@@ -121,21 +121,24 @@ def open_case(instance_id, task_id=None, reader=None):
     """The case opened for writing; `instance_id` None: the case of the task `task_id`, found through
     the task row in the same statement (a task's write needs no read of its own to find its case),
     with `reader`'s exclusion from it when given (a username)."""
-    if instance_id is None:
-        if reader is not None:
-            found = db.session.execute(_OPEN_CASE_OF_TASK_FOR_READER,
-                                       {'task_id': task_id, 'username': reader}).unique().first()
-            if found is None:
-                raise no_such_task(task_id)
-            return CaseWrite(found[0], excluded=bool(found[1]))
-        instance = db.session.scalars(_OPEN_CASE_OF_TASK, {'task_id': task_id}).unique().first()
-        if instance is None:
+    read = row_reads.read_case(db.session(), instance_id, task_id, reader)
+    if read is None:     # the session holds one of its rows already: the ORM's query refreshes them
+        read = _orm_read(instance_id, task_id, reader)
+    instance, excluded = read
+    if instance is None:
+        if instance_id is None:
             raise no_such_task(task_id)
-    else:
-        instance = db.session.scalars(_OPEN_CASE, {'instance_id': instance_id}).unique().first()
-        if instance is None:
-            raise NotFound(f'没有编号为 {instance_id} 的案件 (no such case)', code='instance_not_found')
-    return CaseWrite(instance)
+        raise NotFound(f'没有编号为 {instance_id} 的案件 (no such case)', code='instance_not_found')
+    return CaseWrite(instance, excluded=excluded)
+
+
+def _orm_read(instance_id, task_id, reader):
+    if instance_id is not None:
+        return db.session.scalars(_OPEN_CASE, {'instance_id': instance_id}).unique().first(), None
+    if reader is None:
+        return db.session.scalars(_OPEN_CASE_OF_TASK, {'task_id': task_id}).unique().first(), None
+    found = db.session.execute(_OPEN_CASE_OF_TASK_FOR_READER, {'task_id': task_id, 'username': reader}).unique().first()
+    return (found[0], bool(found[1])) if found is not None else (None, None)
 
 
 def no_such_task(task_id):

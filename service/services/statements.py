@@ -1,0 +1,97 @@
+"""The write path's fixed statements, compiled once per database and handed straight to its driver.
+
+SQLAlchemy spends more CPU around a statement it has compiled before than the driver spends on it:
+its execution context, the processing of parameters and result rows set up anew each time, a
+result object with its metadata, and for the ORM the loading of objects (≈ 0.55 ms for the case
+read by a completion, ≈ 0.1 ms for the driver's execute: tests/bench/bench_write_path.py). The
+write path's statements have a few shapes only (services/row_reads.py, services/row_writes.py),
+so each is compiled by SQLAlchemy once per database; its text, the order of its parameters and
+the type processors of its parameters and columns are kept. Executing it processes the values by
+those same processors and gives text and values to the Connection's own cursor execution
+(`Connection._cursor_execute`, SQLAlchemy's path for its dialects' own statements): its events
+(services' BEGIN before a write on PostgreSQL, pg_reads.py; tests' statement counters), its
+logging and its translation of driver errors into SQLAlchemy's exceptions are every statement's.
+"""
+from dataclasses import dataclass
+
+_prepared = {}
+
+
+@dataclass(frozen=True)
+class Result:
+    rows: list
+    rowcount: int
+
+
+class Prepared:
+    """One statement compiled for one database: `variables` are the names bound at each execution;
+    every other parameter keeps the value it was built with."""
+
+    def __init__(self, stmt, dialect, variables):
+        compiled = stmt.compile(dialect=dialect)
+        if '__[POSTCOMPILE_' in compiled.string:
+            # An IN list's values rendered into the text (its parameters are fixed; the variables
+            # must be built with required=False, as no value for them is known yet).
+            compiled = stmt.compile(dialect=dialect, compile_kwargs={'render_postcompile': True})
+        if compiled.escaped_bind_names:
+            raise ValueError(f'parameter names that need escaping: {sorted(compiled.escaped_bind_names)}')
+        self.sql = compiled.string
+        self.order = list(compiled.positiontup) if compiled.positional else None
+        binds = compiled.binds
+
+        def processor(name):
+            # An IN list's values are rendered as name_1, name_2, … of the list's parameter.
+            bind = binds.get(name)
+            if bind is None:
+                bind = binds.get(name.rpartition('_')[0])
+            return bind.type.dialect_impl(dialect).bind_processor(dialect) if bind is not None else None
+
+        missing = set(variables) - set(compiled.params)
+        if missing:
+            raise ValueError(f'no such parameters: {sorted(missing)}')
+        self.fixed = {}
+        for name, value in compiled.params.items():
+            if name not in variables:
+                process = processor(name)
+                self.fixed[name] = process(value) if process else value
+        self.binders = [(name, process) for name in variables if (process := processor(name))]
+        self.readers = [(i, process) for i, column in enumerate(stmt.exported_columns)
+                        if (process := column.type.dialect_impl(dialect).result_processor(dialect, None))]
+
+    def values(self, params):
+        values = dict(self.fixed)
+        values.update(params)
+        for name, process in self.binders:    # None too, as SQLAlchemy does (a JSON column's null)
+            values[name] = process(values[name])
+        return [values[name] for name in self.order] if self.order is not None else values
+
+    def row(self, raw):
+        if not self.readers:
+            return raw
+        row = list(raw)
+        for i, process in self.readers:
+            row[i] = process(row[i])
+        return row
+
+
+def prepared(connection, key, build, variables):
+    """The statement `build()` makes, compiled for this connection's database once (per `key`)."""
+    dialect = connection.dialect
+    found = _prepared.get((dialect.name, dialect.paramstyle, key))
+    if found is None:
+        if len(_prepared) > 2000:       # shapes are few; anything making ever new ones cannot grow this
+            _prepared.clear()
+        found = _prepared[(dialect.name, dialect.paramstyle, key)] = Prepared(build(), dialect, variables)
+    return found
+
+
+def execute(connection, statement, params):
+    """Run a Prepared statement with these variables in the connection's transaction; its rows
+    (through the columns' result processors, as SQLAlchemy would give them) and row count."""
+    cursor = connection.connection.cursor()
+    try:
+        connection._cursor_execute(cursor, statement.sql, statement.values(params))
+        rows = [statement.row(r) for r in cursor.fetchall()] if cursor.description else []
+        return Result(rows, cursor.rowcount)
+    finally:
+        cursor.close()
