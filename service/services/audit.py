@@ -14,14 +14,14 @@ from dataclasses import dataclass, field
 from datetime import timezone
 
 from flask import has_request_context, request
-from sqlalchemy import event, insert, select
+from sqlalchemy import bindparam, event, insert, select
 from sqlalchemy.orm import Session
 
 from ..extensions import db
 from ..models import AuditEntry
 from ..models.audit import GENESIS, HASHED, entry_parts, hash_of
 from .context import now
-from . import pending
+from . import pending, statements
 from .masking import mask_data
 
 _AUDIT = 'audit'
@@ -103,13 +103,13 @@ def _chain_pending(session):
         entry.id, entry.prev_hash = last_id, last_hash
         entry.row_hash = last_hash = hash_of(entry)
         rows.append({c: getattr(entry, c) for c in _INSERTED})
-    # Core, not the unit of work: less time under the lock.
-    conn.execute(_INSERT, rows)
+    # Not the unit of work: less time under the lock.
+    statements.execute_rows(conn, 'audit append', lambda: _INSERT, rows)
 
 
 _INSERTED = ('id', 'at', 'actor', 'action', 'instance_id', 'task_id', 'detail', 'remote_addr', 'prev_hash', 'row_hash')
 # Built once: the statements run under the chain's lock.
-_INSERT = insert(AuditEntry.__table__)
+_INSERT = insert(AuditEntry.__table__).values({name: bindparam(name) for name in _INSERTED})
 _LAST = select(AuditEntry.id, AuditEntry.row_hash).order_by(AuditEntry.id.desc()).limit(1)
 # psycopg's own parameter style: the same text goes to the server through SQLAlchemy or in a pipeline.
 _PG_APPEND = 'SELECT jiuzhu_audit_append(%(key)s, %(sync)s, CAST(%(entries)s AS json), CAST(%(counts)s AS json))'
@@ -174,8 +174,9 @@ def _lock_chain(conn):
         # Nothing written yet, so no write lock held: without it another connection could read the
         # same last row. (With a write already done, the transaction holds SQLite's one write lock.)
         conn.exec_driver_sql('BEGIN IMMEDIATE')
-    last = conn.execute(_LAST).first()
-    return (last.id, last.row_hash) if last else (0, GENESIS)
+    last = next(iter(statements.execute(conn, statements.prepared(conn, 'audit last', lambda: _LAST, ()), {}).rows),
+                None)
+    return (last[0], last[1]) if last else (0, GENESIS)
 
 
 @event.listens_for(Session, 'after_commit')

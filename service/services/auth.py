@@ -22,7 +22,7 @@ from ..errors import Forbidden, Invalid, Unauthorized
 from ..extensions import db
 from ..models import User, UserSession
 from ..models.users import COUNTY
-from . import audit, passwords, throttle
+from . import audit, passwords, statements, throttle
 
 _DUMMY_HASH = generate_password_hash('not a password', method='scrypt')
 # last_seen_at is written at most this often: one indexed read per request, a write per minute.
@@ -173,11 +173,16 @@ _TOUCH = (update(UserSession.__table__).where(_S.id == bindparam('sid'))
 def _lookup(secret, kind):
     """The Caller of a live secret of this kind; Unauthorized with the reason otherwise.
 
-    One indexed read (primary key, joined with the user); a write at most once a minute. Run on the
-    session's connection: a plain statement of table columns, which Session.execute would only pass
-    on to it after its own bookkeeping (≈ 10 µs)."""
-    sid = _digest(secret) if secret else None
-    found = db.session.connection().execute(_LOOKUP, {'sid': sid, 'kind': kind}).first() if secret else None
+    One indexed read (primary key, joined with the user); a write at most once a minute. Every
+    request runs it, so it goes straight to the driver (services/statements.py: ≈ 0.2 ms of CPU less
+    than SQLAlchemy's execution of the same compiled statement)."""
+    found = None
+    if secret:
+        sid = _digest(secret)
+        connection = db.session.connection()
+        rows = statements.execute(connection, statements.prepared(connection, 'session lookup', lambda: _LOOKUP,
+                                                                  ('sid', 'kind')), {'sid': sid, 'kind': kind}).rows
+        found = rows[0] if rows else None
     if found is None:
         raise Unauthorized('无效的访问令牌 (invalid token)', code='token_invalid')
     created_at, last_seen_at, ended_at, ended_why = found[:4]

@@ -19,7 +19,7 @@ from sqlalchemy.orm.base import NO_VALUE
 from ..calendar import SHANGHAI
 from ..models import CaseCount, DecisionDayCount, ProcessInstance, StepCount
 from ..models.figures import StartCount
-from . import audit, changes, pending
+from . import audit, changes, pending, statements
 
 # A case row's counted columns, and the defaults a row not yet flushed takes for them.
 COUNTED = ('township', 'definition_id', 'status', 'overdue', 'decision_days', 'steps_done', 'handoffs',
@@ -149,7 +149,8 @@ def _apply_counts(session):
     # One statement per table, its rows sent together.
     connection = session.connection()
     for model, (names, rows) in tables.items():
-        connection.execute(_upsert(model, names, connection.dialect.name), rows)
+        statements.execute_rows(connection, ('count upsert', model.__tablename__),
+                                lambda: _upsert(model, names, connection.dialect.name), rows)
 
 
 _COUNTS = 'counts'

@@ -85,6 +85,14 @@ def prepared(connection, key, build, variables):
     return found
 
 
+def execute_rows(connection, key, build, rows):
+    """One statement for a list of parameter rows (all with the same names): a single row straight to
+    the driver, several by SQLAlchemy's executemany of `build()` (a statement the caller keeps built)."""
+    if len(rows) == 1:
+        return execute(connection, prepared(connection, key, build, tuple(rows[0])), rows[0])
+    return connection.execute(build(), rows)
+
+
 def execute(connection, statement, params):
     """Run a Prepared statement with these variables in the connection's transaction; its rows
     (through the columns' result processors, as SQLAlchemy would give them) and row count."""
