@@ -54,23 +54,30 @@ class Prepared:
             if name not in variables:
                 process = processor(name)
                 self.fixed[name] = process(value) if process else value
-        self.binders = [(name, process) for name in variables if (process := processor(name))]
-        self.readers = [(i, process) for i, column in enumerate(stmt.exported_columns)
+        self.binders = [(name, process, process(None) is None) for name in variables if (process := processor(name))]
+        # Each column's processor, and whether it gives None for None (dates, booleans, the encrypted
+        # columns): then it is not called for it, and a case's row has many empty columns. The same
+        # for the parameters' processors.
+        self.readers = [(i, process, process(None) is None) for i, column in enumerate(stmt.exported_columns)
                         if (process := column.type.dialect_impl(dialect).result_processor(dialect, None))]
 
     def values(self, params):
         values = dict(self.fixed)
         values.update(params)
-        for name, process in self.binders:    # None too, as SQLAlchemy does (a JSON column's null)
-            values[name] = process(values[name])
+        for name, process, keeps_none in self.binders:   # None too, unless it stays None (a JSON null does not)
+            value = values[name]
+            if value is not None or not keeps_none:
+                values[name] = process(value)
         return [values[name] for name in self.order] if self.order is not None else values
 
     def row(self, raw):
         if not self.readers:
             return raw
         row = list(raw)
-        for i, process in self.readers:
-            row[i] = process(row[i])
+        for i, process, keeps_none in self.readers:
+            value = row[i]
+            if value is not None or not keeps_none:
+                row[i] = process(value)
         return row
 
 

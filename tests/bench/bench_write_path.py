@@ -6,7 +6,7 @@ Write path = services.tasks.complete_task: load the case row, re-attach the cach
 timers, run the task, engine steps, serialize without the spec, sync task/timer rows, audit, commit.
 Raw = SpiffWorkflow's own round trip of the same workflow state: deserialize_json (spec embedded)
 → run → do_engine_steps → serialize_json, no database, with SpiffWorkflow's own methods (those the
-engine replaces process-wide, engine/spiff_speedups.py, are put back for it). Target: median ratio ≤ 1.5.
+engine replaces process-wide, engine/spiff_speedups.py, are put back for it). Target (issue 14): CPU ratio ≤ 1.0.
 """
 import argparse
 import statistics
