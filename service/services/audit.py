@@ -174,9 +174,8 @@ def _lock_chain(conn):
         # Nothing written yet, so no write lock held: without it another connection could read the
         # same last row. (With a write already done, the transaction holds SQLite's one write lock.)
         conn.exec_driver_sql('BEGIN IMMEDIATE')
-    last = next(iter(statements.execute(conn, statements.prepared(conn, 'audit last', lambda: _LAST, ()), {}).rows),
-                None)
-    return (last[0], last[1]) if last else (0, GENESIS)
+    rows = statements.execute(conn, statements.prepared(conn, 'audit last', lambda: _LAST, ()), {}).rows
+    return (rows[0][0], rows[0][1]) if rows else (0, GENESIS)
 
 
 @event.listens_for(Session, 'after_commit')
