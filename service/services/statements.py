@@ -12,6 +12,7 @@ those same processors and gives text and values to the Connection's own cursor e
 (services' BEGIN before a write on PostgreSQL, pg_reads.py; tests' statement counters), its
 logging and its translation of driver errors into SQLAlchemy's exceptions are every statement's.
 """
+from collections import namedtuple
 from dataclasses import dataclass
 
 _prepared = {}
@@ -46,15 +47,20 @@ class Prepared:
                 bind = binds.get(name.rpartition('_')[0])
             return bind.type.dialect_impl(dialect).bind_processor(dialect) if bind is not None else None
 
-        missing = set(variables) - set(compiled.params)
-        if missing:
-            raise ValueError(f'no such parameters: {sorted(missing)}')
+        # Names the statement does not have are ignored, as SQLAlchemy ignores them; one it requires
+        # that is neither given nor fixed is refused here, as SQLAlchemy refuses it at each execution.
+        variables = [name for name in variables if name in compiled.params]
         self.fixed = {}
         for name, value in compiled.params.items():
             if name not in variables:
+                bind = binds.get(name)
+                if bind is not None and bind.required and bind.value is None and bind.callable is None:
+                    raise ValueError(f'a value is required for the parameter {name}')
                 process = processor(name)
                 self.fixed[name] = process(value) if process else value
         self.binders = [(name, process, process(None) is None) for name in variables if (process := processor(name))]
+        self.keys = [column.key for column in stmt.exported_columns]
+        self._named = None
         # Each column's processor, and whether it gives None for None (dates, booleans, the encrypted
         # columns): then it is not called for it, and a case's row has many empty columns. The same
         # for the parameters' processors.
@@ -70,6 +76,11 @@ class Prepared:
                 values[name] = process(value)
         return [values[name] for name in self.order] if self.order is not None else values
 
+    def named_row(self):
+        if self._named is None:
+            self._named = _named_row(self.keys)
+        return self._named
+
     def row(self, raw):
         if not self.readers:
             return raw
@@ -79,6 +90,10 @@ class Prepared:
             if value is not None or not keeps_none:
                 row[i] = process(value)
         return row
+
+
+def _named_row(keys):
+    return namedtuple('Row', keys)._make
 
 
 def prepared(connection, key, build, variables):
@@ -100,13 +115,17 @@ def execute_rows(connection, key, build, rows):
     return connection.execute(build(), rows)
 
 
-def execute(connection, statement, params):
+def execute(connection, statement, params, named=False):
     """Run a Prepared statement with these variables in the connection's transaction; its rows
-    (through the columns' result processors, as SQLAlchemy would give them) and row count."""
+    (through the columns' result processors, as SQLAlchemy would give them) and row count.
+    `named`: rows whose values are also attributes named by the columns' keys, as SQLAlchemy's rows."""
     cursor = connection.connection.cursor()
     try:
         connection._cursor_execute(cursor, statement.sql, statement.values(params))
         rows = [statement.row(r) for r in cursor.fetchall()] if cursor.description else []
+        if named and rows:
+            make = statement.named_row()
+            rows = [make(r) for r in rows]
         return Result(rows, cursor.rowcount)
     finally:
         cursor.close()
