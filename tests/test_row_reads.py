@@ -144,3 +144,17 @@ def test_a_driver_error_is_sqlalchemys_and_the_statement_is_seen_by_listeners(ca
     assert seen == [stmt.sql]
     assert db.session.scalar(select(Task.state).where(Task.id == task_id)) == 'ready'
     assert db.session.get(ProcessInstance, instance_id).status == 'running'
+
+
+def test_a_prepared_statement_binds_as_sqlalchemy_does(case):
+    """Names the statement lacks are ignored; a parameter it requires must be given (refused when
+    prepared, not sent as NULL); rows can be named by the columns' keys, as SQLAlchemy's rows are."""
+    _, task_id = case
+    connection = fresh_session().connection()
+    stmt = select(Task.id, Task.bpmn_id, Task.created_at).where(Task.id == bindparam('task_id'))
+    with pytest.raises(ValueError, match='task_id'):
+        statements.Prepared(stmt, connection.dialect, [])
+    prepared = statements.Prepared(stmt, connection.dialect, ['task_id', 'not_in_it'])
+    (row,) = statements.execute(connection, prepared, {'task_id': task_id, 'not_in_it': 1}, named=True).rows
+    assert (row.id, row.bpmn_id) == (task_id, 'home_survey') and row.created_at.tzinfo is not None
+    assert row == tuple(db.session.execute(stmt, {'task_id': task_id}).one())
