@@ -154,19 +154,14 @@ def _apply_counts(session):
 
 
 _COUNTS = 'counts'
-_UPSERTS = {}
 
 
 def _upsert(model, names, dialect_name):
-    """INSERT … ON CONFLICT (key) DO UPDATE SET n = n + excluded.n, built once per table and
-    dialect: building and compiling it per row cost more than running it."""
-    stmt = _UPSERTS.get((model, dialect_name))
-    if stmt is None:
-        dialect = postgresql if dialect_name == 'postgresql' else sqlite
-        stmt = dialect.insert(model).values({name: bindparam(name) for name in (*names, 'n')})
-        stmt = stmt.on_conflict_do_update(index_elements=list(names), set_={'n': model.n + stmt.excluded.n})
-        _UPSERTS[(model, dialect_name)] = stmt
-    return stmt
+    """INSERT … ON CONFLICT (key) DO UPDATE SET n = n + excluded.n; built once per table and database
+    (statements.execute_rows keeps it): building and compiling it per row cost more than running it."""
+    dialect = postgresql if dialect_name == 'postgresql' else sqlite
+    stmt = dialect.insert(model).values({name: bindparam(name) for name in (*names, 'n')})
+    return stmt.on_conflict_do_update(index_elements=list(names), set_={'n': model.n + stmt.excluded.n})
 
 
 # ------------------------------------------------------------------ reading, checking, rebuilding

@@ -33,18 +33,6 @@ _ROWS = {Task: Task.__table__, Timer: Timer.__table__}
 _TABLES = {ProcessInstance: _CASE, **_ROWS}
 _ROW_COLUMNS = {kind: frozenset(c.key for c in table.columns) - {'id'} for kind, table in _ROWS.items()}
 _EARLIER = Task.__table__.alias('earlier')
-_built = {}
-
-
-def _statement(key, build):
-    stmt = _built.get(key)
-    if stmt is None:
-        if len(_built) > 2000:      # shapes are few; a diagram making ever new ones cannot grow this
-            _built.clear()
-        stmt = _built[key] = build()
-    return stmt
-
-
 def done_before(instance_id=None, bpmn_id=None, prefix=''):
     """Whether the case completed this step before, evaluated by the new task row's own INSERT (the
     completed rows are not read with the case). With values: for the ORM's flush of one row; without:
@@ -68,11 +56,11 @@ def _values_for_the_orm(session, flush_context, instances):
                 loaded['returned'] = done_before(loaded['instance_id'], loaded['bpmn_id'])
 
 
-def _build(shape, prefix='', gate=None, many=True):
+def _build(shape, prefix='', gate=None):
     """The statement of one shape of rows; `prefix`: its parameters' names within a statement of
     several (`_together`), where its UPDATE tells the rows it matched by RETURNING and `gate` (the
-    case row's UPDATE matched) must hold for it to write anything; `many`: its rows may be several
-    (SQLAlchemy's executemany of an INSERT … RETURNING, the rows back in the order sent)."""
+    case row's UPDATE matched) must hold for it to write anything. An INSERT's rows come back in the
+    order sent when they are several (SQLAlchemy's executemany; the text is the same for one row)."""
     def param(name):
         return bindparam(prefix + name, type_=table.c[name].type if name in table.c else None)
     op, kind, columns = shape[:3]
@@ -93,7 +81,7 @@ def _build(shape, prefix='', gate=None, many=True):
         values['returned'] = or_(done_before(prefix=prefix), param('done_here')) if prefix else DONE_BEFORE
     returned = [table.c[name] for name in sorted(back)] or [table.c.id]
     if gate is None:
-        return table.insert().values(values).returning(*returned, sort_by_parameter_order=many)
+        return table.insert().values(values).returning(*returned, sort_by_parameter_order=True)
     chosen = select(*(value.label(name) for name, value in values.items())).where(gate)
     return table.insert().from_select(list(values), chosen).returning(*returned)
 
@@ -110,19 +98,11 @@ class _Write:
         return self.shape[3] if self.shape[0] == 'insert' else ()
 
     def run(self, connection):
-        if len(self.params) == 1:       # one row: straight to the driver (services/statements.py)
-            names = tuple(sorted(self.params[0]))
-            statement = statements.prepared(connection, (self.shape, names),
-                                            lambda: _build(self.shape, many=False), names)
-            result = statements.execute(connection, statement, self.params[0])
-            rows, count = result.rows, result.rowcount
-        else:
-            result = connection.execute(_statement(self.shape, lambda: _build(self.shape)), self.params)
-            rows, count = (result.all(), None) if self.shape[0] == 'insert' else (None, result.rowcount)
+        result = statements.execute_rows(connection, self.shape, lambda: _build(self.shape), self.params)
         if self.shape[0] == 'insert':
-            self.took(rows)
+            self.took(result.rows)
         else:
-            self.matched(count)
+            self.matched(result.rowcount)
 
     def matched(self, count):
         if count != len(self.params):

@@ -59,6 +59,7 @@ class Prepared:
                 process = processor(name)
                 self.fixed[name] = process(value) if process else value
         self.binders = [(name, process, process(None) is None) for name in variables if (process := processor(name))]
+        self.statement = stmt      # for SQLAlchemy's executemany of several rows (execute_rows)
         self.keys = [column.key for column in stmt.exported_columns]
         self._named = None
         # Each column's processor, and whether it gives None for None (dates, booleans, the encrypted
@@ -78,7 +79,7 @@ class Prepared:
 
     def named_row(self):
         if self._named is None:
-            self._named = _named_row(self.keys)
+            self._named = namedtuple('Row', self.keys)._make
         return self._named
 
     def row(self, raw):
@@ -90,10 +91,6 @@ class Prepared:
             if value is not None or not keeps_none:
                 row[i] = process(value)
         return row
-
-
-def _named_row(keys):
-    return namedtuple('Row', keys)._make
 
 
 def prepared(connection, key, build, variables):
@@ -108,11 +105,14 @@ def prepared(connection, key, build, variables):
 
 
 def execute_rows(connection, key, build, rows):
-    """One statement for a list of parameter rows (all with the same names): a single row straight to
-    the driver, several by SQLAlchemy's executemany of `build()` (a statement the caller keeps built)."""
+    """One statement for a list of parameter rows, all with the same names: a single row straight to
+    the driver, several by SQLAlchemy's executemany of the same statement (built once either way)."""
+    names = tuple(sorted(rows[0]))
+    statement = prepared(connection, (key, names), build, names)
     if len(rows) == 1:
-        return execute(connection, prepared(connection, key, build, tuple(rows[0])), rows[0])
-    return connection.execute(build(), rows)
+        return execute(connection, statement, rows[0])
+    result = connection.execute(statement.statement, rows)
+    return Result(result.all() if result.returns_rows else [], result.rowcount)
 
 
 def execute(connection, statement, params, named=False):
