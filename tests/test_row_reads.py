@@ -158,3 +158,44 @@ def test_a_prepared_statement_binds_as_sqlalchemy_does(case):
     (row,) = statements.execute(connection, prepared, {'task_id': task_id, 'not_in_it': 1}, named=True).rows
     assert (row.id, row.bpmn_id) == (task_id, 'home_survey') and row.created_at.tzinfo is not None
     assert row == tuple(db.session.execute(stmt, {'task_id': task_id}).one())
+
+
+def test_the_kept_cursor_serves_after_an_error_and_not_past_its_connection(case):
+    """A statement's cursor is kept with its connection (services/statements._cursor): a failed
+    statement leaves it usable, an UPDATE without RETURNING gives no rows but its count, and a
+    connection replaced under the pool's record (a disconnect) gets a cursor of its own."""
+    instance_id, task_id = case
+    session = fresh_session()
+    connection = session.connection()
+    table = Task.__table__
+    copy = statements.prepared(connection, ('test', 'copy a task row'),
+                               lambda: table.insert().from_select(
+                                   [c.key for c in table.columns],
+                                   select(*table.columns).where(table.c.id == bindparam('task_id'))),
+                               ['task_id'])
+    read = statements.Prepared(select(Task.state).where(Task.id == bindparam('task_id')), connection.dialect,
+                               ['task_id'])
+    touch = statements.Prepared(table.update().where(table.c.id == bindparam('task_id')).values(priority=3),
+                                connection.dialect, ['task_id'])
+    with pytest.raises(IntegrityError):
+        statements.execute(connection, copy, {'task_id': task_id})
+    session.rollback()
+    connection = session.connection()
+    kept = statements._cursor(connection.connection)
+    assert statements.execute(connection, read, {'task_id': task_id}).rows == [('ready',)]
+    assert statements._cursor(connection.connection) is kept
+    result = statements.execute(connection, touch, {'task_id': task_id})
+    assert (result.rows, result.rowcount) == ([], 1)
+    session.rollback()
+
+    record = session.connection().connection._connection_record
+    session.connection().invalidate()    # as after a lost connection: the pool's record opens a new one
+    session.rollback()
+    session.close()
+    session = fresh_session()
+    connection = session.connection()
+    assert connection.connection._connection_record is record
+    assert statements._cursor(connection.connection) is not kept
+    assert statements.execute(connection, read, {'task_id': task_id}).rows == [('ready',)]
+    session.rollback()
+    assert db.session.get(ProcessInstance, instance_id).status == 'running'

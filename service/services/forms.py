@@ -230,9 +230,26 @@ def _message(error):
     return f'不符合要求（{error.message}）'
 
 
+_validators = {}
+
+
+def _validator(schema):
+    """The validator of a schema: made once per form as cached by `load` (the same dict each time),
+    kept with the schema itself so that its id stays its own; a schema made on the spot gets its own."""
+    kept = _validators.get(id(schema))
+    if kept is not None and kept[0] is schema:
+        return kept[1]
+    validator = Draft202012Validator(schema, format_checker=FORMAT_CHECKER)
+    with _lock:
+        if len(_validators) > 1000:       # forms are few; schemas made per call must not grow it
+            _validators.clear()
+        _validators[id(schema)] = (schema, validator)
+    return validator
+
+
 def field_errors(schema, data):
     """{path: Chinese message} for every problem of `data` against `schema` (empty when valid)."""
-    validator = Draft202012Validator(schema, format_checker=FORMAT_CHECKER)
+    validator = _validator(schema)
     errors = {}
     for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
         parts = list(error.absolute_path)

@@ -61,6 +61,9 @@ class Prepared:
         self.binders = [(name, process, process(None) is None) for name in variables if (process := processor(name))]
         self.statement = stmt      # for SQLAlchemy's executemany of several rows (execute_rows)
         self.keys = [column.key for column in stmt.exported_columns]
+        # A SELECT's columns, or an INSERT/UPDATE's RETURNING: known here, so an execution does not
+        # ask the cursor for its description (psycopg builds it anew for each result).
+        self.returns_rows = bool(self.keys)
         self._named = None
         # Each column's processor, and whether it gives None for None (dates, booleans, the encrypted
         # columns): then it is not called for it, and a case's row has many empty columns. The same
@@ -119,13 +122,34 @@ def execute(connection, statement, params, named=False):
     """Run a Prepared statement with these variables in the connection's transaction; its rows
     (through the columns' result processors, as SQLAlchemy would give them) and row count.
     `named`: rows whose values are also attributes named by the columns' keys, as SQLAlchemy's rows."""
-    cursor = connection.connection.cursor()
+    fairy = connection.connection
+    cursor = _cursor(fairy)
     try:
         connection._cursor_execute(cursor, statement.sql, statement.values(params))
-        rows = [statement.row(r) for r in cursor.fetchall()] if cursor.description else []
-        if named and rows:
-            make = statement.named_row()
-            rows = [make(r) for r in rows]
-        return Result(rows, cursor.rowcount)
-    finally:
-        cursor.close()
+    except BaseException:
+        # SQLAlchemy closes a cursor whose statement failed (not every driver says so: sqlite3). A
+        # connection it invalidated (lost) empties the record's info itself when it reconnects.
+        if not connection.invalidated:
+            fairy.info.pop(_CURSOR, None)
+        raise
+    rows = [statement.row(r) for r in cursor.fetchall()] if statement.returns_rows else []
+    if named and rows:
+        make = statement.named_row()
+        rows = [make(r) for r in rows]
+    return Result(rows, cursor.rowcount)
+
+
+_CURSOR = 'jiuzhu.statements.cursor'
+
+
+def _cursor(fairy):
+    """One driver cursor per driver connection, used again by each statement on it (one statement at
+    a time: a connection serves one request or one sweep). Kept with the pool's record of the
+    connection, which outlives a reconnect: the cursor is taken only while it is of this connection."""
+    raw = fairy.dbapi_connection
+    kept = fairy.info.get(_CURSOR)
+    if kept is not None and kept[0] is raw:
+        return kept[1]
+    cursor = fairy.cursor()
+    fairy.info[_CURSOR] = (raw, cursor)
+    return cursor
