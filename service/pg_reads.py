@@ -83,7 +83,9 @@ def install(engine):
 
     @event.listens_for(engine, 'rollback')
     def _after_reads_rolled_back(conn):
-        if conn.info.get(_DEFERRED):
+        # An invalidated connection (the server ended it) has no state to ask: its record opens a
+        # new one, with its info emptied, at the next checkout.
+        if not conn.invalidated and conn.info.get(_DEFERRED):
             _end_deferral(conn)
 
     # A connection closed or invalidated mid-request: it comes back to the pool as it went out.

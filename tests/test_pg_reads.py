@@ -115,3 +115,29 @@ def test_a_connection_with_its_own_isolation_level_keeps_its_snapshot(pg_app, ot
             assert before is None
             assert conn.scalar(select(SavedFilter.id).where(SavedFilter.name == '后来')) is None
             conn.rollback()
+
+
+def test_a_connection_lost_after_reads_is_rolled_back_and_replaced(pg_app, other):
+    """The server ends a connection while a request that has only read holds it (a restart, an
+    administrator's pg_terminate_backend): the statement that finds out fails, the session's rollback
+    and its removal at the end of the request go through, and the next request gets a working
+    connection from the pool (before, the rollback's listener asked the invalidated connection for
+    its state and raised PendingRollbackError, leaving the connection out of the pool)."""
+    from sqlalchemy.exc import OperationalError
+    with pg_app.app_context():
+        db.session.execute(select(Task.id).where(Task.id == 'none')).all()
+        pid = db.session.execute(text('SELECT pg_backend_pid()')).scalar()
+        with other.connect() as admin:
+            admin.execute(text('SELECT pg_terminate_backend(:pid)'), {'pid': pid})
+        with pytest.raises(OperationalError):
+            db.session.execute(select(Task.id).where(Task.id == 'none')).all()
+        db.session.rollback()
+        db.session.remove()
+        checked_out = db.engine.pool.checkedout()
+    assert checked_out == 0
+    with pg_app.app_context():
+        assert db.session.execute(select(Task.id).where(Task.id == 'none')).all() == []
+        db.session.add(_filter('after the loss'))
+        db.session.commit()
+        assert _raw().info.transaction_status == TransactionStatus.IDLE
+        db.session.remove()

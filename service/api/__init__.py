@@ -8,6 +8,7 @@ from werkzeug.exceptions import HTTPException
 from ..errors import JiuzhuError
 from ..extensions import db
 from ..schemas.common import ErrorSchema
+from ..services import outage
 
 log = logging.getLogger('jiuzhu.api')
 
@@ -111,6 +112,10 @@ def handle_http_exception(exc):
 def handle_unexpected(exc):
     if not _is_api():
         raise exc
+    if outage.connection_lost(exc):
+        outage.end_session()
+        log.warning('database connection lost on %s %s: %s', request.method, request.path, type(exc).__name__)
+        return error_response(503, 'database_unavailable', outage.MESSAGE, headers={'Retry-After': outage.RETRY_AFTER})
     db.session.rollback()
     log.exception('unexpected error on %s %s', request.method, request.path)
     code, message = _HTTP_ZH[500]

@@ -8,7 +8,7 @@ from werkzeug.exceptions import HTTPException
 from ..errors import Forbidden, JiuzhuError
 from ..extensions import db
 from ..schemas.common import MAX_PAGE, MAX_PER_PAGE
-from ..services import access, auth, clockctl
+from ..services import access, auth, clockctl, outage
 from ..services.context import clock
 from . import security
 
@@ -33,6 +33,7 @@ HTTP_TITLES = {
     422: ('填写有误', '提交的内容有误，请检查后重试。'),
     429: ('操作过于频繁', '操作过于频繁，请稍后再试。'),
     500: ('系统出错', '服务器内部错误，请稍后重试或联系管理员。'),
+    503: ('暂时无法服务', '数据库暂时无法连接，请稍后刷新重试。'),
 }
 
 
@@ -160,6 +161,11 @@ def _http_error(exc):
 
 @bp.errorhandler(Exception)
 def _unexpected(exc):
+    if outage.connection_lost(exc):
+        outage.end_session()
+        log.warning('database connection lost on %s %s: %s', request.method, request.path, type(exc).__name__)
+        html, status = error_page(503)
+        return html, status, {'Retry-After': outage.RETRY_AFTER}
     db.session.rollback()
     log.exception('unexpected error on %s %s', request.method, request.path)
     return error_page(500)
