@@ -111,10 +111,14 @@ def main(argv=None):
           f'p90 {statistics.quantiles(raw_times, n=10)[-1] * 1000:7.2f} ms')
     print(f'{"HTTP completion (test client, same process)":52s} median {h * 1000:7.2f} ms  '
           f'p90 {statistics.quantiles(http_times, n=10)[-1] * 1000:7.2f} ms')
-    print(f'ratio write/raw: {w / r:.2f}  (target ≤ 1.0); HTTP/write: {h / w:.2f}  (target ≤ 1.5)')
+    # The issue's target is this benchmark's default run (SQLite, in process). On PostgreSQL the
+    # write's wall time also holds the server's work and round trips, which raw SpiffWorkflow has
+    # none of: there the CPU of this process (below) is what compares.
+    where = 'target ≤ 1.0' if not args.database_url else 'wall, with the server\'s round trips; compare CPU below'
+    print(f'ratio write/raw: {w / r:.2f}  ({where}); HTTP/write: {h / w:.2f}  (target ≤ 1.5)')
     wc, rc = statistics.median(write_cpu), statistics.median(raw_cpu)
     print(f'CPU of this process, median: write path {wc * 1000:.2f} ms, raw SpiffWorkflow {rc * 1000:.2f} ms, '
-          f'ratio {wc / rc:.2f}; load average {open("/proc/loadavg").read().split()[0]}')
+          f'ratio {wc / rc:.2f} (target ≤ 1.0); load average {open("/proc/loadavg").read().split()[0]}')
     print(f'stored case state after 10 tasks: {stored:,.0f} B (raw SpiffWorkflow JSON with spec: '
           f'{statistics.median(raw_sizes):,.0f} B); definition stored once: {spec_size:,} B')
     return 0
