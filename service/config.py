@@ -85,9 +85,9 @@ def engine_options(config):
     `pool_pre_ping` costs a round trip to the database on every checkout — one per request, about a
     tenth of a task completion's statements. What it protects against is a connection the server
     closed (a restart, a failover, a firewall dropping idle connections). Without it SQLAlchemy
-    still notices a dead connection at its first statement, answers that one request with an
-    error and throws away every pooled connection older than the failure, so a restart costs at
-    most one failed request per worker; `pool_recycle` retires connections before idle-connection
+    still notices a dead connection at its first statement, answers that one request 503 "try
+    again" (services/outage.py) and throws away every pooled connection older than the failure, so
+    a restart costs at most one such request per worker; `pool_recycle` retires connections before idle-connection
     timeouts (firewalls, PgBouncer `server_idle_timeout`) can kill them. JIUZHU_POOL_PRE_PING=1
     brings the ping back where even that one request matters more than the round trip.
     """
