@@ -106,3 +106,43 @@ def test_a_completion_that_loses_its_connection_changes_nothing(pg_app, backends
     r = client.post(f'/api/v1/tasks/{task_id}/complete', json={'data': form}, headers=headers)
     assert r.status_code == 200, r.json
     assert backends.checked_out() == 0
+
+
+def test_a_connection_lost_at_the_commit_holds_no_case_and_loses_nothing(pg_app, backends, monkeypatch):
+    """The connection ends between the case's write and its commit (the audit chain's pipelined
+    commit goes to the driver past SQLAlchemy, services/audit._append_pg): the server rolls the
+    transaction back, the request is the same 503, no incident holds the case, and the completion
+    done again goes through."""
+    from service.models import Incident
+    from service.services import audit, cases
+    from service.services.auth import find_user
+    with pg_app.app_context():
+        instance_id = start_case().id
+        task = next(t for t in cases.ready_tasks(instance_id) if t.bpmn_id == 'request_verification')
+        cases.claim(find_user('t01_jingban'), task.id)
+        task_id = task.id
+        db.session.remove()
+    client = pg_app.test_client()
+    headers = bearer(api_token(client, 't01_jingban'))
+    form = {'verification_request': {'requested_on': '2026-09-28', 'authorization_confirmed': True}}
+    append = audit._append_pg
+    ended = []
+
+    def end_then_append(session, conn, entries):
+        if not ended:
+            pid = conn.connection.dbapi_connection.info.backend_pid
+            with backends.admin.connect() as admin:
+                admin.execute(text('SELECT pg_terminate_backend(:pid)'), {'pid': pid})
+            ended.append(pid)
+        return append(session, conn, entries)
+    monkeypatch.setattr(audit, '_append_pg', end_then_append)
+    r = client.post(f'/api/v1/tasks/{task_id}/complete', json={'data': form}, headers=headers)
+    assert ended and r.status_code == 503, r.get_data(as_text=True)
+    shown = client.get(f'/api/v1/tasks/{task_id}', headers=headers)
+    assert shown.status_code == 200 and shown.json['task']['state'] == 'ready', shown.json
+    with pg_app.app_context():
+        assert db.session.query(Incident).count() == 0
+        db.session.remove()
+    r = client.post(f'/api/v1/tasks/{task_id}/complete', json={'data': form}, headers=headers)
+    assert r.status_code == 200, r.json
+    assert backends.checked_out() == 0
