@@ -277,3 +277,24 @@ def test_the_timer_start_event_in_the_diagram_decides_when_the_work_begins(roste
     sweep_due(roster_app)
     db.session.expire_all()
     assert open_task(cases()['roster-t01-2026-11']).bpmn_id == 'submit_roster'
+
+
+def test_a_sweep_that_loses_its_connection_says_so_in_one_line(make_app, caplog):
+    """A database restart ends the scheduler's connection: that sweep fails and the next one works
+    (services/outage.py). The log says so in one warning; any other failure keeps its traceback."""
+    from sqlalchemy.exc import OperationalError
+    app = make_app(JIUZHU_CLOCK='real')
+    stub = _Scheduler(_Job(None))
+    ts = runner.TimerScheduler(app, stub, interval=30).install()
+    failures = iter([OperationalError('SELECT 1', {}, Exception('server closed the connection unexpectedly'),
+                                      connection_invalidated=True), ValueError('a bug')])
+
+    def sweep():
+        raise next(failures)
+    ts.sweeper.sweep = sweep
+    with caplog.at_level('WARNING', logger='jiuzhu.scheduler'):
+        ts.run_sweep()
+        ts.run_sweep()
+    lost, bug = [r for r in caplog.records if r.name == 'jiuzhu.scheduler']
+    assert lost.levelname == 'WARNING' and lost.exc_info is None and '数据库连接' in lost.getMessage()
+    assert bug.levelname == 'ERROR' and bug.exc_info is not None

@@ -29,6 +29,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from ..calendar import SHANGHAI
+from ..services import outage
 from .monthly import start_monthly_cases
 from .referrals import start_referrals
 from .reviews import raise_due_reviews
@@ -83,6 +84,16 @@ class TimerScheduler:
                                    replace_existing=True)
         return self
 
+    def _failed(self, what, exc):
+        """Log a run that failed: a lost database connection (a restart) in one line, since the next
+        run reconnects; anything else with its traceback."""
+        with self.app.app_context():
+            lost = outage.connection_lost(exc)
+        if lost:
+            log.warning('%s: 数据库连接中断，下次运行时重试 (database connection lost: %s)', what, type(exc).__name__)
+        else:
+            log.exception(what)
+
     def run_monthly(self):
         try:
             start_monthly_cases(self.app)
@@ -101,9 +112,9 @@ class TimerScheduler:
                 self.run_reviews()
             try:
                 self.sweeper.sweep()
-            except Exception:
+            except Exception as exc:
                 # A database outage must not kill the job; the next interval tries again.
-                log.exception('timer sweep failed')
+                self._failed('timer sweep failed', exc)
             start_referrals(self.app)   # moves to the next category (logs its own failures)
             self.pull_forward()
 
@@ -113,8 +124,8 @@ class TimerScheduler:
             return
         try:
             due, expiry = self.sweeper.next_wakeup()
-        except Exception:
-            log.exception('could not read the next due timer')
+        except Exception as exc:
+            self._failed('could not read the next due timer', exc)
             return
         targets = [t for t in (due, expiry) if t is not None]
         if not targets:
