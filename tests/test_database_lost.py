@@ -84,26 +84,34 @@ def test_a_page_asks_to_try_again_and_the_next_one_works(pg_app, backends):
     assert client.get('/tasks').status_code == 200
 
 
-def test_a_completion_that_loses_its_connection_changes_nothing(pg_app, backends):
-    """The write path's statements go straight to the driver (services/statements.py): a connection
-    lost under them is the same 503, the task stays ready, and completing it again works."""
+# dibao_a's first step (seed 001: the verification is requested before acceptance).
+FORM = {'verification_request': {'requested_on': '2026-09-28', 'authorization_confirmed': True}}
+
+
+def claimed_task(app):
+    """A new dibao_a case's first task, claimed by the caseworker t01_jingban."""
     from service.services import cases
     from service.services.auth import find_user
-    with pg_app.app_context():
+    with app.app_context():
         instance_id = start_case().id
         task = next(t for t in cases.ready_tasks(instance_id) if t.bpmn_id == 'request_verification')
         cases.claim(find_user('t01_jingban'), task.id)
-        task_id = task.id
         db.session.remove()
+        return task.id
+
+
+def test_a_completion_that_loses_its_connection_changes_nothing(pg_app, backends):
+    """The write path's statements go straight to the driver (services/statements.py): a connection
+    lost under them is the same 503, the task stays ready, and completing it again works."""
+    task_id = claimed_task(pg_app)
     client = pg_app.test_client()
     headers = bearer(api_token(client, 't01_jingban'))
-    form = {'verification_request': {'requested_on': '2026-09-28', 'authorization_confirmed': True}}
     backends.end_all()
-    r = client.post(f'/api/v1/tasks/{task_id}/complete', json={'data': form}, headers=headers)
+    r = client.post(f'/api/v1/tasks/{task_id}/complete', json={'data': FORM}, headers=headers)
     assert r.status_code == 503, r.get_data(as_text=True)
     shown = client.get(f'/api/v1/tasks/{task_id}', headers=headers)
     assert shown.status_code == 200 and shown.json['task']['state'] == 'ready', shown.json
-    r = client.post(f'/api/v1/tasks/{task_id}/complete', json={'data': form}, headers=headers)
+    r = client.post(f'/api/v1/tasks/{task_id}/complete', json={'data': FORM}, headers=headers)
     assert r.status_code == 200, r.json
     assert backends.checked_out() == 0
 
@@ -114,17 +122,10 @@ def test_a_connection_lost_at_the_commit_holds_no_case_and_loses_nothing(pg_app,
     transaction back, the request is the same 503, no incident holds the case, and the completion
     done again goes through."""
     from service.models import Incident
-    from service.services import audit, cases
-    from service.services.auth import find_user
-    with pg_app.app_context():
-        instance_id = start_case().id
-        task = next(t for t in cases.ready_tasks(instance_id) if t.bpmn_id == 'request_verification')
-        cases.claim(find_user('t01_jingban'), task.id)
-        task_id = task.id
-        db.session.remove()
+    from service.services import audit
+    task_id = claimed_task(pg_app)
     client = pg_app.test_client()
     headers = bearer(api_token(client, 't01_jingban'))
-    form = {'verification_request': {'requested_on': '2026-09-28', 'authorization_confirmed': True}}
     append = audit._append_pg
     ended = []
 
@@ -136,13 +137,13 @@ def test_a_connection_lost_at_the_commit_holds_no_case_and_loses_nothing(pg_app,
             ended.append(pid)
         return append(session, conn, entries)
     monkeypatch.setattr(audit, '_append_pg', end_then_append)
-    r = client.post(f'/api/v1/tasks/{task_id}/complete', json={'data': form}, headers=headers)
+    r = client.post(f'/api/v1/tasks/{task_id}/complete', json={'data': FORM}, headers=headers)
     assert ended and r.status_code == 503, r.get_data(as_text=True)
     shown = client.get(f'/api/v1/tasks/{task_id}', headers=headers)
     assert shown.status_code == 200 and shown.json['task']['state'] == 'ready', shown.json
     with pg_app.app_context():
         assert db.session.query(Incident).count() == 0
         db.session.remove()
-    r = client.post(f'/api/v1/tasks/{task_id}/complete', json={'data': form}, headers=headers)
+    r = client.post(f'/api/v1/tasks/{task_id}/complete', json={'data': FORM}, headers=headers)
     assert r.status_code == 200, r.json
     assert backends.checked_out() == 0
