@@ -112,9 +112,7 @@ def handle_http_exception(exc):
 def handle_unexpected(exc):
     if not _is_api():
         raise exc
-    if outage.connection_lost(exc):
-        outage.end_session()
-        log.warning('database connection lost on %s %s: %s', request.method, request.path, type(exc).__name__)
+    if outage.ended_request(exc):
         return error_response(503, 'database_unavailable', outage.MESSAGE, headers={'Retry-After': outage.RETRY_AFTER})
     db.session.rollback()
     log.exception('unexpected error on %s %s', request.method, request.path)

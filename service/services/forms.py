@@ -234,16 +234,16 @@ _validators = {}
 
 
 def _validator(schema):
-    """The validator of a schema: made once per form as cached by `load` (the same dict each time),
-    kept with the schema itself so that its id stays its own; a schema made on the spot gets its own."""
-    kept = _validators.get(id(schema))
-    if kept is not None and kept[0] is schema:
-        return kept[1]
+    """The validator of a schema: made once per form as cached by `load` (the same dict each time).
+    By id: the validator holds its schema, so the id stays that schema's while it is kept."""
+    validator = _validators.get(id(schema))
+    if validator is not None and validator.schema is schema:
+        return validator
     validator = Draft202012Validator(schema, format_checker=FORMAT_CHECKER)
     with _lock:
         if len(_validators) > 1000:       # forms are few; schemas made per call must not grow it
             _validators.clear()
-        _validators[id(schema)] = (schema, validator)
+        _validators[id(schema)] = validator
     return validator
 
 

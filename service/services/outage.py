@@ -6,9 +6,14 @@ first request of each worker finds its connection gone. That request is answered
 and ends its session without asking the dead connection anything; SQLAlchemy has already told the
 pool to replace every connection older than the failure, so the next request works.
 """
+import logging
+
+from flask import request
 from sqlalchemy.exc import DBAPIError
 
 from ..extensions import db
+
+log = logging.getLogger('jiuzhu.outage')
 
 MESSAGE = '数据库暂时无法连接，请稍后重试 (database unavailable, try again)'
 RETRY_AFTER = '1'
@@ -27,7 +32,17 @@ def connection_lost(exc):
     return isinstance(exc, dialect.loaded_dbapi.Error) and dialect.is_disconnect(exc, None, None)
 
 
-def end_session():
+def ended_request(exc):
+    """For a request's error handler: when `exc` is a lost connection, end the session, log one line
+    and return True (the handler answers 503 with Retry-After); otherwise False."""
+    if not connection_lost(exc):
+        return False
+    _end_session()
+    log.warning('database connection lost on %s %s: %s', request.method, request.path, type(exc).__name__)
+    return True
+
+
+def _end_session():
     """End the request's session after a lost connection: its rollback may find the connection dead
     too (when the driver, not SQLAlchemy, met the loss first); either way the session lets it go."""
     try:

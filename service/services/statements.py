@@ -146,10 +146,7 @@ def _cursor(fairy):
     """One driver cursor per driver connection, used again by each statement on it (one statement at
     a time: a connection serves one request or one sweep). Kept with the pool's record of the
     connection, which outlives a reconnect: the cursor is taken only while it is of this connection."""
-    raw = fairy.dbapi_connection
-    kept = fairy.info.get(_CURSOR)
-    if kept is not None and kept[0] is raw:
-        return kept[1]
-    cursor = fairy.cursor()
-    fairy.info[_CURSOR] = (raw, cursor)
+    cursor = fairy.info.get(_CURSOR)
+    if cursor is None or cursor.connection is not fairy.dbapi_connection:
+        cursor = fairy.info[_CURSOR] = fairy.cursor()
     return cursor

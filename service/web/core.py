@@ -161,9 +161,7 @@ def _http_error(exc):
 
 @bp.errorhandler(Exception)
 def _unexpected(exc):
-    if outage.connection_lost(exc):
-        outage.end_session()
-        log.warning('database connection lost on %s %s: %s', request.method, request.path, type(exc).__name__)
+    if outage.ended_request(exc):
         html, status = error_page(503)
         return html, status, {'Retry-After': outage.RETRY_AFTER}
     db.session.rollback()
