@@ -4,7 +4,7 @@ from ..schemas.households import (ChangeReport, Entitlement, EntitlementArgs, Fi
                                   SpotCheckCreate, SpotCheckSchema)
 from ..services.households import filing, register, reviews, schedule, spot_checks, view
 from ..services.households.effects import today
-from .common import errors, make_blueprint, me
+from .common import errors, make_blueprint, me, page
 
 blp = make_blueprint('households', '/api/v1', 'Households 救助家庭 (dynamic management)')
 
@@ -14,9 +14,12 @@ blp = make_blueprint('households', '/api/v1', 'Households 救助家庭 (dynamic 
 @blp.response(200, HouseholdList)
 @errors(blp, 401, 403, 422)
 def list_households(args):
-    """The register of the caller's township (county: all, or one township) 救助家庭名册"""
-    rows = register.listing(me(), township=args.get('township'), status=args.get('status'))
-    return {'items': [view.summary(h) for h in rows]}
+    """The register of the caller's township (county: all, or one township), by township and id;
+    paginated (page numbers, then the `next` cursor), total in the body 救助家庭名册"""
+    found = register.list_households(me(), township=args.get('township'), status=args.get('status'),
+                                     page=args['page'], per_page=args['per_page'], cursor=args.get('cursor'))
+    found.items = [view.summary(h) for h in found.items]
+    return page(found, args)
 
 
 @blp.route('/households/<int:household_id>', methods=['GET'])

@@ -2,11 +2,12 @@
 from marshmallow import Schema, fields, validate
 
 from ..services.households.reviews import KINDS, NOT_REPORTED
+from .common import KeysetPageArgs, page_schema
 
 STATUSES = ('applying', 'receiving', 'suspended', 'stopped')
 
 
-class HouseholdListArgs(Schema):
+class HouseholdListArgs(KeysetPageArgs):
     township = fields.String(validate=validate.Length(max=50))
     status = fields.String(validate=validate.OneOf(STATUSES))
 
@@ -24,8 +25,8 @@ class HouseholdSummary(Schema):
     next_review_on = fields.Date(allow_none=True)
 
 
-class HouseholdList(Schema):
-    items = fields.List(fields.Nested(HouseholdSummary))
+# The register pages like the other long lists; its OpenAPI name stays HouseholdList for existing clients.
+HouseholdList = page_schema(HouseholdSummary, 'HouseholdList', keyset=True)
 
 
 class Member(Schema):

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from ...extensions import db
 from ...models import Household, HouseholdAmount, HouseholdCase, ProcessInstance
 from .. import access, exclusions
+from ..listing import Key, order, page_of
 from . import schedule
 
 STATUS_ZH = {'applying': '申请中', 'receiving': '享受中', 'suspended': '暂停发放', 'stopped': '已停发'}
@@ -15,6 +16,10 @@ CHANGE_ZH = {'grant': '纳入', 'raise': '调增', 'lower': '调减', 'continue'
              'stop': '停发', 'suspend': '暂停', 'resume': '恢复'}
 REVIEW_TYPE_ZH = {'stable': '收入稳定（每年复核）', 'irregular': '收入不固定或有劳动能力（每半年复核）'}
 ROLE_ZH = {'application': '申请', 'review': '复核', 'spot_check': '抽查', 'escalated': '提级复核'}
+
+# The register by township, then as registered. For one township and a status this is a range of
+# ix_household_township_status (township, status, id); a cursor continues after the last row shown.
+HOUSEHOLD_ORDER = order(Key(Household.township, kind=str), Key(Household.id))
 
 
 def entitlement_fen(household_id, month):
@@ -38,13 +43,16 @@ def for_case(instance_id):
                              .where(HouseholdCase.instance_id == instance_id))
 
 
-def listing(user, township=None, status=None, limit=200):
+def _visible(user, township, status):
+    """The households the user may read (their own township; the county: all, or `township`), unordered."""
     access.require_case_reader(user)
-    stmt = access.scope_township(user, select(Household).order_by(Household.township, Household.id),
-                                 Household.township, township)
-    if status:
-        stmt = stmt.where(Household.status == status)
-    return db.session.scalars(stmt.limit(limit)).all()
+    stmt = access.scope_township(user, select(Household), Household.township, township)
+    return stmt.where(Household.status == status) if status else stmt
+
+
+def list_households(user, township=None, status=None, page=1, per_page=20, cursor=None):
+    """A Page (services/listing.py) of the register: by page number for the first rows, then by cursor."""
+    return page_of(_visible(user, township, status), HOUSEHOLD_ORDER, per_page, page, cursor)
 
 
 def amounts(household_id):
