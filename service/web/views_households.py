@@ -7,23 +7,35 @@ here, which opens a review case at once (services/households/reviews.py).
 from flask import flash, redirect, render_template, request, url_for
 
 from ..errors import Conflict, Invalid
-from ..services import access
+from ..services import access, supervision
 from ..services.households import register, reviews, view
+from ..services.listing import MAX_OFFSET
 from .core import allowed, bp, me, zh
 from .fmt import CATEGORY_NAMES
 
 REPORT_KINDS = {k: v for k, v in reviews.KINDS.items() if k not in reviews.NOT_REPORTED}
+PER_PAGE = 30    # as the case list (views_cases.py)
 
 
 @bp.get('/households')
 def household_list():
     user = me()
-    status = request.args.get('status') or None
+    args = request.args
+    status = args.get('status') or None
     if status not in (None, *register.STATUS_ZH):
         status = None
-    rows = register.listing(user, township=request.args.get('township') or None, status=status)
-    return render_template('web/households.html', rows=[view.summary(h) for h in rows],
-                           statuses=register.STATUS_ZH, category_names=CATEGORY_NAMES, args=request.args,
+    # Only the county chooses a township (the others always read their own): only theirs stays in links.
+    township = (args.get('township') or None) if access.sees_all_townships(user) else None
+    page = max(1, args.get('page', 1, type=int) or 1)
+    cursor = args.get('after') or None
+    found = register.list_households(user, township=township, status=status, page=1 if cursor else page,
+                                     per_page=PER_PAGE, cursor=cursor)
+    # The filters stay in the paging links; the position is either a page number or the cursor after a row.
+    filters = {k: v for k, v in (('township', township), ('status', status)) if v}
+    return render_template('web/households.html', rows=[view.summary(h) for h in found.items], found=found,
+                           page=page, cursor=cursor, per_page=PER_PAGE, max_offset=MAX_OFFSET, filters=filters,
+                           townships=supervision.townships_with_cases(user) if access.sees_all_townships(user) else [],
+                           statuses=register.STATUS_ZH, category_names=CATEGORY_NAMES,
                            can_spot_check=allowed(access.check_spot_check, user))
 
 
