@@ -8,7 +8,7 @@ import pytest
 
 from service.extensions import db
 from service.models import Household
-from service.services import users
+from service.services import listing, users
 from service.web import views_households
 
 from .api_helpers import PASSWORD
@@ -123,6 +123,10 @@ def test_the_register_page_reaches_its_second_page_with_the_filters_kept(app, mo
     assert _heads(second) == ['户主t010003', '户主t010004', '户主t010005'] and '第 2 / 3 页' in second
     third = web.get(_links(second)['下一页']).get_data(as_text=True)
     assert _heads(third) == ['户主t010006'] and '下一页' not in _links(third) and '上一页' in _links(third)
+    with monkeypatch.context() as capped_at_5:          # a province's township: the total is capped
+        capped_at_5.setattr(listing, 'TOTAL_CAP', 5)
+        capped = web.get('/households').get_data(as_text=True)
+    assert '5 户以上' in capped and '第 1 页' in capped and '第 1 / ' not in capped
 
     # the status filter stays in the links; another township's households never show
     monkeypatch.setattr(views_households, 'PER_PAGE', 2)
