@@ -1,6 +1,7 @@
 """The lists of the API and the pages at scale: p50/p95 per list, through the real app (Flask test client).
 
     .venv/bin/python -m tests.bench.gen_cases --url postgresql://…/jiuzhu_bench --create   # 1 M cases
+    .venv/bin/python -m tests.bench.gen_audit --url postgresql://…/jiuzhu_bench            # their audit log
     .venv/bin/python -m tests.bench.bench_lists --url postgresql://…/jiuzhu_bench [--runs 20]
 
 Signs in as the generator's caseworker of t05 (`cw_t05`) and county supervisor (`sup`), over the
@@ -26,6 +27,10 @@ API = [
      '/api/v1/instances?status=running&overdue=true'),
     ('supervisor GET /api/v1/timers', 'sup', '/api/v1/timers'),
     ('supervisor GET /api/v1/timers?state=waiting&township=t05', 'sup', '/api/v1/timers?state=waiting&township=t05'),
+    # The audit log (tests/bench/gen_audit.py: 7 rows a case): by a rare action, a person, both (migration 0033).
+    ('supervisor GET /api/v1/audit?action=deploy', 'sup', '/api/v1/audit?action=deploy'),
+    ('supervisor GET /api/v1/audit?actor=cw_t05', 'sup', '/api/v1/audit?actor=cw_t05'),
+    ('supervisor GET /api/v1/audit?actor=ld_t05&action=start', 'sup', '/api/v1/audit?actor=ld_t05&action=start'),
 ]
 PAGES = [
     ('caseworker page /tasks', 'cw', '/tasks'),
