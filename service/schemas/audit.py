@@ -47,3 +47,7 @@ class AuditVerifySchema(Schema):
     last_hash = fields.String(metadata={'description': 'its hash: note it elsewhere, check it later as an anchor'})
     checked_anchors = fields.List(fields.Integer())
     problem = fields.Nested(AuditProblemSchema, allow_none=True)
+    complete = fields.Boolean(required=True, metadata={
+        'description': 'false: this request checked its share of rows and more follow; go on with next_since'})
+    next_since = fields.String(allow_none=True, metadata={
+        'description': 'ID:HASH to pass as `since` for the next stretch (null when complete or broken)'})

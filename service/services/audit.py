@@ -214,6 +214,12 @@ class Verification:
     last_hash: str = GENESIS
     problem: Problem | None = None
     checked_anchors: list = field(default_factory=list)
+    complete: bool = True       # False: stopped at `limit` rows with more after them
+
+    @property
+    def next_since(self):
+        """Where a verify stopped short goes on from: `since` for the next one."""
+        return None if self.complete or self.problem else f'{self.last_id}:{self.last_hash}'
 
     @property
     def intact(self):
@@ -264,11 +270,17 @@ def parse_anchor(value):
     return (int(m.group(1)), m.group(2)) if m else None
 
 
+# One request checks at most this many rows (≈ 15,000 a second on two cores: 7 M rows took 8 minutes,
+# far past a worker's time limit); it answers with where the next one goes on from. The command line
+# walks the whole log.
+VERIFY_ROWS_PER_REQUEST = 100_000
+
+
 def verify_for(user, anchors=(), since=None):
-    """`verify` as a signed-in user asks for it (administrators)."""
+    """`verify` as a signed-in user asks for it (administrators), one stretch of the log at a time."""
     from .access import check_audit_verify  # not at the top: access → users → audit
     check_audit_verify(user)
-    return verify(anchors, since)
+    return verify(anchors, since, limit=VERIFY_ROWS_PER_REQUEST)
 
 
 def _start_at(result, since):
@@ -285,13 +297,14 @@ def _start_at(result, since):
         result.checked_anchors.append(since_id)
 
 
-def verify(anchors=(), since=None, batch=2000):
+def verify(anchors=(), since=None, batch=2000, limit=None):
     """Walk the chain in id order; the first break, or the count and the last (id, hash).
 
     `anchors`: (id, hash) pairs noted down earlier (e.g. a daily `verify`'s last row). The chain
     alone cannot show a rewrite of everything after some row, or a cut-off tail; an anchor can.
     `since`: one such pair to start from — only the rows after it are walked (a daily check of
     the day's rows); the rows before it are taken as checked before.
+    `limit`: stop after that many rows when more follow (`complete` False; anchors past them unchecked).
     """
     result = Verification()
     if since is not None:
@@ -299,7 +312,10 @@ def verify(anchors=(), since=None, batch=2000):
         if result.problem is not None:
             return result
     wanted = dict(anchors)
-    for row in _rows(batch, result.last_id):
+    for row in _rows(batch if limit is None else min(batch, limit + 1), result.last_id):
+        if limit is not None and result.count >= limit:
+            result.complete = False
+            return result
         problem = _check_row(row, result.last_id + 1, result.last_hash)
         if problem is None and row.id in wanted and wanted[row.id] != row.row_hash:
             problem = Problem('changed', row.id, f'第 {row.id} 条记录与记下的哈希不符：其后的链被重算 '
