@@ -2,6 +2,7 @@
 
     .venv/bin/python -m tests.bench.gen_cases --url postgresql://…/jiuzhu_bench --create   # 1 M cases
     .venv/bin/python -m tests.bench.gen_audit --url postgresql://…/jiuzhu_bench            # their audit log
+    .venv/bin/python -m tests.bench.gen_households --url postgresql://…/jiuzhu_bench       # the register
     .venv/bin/python -m tests.bench.bench_lists --url postgresql://…/jiuzhu_bench [--runs 20]
 
 Signs in as the generator's caseworker of t05 (`cw_t05`) and county supervisor (`sup`), over the
@@ -31,12 +32,16 @@ API = [
     ('supervisor GET /api/v1/audit?action=deploy', 'sup', '/api/v1/audit?action=deploy'),
     ('supervisor GET /api/v1/audit?actor=cw_t05', 'sup', '/api/v1/audit?actor=cw_t05'),
     ('supervisor GET /api/v1/audit?actor=ld_t05&action=start', 'sup', '/api/v1/audit?actor=ld_t05&action=start'),
+    # The household register (tests/bench/gen_households.py: one per completed case, 600,000).
+    ('caseworker GET /api/v1/households', 'cw', '/api/v1/households'),
+    ('supervisor GET /api/v1/households?status=suspended', 'sup', '/api/v1/households?status=suspended'),
 ]
 PAGES = [
     ('caseworker page /tasks', 'cw', '/tasks'),
     # The inbox's cases awaiting the verification centre's report, oldest change first (migration 0031).
     ('verifier page /tasks (cases awaiting the report)', 'ver', '/tasks'),
     ('supervisor page /cases?status=completed', 'sup', '/cases?status=completed'),
+    ('supervisor page /households', 'sup', '/households'),
     ('supervisor page /supervision?township=t05', 'sup', '/supervision?township=t05'),
     ('supervisor page /supervision', 'sup', '/supervision'),
 ]
