@@ -73,6 +73,11 @@ def townships_with_cases(user):
                                    .order_by(CaseCount.township)))
 
 
+def township_choices(user):
+    """The townships a list page's filter offers: the county's with cases; nobody else chooses (empty)."""
+    return townships_with_cases(user) if access.sees_all_townships(user) else []
+
+
 def deadline_timers(user, township=None, category=None, variant=None, overdue_after=None, soon_after=None,
                     per_page=LIST_SIZE):
     """{'overdue': Page, 'due_soon': Page, 'now'}: deadlines of running cases, each row (timer, case, definition).

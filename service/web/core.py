@@ -101,6 +101,13 @@ def _before():
     return _check_paging()
 
 
+def list_position(args):
+    """(page, cursor) of a list page: a page number for the first rows, or the cursor after a row
+    (`after`), which starts from its own first page."""
+    cursor = args.get('after') or None
+    return (1 if cursor else max(1, args.get('page', 1, type=int) or 1)), cursor
+
+
 def _check_paging():
     """Page numbers and sizes of every list page: integers in range, else 422 (never a 500 from the database)."""
     for name, top in (('page', MAX_PAGE), ('per_page', MAX_PER_PAGE)):

@@ -3,10 +3,10 @@ from flask import current_app, flash, jsonify, redirect, render_template, reques
 
 from ..errors import Conflict, Invalid, JiuzhuError, NotFound
 from ..services import (access, attachments, cases, comments, drafts, entrustments, forms, progress, repository,
-                        runtime, saved_filters, supervision, worklists)
+                        saved_filters, supervision, worklists)
 from ..services.listing import MAX_OFFSET
 from . import datarows, fmt, formrender
-from .core import allowed, bp, me, zh
+from .core import allowed, bp, list_position, me, zh
 from .messages import extension_forms, label_schemas, message_forms
 from .views_attachments import UploadRefused, take_uploads
 from .views_tasks import form_errors, prepared_fields, today
@@ -18,7 +18,7 @@ def case_list_context(user, filters):
     """What the case list page shows besides its rows: filter choices, saved filters, export links."""
     keys = sorted({d.key: d for d in repository.list_definitions(latest_only=True)}.items())
     return {'processes': keys, 'categories': worklists.categories(), 'statuses': worklists.STATUSES,
-            'townships': supervision.townships_with_cases(user) if access.sees_all_townships(user) else [],
+            'townships': supervision.township_choices(user),
             'args': filters.as_args(), 'filters': filters.as_args(), 'per_page': PER_PAGE, 'max_offset': MAX_OFFSET,
             'saved': saved_filters.for_list(user, 'cases')}
 
@@ -27,10 +27,9 @@ def case_list_context(user, filters):
 def case_list():
     user = me()
     args = request.args
-    page = max(1, args.get('page', 1, type=int) or 1)
-    cursor = args.get('after') or None
+    page, cursor = list_position(args)
     filters = worklists.CaseFilters.from_args(args)
-    found = worklists.case_page(user, filters, per_page=PER_PAGE, page=1 if cursor else page, cursor=cursor)
+    found = worklists.case_page(user, filters, per_page=PER_PAGE, page=page, cursor=cursor)
     # Filters stay in the paging links; the position is either a page number or the cursor after a row.
     context = case_list_context(user, filters)
     context.update(items=found.items, total=found.total, capped=found.capped, next_cursor=found.next, page=page,

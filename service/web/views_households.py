@@ -10,7 +10,7 @@ from ..errors import Conflict, Invalid
 from ..services import access, supervision
 from ..services.households import register, reviews, view
 from ..services.listing import MAX_OFFSET
-from .core import allowed, bp, me, zh
+from .core import allowed, bp, list_position, me, zh
 from .fmt import CATEGORY_NAMES
 
 REPORT_KINDS = {k: v for k, v in reviews.KINDS.items() if k not in reviews.NOT_REPORTED}
@@ -26,15 +26,14 @@ def household_list():
         status = None
     # Only the county chooses a township (the others always read their own): only theirs stays in links.
     township = (args.get('township') or None) if access.sees_all_townships(user) else None
-    page = max(1, args.get('page', 1, type=int) or 1)
-    cursor = args.get('after') or None
-    found = register.list_households(user, township=township, status=status, page=1 if cursor else page,
-                                     per_page=PER_PAGE, cursor=cursor)
+    page, cursor = list_position(args)
+    found = register.list_households(user, township=township, status=status, page=page, per_page=PER_PAGE,
+                                     cursor=cursor)
     # The filters stay in the paging links; the position is either a page number or the cursor after a row.
     filters = {k: v for k, v in (('township', township), ('status', status)) if v}
     return render_template('web/households.html', rows=[view.summary(h) for h in found.items], found=found,
                            page=page, cursor=cursor, per_page=PER_PAGE, max_offset=MAX_OFFSET, filters=filters,
-                           townships=supervision.townships_with_cases(user) if access.sees_all_townships(user) else [],
+                           townships=supervision.township_choices(user),
                            statuses=register.STATUS_ZH, category_names=CATEGORY_NAMES,
                            can_spot_check=allowed(access.check_spot_check, user))
 

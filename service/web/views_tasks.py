@@ -48,7 +48,7 @@ def task_list_context(user, filters):
     """Filter choices, saved filters and the people a task can be assigned to, for the task page."""
     keys = sorted({d.key: d for d in repository.list_definitions(latest_only=True)}.items())
     return {'processes': keys, 'categories': worklists.categories(), 'sorts': worklists.SORT_LABELS,
-            'townships': supervision.townships_with_cases(user) if access.sees_all_townships(user) else [],
+            'townships': supervision.township_choices(user),
             'staff': people.staff_options(None if access.sees_all_townships(user) else user.township),
             'filters': filters.as_args(), 'saved': saved_filters.for_list(user, 'tasks')}
 
