@@ -8,7 +8,7 @@ from sqlalchemy import event, inspect, select
 
 from service.extensions import db
 from service.models import ProcessInstance, Task, Timer
-from service.services import cases, row_writes
+from service.services import cases, row_writes, runtime, users
 from service.services.auth import find_user
 
 from .security_helpers import web_app  # noqa: F401  (fixture)
@@ -124,3 +124,38 @@ def test_a_write_rolled_back_leaves_no_row_behind(web_app):
     assert db.session.get(Task, task.id).state == 'ready'
     assert db.session.get(ProcessInstance, case).version == version
     assert db.session.get(Task, added.id) is None
+
+
+def test_a_completion_that_opens_two_steps_is_one_statement(test_app):
+    """bench_ten's u2 leads into a parallel fork: its completion makes two task rows of one shape.
+    On PostgreSQL each row goes into the case's one statement, in a WITH of its own under the case
+    row's version check, not in an executemany sent after it (SQLAlchemy's, a third of a completion's
+    CPU, for one completion in seven of tests/bench/bench_load.py)."""
+    with test_app.app_context():
+        users.add_user('cw_fork', '经办人', 'township_caseworker', 't01', 'fork-pass-1234!', 'tester')
+        case = runtime.start_instance('bench_ten', 't01', {'applicant': {'name': '申请人'}}, 'tester').id
+        db.session.commit()
+        for step in ('u1', 'u2'):
+            task = next(t for t in cases.ready_tasks(case) if t.bpmn_id == step)
+            statements = []
+
+            def sent(_conn, _cursor, statement, *_args):
+                statements.append(statement)
+            user = find_user('cw_fork')
+            event.listen(db.engine, 'before_cursor_execute', sent)
+            try:
+                cases.complete(user, task.id, {'note': '已核实', 'approved': True})
+            finally:
+                event.remove(db.engine, 'before_cursor_execute', sent)
+            db.session.remove()
+        assert sorted(t.bpmn_id for t in cases.ready_tasks(case)) == ['u3', 'u4']
+        new = [t for t in cases.ready_tasks(case)]
+        assert all(t.returned is False and t.township == 't01' for t in new)
+        writes = [s for s in statements if s.startswith(('UPDATE process_instance', 'UPDATE task', 'INSERT INTO task',
+                                                          'UPDATE timer', 'INSERT INTO timer', 'WITH'))]
+        if db.engine.dialect.name == 'postgresql':
+            assert len(writes) == 1 and writes[0].startswith('WITH'), writes
+            assert writes[0].count('INSERT INTO task') == 2, writes[0]
+        else:
+            assert [s.split(' SET ')[0].split(' (')[0] for s in writes] == [
+                'UPDATE process_instance', 'UPDATE task', 'INSERT INTO task']

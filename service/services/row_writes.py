@@ -9,8 +9,9 @@ so each shape's statement is built once and executed with the rows' values:
   ORM's own StaleDataError (the write answers 409, a batch of timers is fired again case by case);
 - task and timer rows: UPDATE … WHERE id = :id; the new ones INSERTed, what the database makes
   (a timer's id, whether a task's step was done before) coming back by RETURNING.
-On PostgreSQL a case's own write (one row of each shape) is ONE statement: each UPDATE and INSERT in
-its WITH, the task and timer rows' gated on the case row's version check (`_together`).
+On PostgreSQL a case's own write (its case row and up to a few task and timer rows) is ONE statement:
+each row's UPDATE or INSERT in a WITH of its own, the task and timer rows' gated on the case row's
+version check (`_together`).
 Then the session holds them as its flush leaves the rows it wrote: persistent, unchanged, recorded
 in the transaction (a rollback expires or drops them as it would).
 
@@ -118,7 +119,7 @@ class _Write:
 
 
 def _together(connection, writes, names):
-    """PostgreSQL, one row per shape (a case's own write): the writes as one statement, each an
+    """PostgreSQL, one row per write (a case's own write, _execute): the writes as one statement, each an
     UPDATE or INSERT in its WITH, what each matched or made selected from it. One round trip. When
     the case row's version check fails, the others write nothing (a concurrent writer's rows stay
     as they are, and the write is told apart as a conflict, not a duplicate row)."""
@@ -136,12 +137,23 @@ def _together(connection, writes, names):
     return statements.prepared(connection, ('together', tuple(w.shape for w in writes), names), build, names)
 
 
+# The most rows one case's write sends as one statement (each row a WITH of its own; the statement's
+# text is kept per count of rows of each shape). A case's write has 2-5: the case row, the task
+# completed, the steps it opened (a parallel fork opens several), their timers. More go row shape by
+# row shape (a batch of fired timers holds several case rows: never one statement).
+TOGETHER_AT_MOST = 8
+
+
 def _execute(connection, writes, done_here=frozenset()):
-    if connection.dialect.name != 'postgresql' or len(writes) < 2 or any(len(w.params) != 1 for w in writes) \
-            or sum(w.shape[1] is ProcessInstance for w in writes) > 1:
+    rows = sum(len(w.params) for w in writes)
+    if connection.dialect.name != 'postgresql' or not 1 < rows <= TOGETHER_AT_MOST \
+            or sum(len(w.params) for w in writes if w.shape[1] is ProcessInstance) > 1:
         for w in writes:
             w.run(connection)
         return
+    # One row per write: two new task rows of one shape are two INSERTs in the WITH, not one of two
+    # rows (whose RETURNING would come back in no promised order, and be SQLAlchemy's executemany).
+    writes = [_Write(w.shape, [p], [o]) for w in writes for p, o in zip(w.params, w.objects)]
     params = {}
     for i, w in enumerate(writes):
         params.update((f'w{i}_{k}', v) for k, v in w.params[0].items())
