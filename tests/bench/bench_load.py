@@ -19,7 +19,6 @@ after each answer and opened again by http.client, as nginx opens one per reques
 With --database-url unset, SQLite in a temporary directory (one writer at a time: not what this is for).
 """
 import argparse
-import http.client
 import json
 import math
 import os
@@ -62,10 +61,33 @@ def cpu_seconds(pid):
 
 
 def machine_busy():
-    """CPU seconds all cores have spent busy so far (/proc/stat: everything but idle and iowait)."""
+    """CPU seconds all cores have spent busy so far, and of them stolen by the hypervisor (/proc/stat:
+    everything but idle and iowait; steal is the time a vCPU wanted to run and the host ran another)."""
     with open('/proc/stat') as f:
         fields = [int(x) for x in f.readline().split()[1:]]
-    return (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf('SC_CLK_TCK')
+    tick = os.sysconf('SC_CLK_TCK')
+    return (sum(fields[:8]) - fields[3] - fields[4]) / tick, fields[7] / tick
+
+
+_SPEED_SAMPLE = {'tasks': {f'{i:08x}-0000-4000-8000-{i:012x}': {
+    'id': f'{i:08x}', 'parent': f'{i - 1:08x}', 'children': [f'{i + 1:08x}'], 'state': 64, 'task_spec': f'u{i % 10}',
+    'data': {'applicant': {'name': '申请人', 'members': [{'relation': '配偶', 'income': 1234.5}] * 3}, 'note': '已核实'},
+    'internal_data': {}, 'last_state_change': 1764000000.0 + i} for i in range(40)}}
+
+
+def machine_speed(trials=5, rounds=40):
+    """CPU milliseconds this machine takes for a fixed piece of Python work shaped like a completion's
+    own (JSON text to dicts and back, dicts and strings walked), the best of `trials`. The same code's
+    CPU per completion moves with it: this 2-core VM shares its host, and the same build has taken
+    from 7.4 to 14 ms of app CPU per completion on different hours of one day."""
+    best = float('inf')
+    for _ in range(trials):
+        c0 = time.process_time()
+        for _ in range(rounds):
+            tree = json.loads(json.dumps(_SPEED_SAMPLE, ensure_ascii=False))
+            sum(len(t['task_spec']) + len(str(t['data'])) for t in tree['tasks'].values())
+        best = min(best, time.process_time() - c0)
+    return best * 1000
 
 
 def children(pid):
@@ -102,10 +124,10 @@ def prepare(app, clients, cases):
     return tokens, ids
 
 
-def start_processes(url, port, workers, logdir, gunicorn_args=''):
+def start_processes(url, address, workers, logdir, gunicorn_args=''):
     env = dict(os.environ, GUNICORN_CMD_ARGS=gunicorn_args, DATABASE_URL=url, SECRET_KEY='bench-load', JIUZHU_CLOCK='real', JIUZHU_HOLIDAYS='',
                JIUZHU_FORMS_DIR=str(PROCESSES / 'forms'), JIUZHU_EMBEDDED_SCHEDULER='0',
-               JIUZHU_BIND=f'127.0.0.1:{port}', JIUZHU_WORKERS=str(workers),
+               JIUZHU_BIND=f'unix:{address}' if isinstance(address, str) else f'127.0.0.1:{address}', JIUZHU_WORKERS=str(workers),
                **PRODUCTION_KEYS)   # the real clock is not demo mode: the keys the cases were written with
     web = subprocess.Popen([str(BIN / 'gunicorn'), '-c', str(ROOT / 'deploy' / 'gunicorn.conf.py'),
                             'service:create_app()'], cwd=ROOT, env=env,
@@ -116,19 +138,19 @@ def start_processes(url, port, workers, logdir, gunicorn_args=''):
     seen = None
     while time.monotonic() < deadline:
         try:
-            conn = http.client.HTTPConnection('127.0.0.1', port, timeout=10)
-            conn.request('GET', '/healthz')
-            response = conn.getresponse()
-            seen = (response.status, response.read()[:300])
-            if response.status == 200:
+            conn = Connection(address)
+            status, body = conn.request(b'GET', '/healthz', b'')
+            conn.close()
+            seen = (status, body[:300])
+            if status == 200:
                 return web, scheduler
-        except (OSError, http.client.HTTPException) as exc:
+        except (OSError, ValueError) as exc:
             seen = repr(exc)
         time.sleep(0.2)      # waiting for a server to come up, not a test
     web.terminate()
     scheduler.terminate()
     tail = (Path(logdir) / 'web.log').read_text(errors='replace')[-3000:]
-    raise SystemExit(f'gunicorn did not answer on port {port} (last: {seen}):\n{tail}')
+    raise SystemExit(f'gunicorn did not answer at {address} (last: {seen}):\n{tail}')
 
 
 class Connection:
@@ -137,8 +159,8 @@ class Connection:
     package, which was most of the generator's CPU. The requests are all alike; an answer is read by
     its Content-Length (the API always sends one), and a closed connection is opened again."""
 
-    def __init__(self, port):
-        self.port, self.sock, self.buffer = port, None, b''
+    def __init__(self, address):
+        self.address, self.sock, self.buffer = address, None, b''
 
     def close(self):
         if self.sock is not None:
@@ -147,7 +169,12 @@ class Connection:
 
     def request(self, method, path, headers, body=b''):
         if self.sock is None:
-            self.sock = socket.create_connection(('127.0.0.1', self.port), timeout=30)
+            if isinstance(self.address, str):       # gunicorn's Unix socket (--http unix)
+                self.sock = socket.socket(socket.AF_UNIX)
+                self.sock.settimeout(30)
+                self.sock.connect(self.address)
+            else:
+                self.sock = socket.create_connection(('127.0.0.1', self.address), timeout=30)
         self.sock.sendall(b'%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n%sContent-Length: %d\r\n\r\n%s'
                           % (method, path.encode(), headers, len(body), body))
         while b'\r\n\r\n' not in self.buffer:
@@ -172,13 +199,13 @@ class Connection:
 
 
 class Caseworker(threading.Thread):
-    def __init__(self, port, token, case_ids, until):
+    def __init__(self, address, token, case_ids, until):
         super().__init__(daemon=True)
-        self.port, self.token, self.cases, self.until = port, token, list(case_ids), until
+        self.address, self.token, self.cases, self.until = address, token, list(case_ids), until
         self.latencies, self.errors, self.completed = [], Counter(), 0
         self.headers = f'Authorization: Bearer {token}\r\n'.encode()
         self.json_headers = self.headers + b'Content-Type: application/json\r\n'
-        self.conn = Connection(port)
+        self.conn = Connection(address)
 
     def call(self, method, path, body=None):
         headers = self.headers if body is None else self.json_headers
@@ -233,25 +260,25 @@ def run(args):
     try:
         app = make_app(database.url, clock='real')
         tokens, ids = prepare(app, args.clients, args.cases)
-        port = free_port()
         with tempfile.TemporaryDirectory(prefix='jiuzhu-load-') as logdir:
-            web, scheduler = start_processes(database.url, port, args.workers, logdir, args.gunicorn_args)
+            address = str(Path(logdir) / 'web.sock') if args.http == 'unix' else free_port()
+            web, scheduler = start_processes(database.url, address, args.workers, logdir, args.gunicorn_args)
             # Warm up every worker outside the measured window: its caches (the process spec, forms,
             # statements) and the modules a completion imports on first use. Cases of their own, each
             # on a new connection so that the workers take turns (a kept-alive one stays with one).
             warm_ids, ids = ids[:args.workers * 3], ids[args.workers * 3:]
             for case_id in warm_ids:
-                warm = Caseworker(port, tokens[0], [case_id], time.monotonic() + 30)
+                warm = Caseworker(address, tokens[0], [case_id], time.monotonic() + 30)
                 warm.complete_one(case_id)
                 warm.conn.close()
             web_pids = [web.pid] + children(web.pid)
             db_pids = backend_pids(app) if database.schema else []
             cpu_before = {p: cpu_seconds(p) for p in web_pids + [scheduler.pid] + db_pids}
             client_before = time.process_time()     # this process: the caseworkers' threads
-            busy_before = machine_busy()
+            busy_before, steal_before = machine_busy()
             until = time.monotonic() + args.seconds
             share = [ids[i::args.clients] for i in range(args.clients)]
-            workers = [Caseworker(port, tokens[i], share[i], until) for i in range(args.clients)]
+            workers = [Caseworker(address, tokens[i], share[i], until) for i in range(args.clients)]
             started = time.monotonic()
             for w in workers:
                 w.start()
@@ -259,7 +286,8 @@ def run(args):
                 w.join(args.seconds + 60)
             elapsed = time.monotonic() - started
             cpu_client = time.process_time() - client_before
-            busy = machine_busy() - busy_before
+            busy, steal = machine_busy()
+            busy, steal = busy - busy_before, steal - steal_before
             db_pids = sorted(set(db_pids) | set(backend_pids(app) if database.schema else []))
             cpu = {p: cpu_seconds(p) - cpu_before.get(p, 0.0) for p in set(web_pids + [scheduler.pid] + db_pids)}
             web_log = (Path(logdir) / 'web.log').read_text(errors='replace')
@@ -267,7 +295,7 @@ def run(args):
         errors = sum((w.errors for w in workers), Counter())
         return dict(elapsed=elapsed, completed=len(latencies), latencies=latencies, errors=errors,
                     cpu_web=sum(cpu[p] for p in web_pids), cpu_scheduler=cpu[scheduler.pid],
-                    cpu_db=sum(cpu[p] for p in db_pids), cpu_client=cpu_client, busy=busy, tracebacks=web_log.count('Traceback'))
+                    cpu_db=sum(cpu[p] for p in db_pids), cpu_client=cpu_client, busy=busy, steal=steal, tracebacks=web_log.count('Traceback'))
     finally:
         for proc in (web, scheduler):
             if proc is not None and proc.poll() is None:
@@ -287,6 +315,9 @@ def main(argv=None):
     parser.add_argument('--cases', type=int, default=600, help='cases of ten tasks each')
     parser.add_argument('--seconds', type=float, default=60.0, help='how long the caseworkers work')
     parser.add_argument('--workers', type=int, default=4, help='gunicorn workers')
+    parser.add_argument('--http', choices=['tcp', 'unix'], default='tcp',
+                        help="how the caseworkers reach gunicorn: loopback TCP, or a Unix socket (as nginx does in "
+                             "deploy/nginx.conf)")
     parser.add_argument('--gunicorn-args', default='', help="more gunicorn options (GUNICORN_CMD_ARGS), e.g. '--worker-class gthread --threads 2'")
     args = parser.parse_args(argv)
     backend = 'PostgreSQL' if args.database_url else 'SQLite'
@@ -294,7 +325,9 @@ def main(argv=None):
           f'{args.clients} caseworkers, {args.cases} cases, gunicorn {args.workers} workers + 1 scheduler, '
           f'{args.seconds:.0f} s' + (f', gunicorn {args.gunicorn_args}' if args.gunicorn_args else ''))
     load_before = os.getloadavg()
+    speed_before = machine_speed()
     r = run(args)
+    speed_after = machine_speed()
     lat = [x * 1000 for x in r['latencies']]
     rate = r['completed'] / r['elapsed']
     print(f'   completions {r["completed"]:,} in {r["elapsed"]:.1f} s: {rate:,.1f}/s '
@@ -307,9 +340,12 @@ def main(argv=None):
           f'this client {r["cpu_client"]:.1f} s = {r["cpu_client"] * per:.1f} ms')
     ours = r['cpu_web'] + r['cpu_db'] + r['cpu_scheduler'] + r['cpu_client']
     print(f'   the machine: {r["busy"]:.1f} s of {os.cpu_count() * r["elapsed"]:.1f} s CPU busy, '
-          f'{max(0.0, r["busy"] - ours):.1f} s of it by other processes (the figures compare only at a like share); '
+          f'{max(0.0, r["busy"] - ours):.1f} s of it by other processes (the figures compare only at a like share), '
+          f'{r["steal"]:.1f} s stolen by the host; '
           'load average (1, 5, 15 min) before {:.2f} {:.2f} {:.2f}, after {:.2f} {:.2f} {:.2f}'.format(
               *load_before, *os.getloadavg()))
+    print(f'   the machine\'s speed (tests.bench.bench_load.machine_speed, lower is faster): {speed_before:.1f} ms of CPU '
+          f'before, {speed_after:.1f} ms after; compare runs only at like speeds')
     return 0 if not r['errors'] else 1
 
 
