@@ -5,7 +5,7 @@ import os
 
 bind = os.environ.get('JIUZHU_BIND', '127.0.0.1:8000')
 workers = int(os.environ.get('JIUZHU_WORKERS', '4'))
-# Sync workers: one request at a time each, a new loopback connection from nginx per request. A
+# Sync workers: one request at a time each, a new connection from nginx per request. A
 # request is CPU in Python (one core at a time per process, whatever its threads), so a worker's second
 # thread only queues behind the first; and a kept-alive connection stays with the worker that accepted
 # it: with gthread workers a few busy connections could all sit on one worker while others idled

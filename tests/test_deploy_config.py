@@ -9,7 +9,7 @@ DEPLOY = Path(__file__).resolve().parent.parent / 'deploy'
 
 
 def gunicorn_config(monkeypatch, **env):
-    for name in ('JIUZHU_WORKERS', 'JIUZHU_ACCESS_LOG', 'SECRET_KEY'):
+    for name in ('JIUZHU_WORKERS', 'JIUZHU_ACCESS_LOG', 'JIUZHU_BIND', 'SECRET_KEY'):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -56,3 +56,20 @@ def test_requests_are_logged_once_by_nginx_and_by_gunicorn_only_when_asked(monke
     assert 'access_log off' not in (DEPLOY / 'nginx.conf').read_text()
     assert gunicorn_config(monkeypatch).accesslog is None
     assert gunicorn_config(monkeypatch, JIUZHU_ACCESS_LOG='-').accesslog == '-'
+
+
+def test_nginx_reaches_gunicorn_on_the_socket_the_web_unit_makes(monkeypatch):
+    """nginx's upstream, the bind of the environment file and the web unit's runtime directory name
+    one Unix socket, readable by nginx; PostgreSQL on the same machine by its socket too."""
+    env = dict(line.split('=', 1) for line in (DEPLOY / 'jiuzhu.env.example').read_text().splitlines()
+               if line and not line.startswith('#'))
+    bind = env['JIUZHU_BIND']
+    assert bind.startswith('unix:/run/jiuzhu/')
+    nginx = (DEPLOY / 'nginx.conf').read_text()
+    upstream = re.search(r'upstream jiuzhu \{(.*?)\}', nginx, re.S).group(1)
+    assert re.findall(r'server\s+(\S+);', upstream) == [bind]
+    unit = (DEPLOY / 'jiuzhu-web.service').read_text()
+    assert 'RuntimeDirectory=jiuzhu\n' in unit and 'RuntimeDirectoryMode=0755\n' in unit
+    assert gunicorn_config(monkeypatch, JIUZHU_BIND=bind).bind == [bind]
+    assert gunicorn_config(monkeypatch).bind == ['127.0.0.1:8000']     # without it: loopback, as before
+    assert env['DATABASE_URL'].endswith('@/jiuzhu?host=/var/run/postgresql')
