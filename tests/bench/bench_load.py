@@ -1,7 +1,10 @@
 """Load: N caseworkers completing tasks of many cases over HTTP against gunicorn + PostgreSQL + a scheduler.
 
     .venv/bin/python -m tests.bench.bench_load --database-url postgresql://… [--clients 12]
-        [--cases 600] [--seconds 60] [--workers 4] [--gunicorn-args '--worker-class gthread --threads 2']
+        [--cases 600] [--seconds 60] [--workers 4] [--http tcp|unix] [--gunicorn-args '--worker-class gthread --threads 2']
+
+As deployed (deploy/: nginx to gunicorn and the app to a local PostgreSQL on Unix sockets):
+`--http unix` and a URL `postgresql://…@/<database>?host=/var/run/postgresql`.
 
 Everything runs on this machine, on loopback: gunicorn (deploy/gunicorn.conf.py, `--workers`
 workers) and one `jiuzhu scheduler` process on a fresh PostgreSQL schema, and `--clients`
@@ -323,7 +326,8 @@ def main(argv=None):
     backend = 'PostgreSQL' if args.database_url else 'SQLite'
     print(f'jiuzhu load — {backend}, {os.cpu_count()} CPU(s), Python {sys.version.split()[0]}: '
           f'{args.clients} caseworkers, {args.cases} cases, gunicorn {args.workers} workers + 1 scheduler, '
-          f'{args.seconds:.0f} s' + (f', gunicorn {args.gunicorn_args}' if args.gunicorn_args else ''))
+          f'{args.seconds:.0f} s, HTTP over {"a Unix socket" if args.http == "unix" else "loopback TCP"}'
+          + (f', gunicorn {args.gunicorn_args}' if args.gunicorn_args else ''))
     load_before = os.getloadavg()
     speed_before = machine_speed()
     r = run(args)
