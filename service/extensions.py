@@ -29,6 +29,23 @@ def tune_sqlite(engine):
         cursor.close()
 
 
+def _cache_long_statements():
+    """Let psycopg keep its parse of the write path's longest statements.
+
+    psycopg turns each statement's `%(name)s` placeholders into `$n` with a regular expression and
+    keeps the result, but only for statements of at most 4,096 bytes and 50 parameters (its
+    _queries module: ORMs' INSERTs of ever more rows would fill the cache). A case's write with a
+    parallel fork (services/row_writes.py: the case row, the task completed and one INSERT per
+    branch in one WITH) has about 60, and was parsed again at every execution (≈ 0.4 M instructions
+    more than the same write's three statements, callgrind). The write path's statements are few,
+    each built once (services/statements.py): past the limits they stay cacheable. psycopg's own
+    cache holds 128 statement texts; a setting it does not have any more changes nothing."""
+    from psycopg import _queries
+    if hasattr(_queries, 'MAX_CACHED_STATEMENT_PARAMS'):
+        _queries.MAX_CACHED_STATEMENT_PARAMS = max(_queries.MAX_CACHED_STATEMENT_PARAMS, 200)
+        _queries.MAX_CACHED_STATEMENT_LENGTH = max(_queries.MAX_CACHED_STATEMENT_LENGTH, 16384)
+
+
 def tune_postgresql(engine):
     """Keep psycopg's prepared statements across requests: a transaction that wrote nothing is ended
     with COMMIT, not ROLLBACK.
@@ -48,6 +65,8 @@ def tune_postgresql(engine):
         return
     from psycopg.pq import TransactionStatus
     from sqlalchemy import event
+
+    _cache_long_statements()
 
     @event.listens_for(engine, 'connect')
     def _cursors(dbapi_connection, _record):

@@ -137,10 +137,11 @@ def test_a_completion_that_opens_two_steps_is_one_statement(test_app):
         db.session.commit()
         for step in ('u1', 'u2'):
             task = next(t for t in cases.ready_tasks(case) if t.bpmn_id == step)
-            statements = []
+            statements, sizes = [], {}
 
-            def sent(_conn, _cursor, statement, *_args):
+            def sent(_conn, _cursor, statement, parameters, *_args):
                 statements.append(statement)
+                sizes[statement] = len(parameters)
             user = find_user('cw_fork')
             event.listen(db.engine, 'before_cursor_execute', sent)
             try:
@@ -156,6 +157,12 @@ def test_a_completion_that_opens_two_steps_is_one_statement(test_app):
         if db.engine.dialect.name == 'postgresql':
             assert len(writes) == 1 and writes[0].startswith('WITH'), writes
             assert writes[0].count('INSERT INTO task') == 2, writes[0]
+            # psycopg keeps its parse of the statement's placeholders (extensions._cache_long_statements),
+            # not only of statements within its own limits (50 parameters, 4,096 bytes).
+            from psycopg import _queries
+            assert sizes[writes[0]] > 50
+            assert sizes[writes[0]] <= _queries.MAX_CACHED_STATEMENT_PARAMS
+            assert len(writes[0].encode()) <= _queries.MAX_CACHED_STATEMENT_LENGTH
         else:
             assert [s.split(' SET ')[0].split(' (')[0] for s in writes] == [
                 'UPDATE process_instance', 'UPDATE task', 'INSERT INTO task']
