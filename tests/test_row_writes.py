@@ -149,8 +149,8 @@ def test_a_completion_that_opens_two_steps_is_one_statement(test_app):
             finally:
                 event.remove(db.engine, 'before_cursor_execute', sent)
             db.session.remove()
-        assert sorted(t.bpmn_id for t in cases.ready_tasks(case)) == ['u3', 'u4']
-        new = [t for t in cases.ready_tasks(case)]
+        new = cases.ready_tasks(case)
+        assert sorted(t.bpmn_id for t in new) == ['u3', 'u4']
         assert all(t.returned is False and t.township == 't01' for t in new)
         writes = [s for s in statements if s.startswith(('UPDATE process_instance', 'UPDATE task', 'INSERT INTO task',
                                                           'UPDATE timer', 'INSERT INTO timer', 'WITH'))]

@@ -57,7 +57,7 @@ def generate(url, keyring):
                                 date(started_on.year + 1, started_on.month, 1), completed.replace(tzinfo=None),
                                 completed.replace(tzinfo=None), 1))
         # The links check each household by a plan made at their first row: made while the table still
-        # had no statistics, that plan scanned the whole register per row (hours). Counted first, it
+        # had no statistics, that plan scanned the whole register per row (hours). Analyzed first, it
         # takes the primary key.
         conn.commit()
         conn.execute('ANALYZE household')
@@ -72,7 +72,7 @@ def generate(url, keyring):
         conn.execute("SELECT setval(pg_get_serial_sequence('household', 'id'), (SELECT max(id) FROM household))")
         conn.commit()
     with psycopg.connect(url, autocommit=True) as conn:
-        for table in ('household', 'household_case', 'household_amount'):
+        for table in ('household_case', 'household_amount'):     # the register itself was analyzed above
             conn.execute(f'ANALYZE {table}')
     print(f'{len(rows):,} households in {time.perf_counter() - started:,.0f} s')
 
