@@ -25,6 +25,7 @@ import argparse
 import json
 import math
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -259,56 +260,86 @@ def rank(ordered, q):
 
 def run(args):
     database = Database(args.database_url)
-    web = scheduler = None
     try:
         app = make_app(database.url, clock='real')
         tokens, ids = prepare(app, args.clients, args.cases)
         with tempfile.TemporaryDirectory(prefix='jiuzhu-load-') as logdir:
             address = str(Path(logdir) / 'web.sock') if args.http == 'unix' else free_port()
             web, scheduler = start_processes(database.url, address, args.workers, logdir, args.gunicorn_args)
-            # Warm up every worker outside the measured window: its caches (the process spec, forms,
-            # statements) and the modules a completion imports on first use. Cases of their own, each
-            # on a new connection so that the workers take turns (a kept-alive one stays with one).
-            warm_ids, ids = ids[:args.workers * 3], ids[args.workers * 3:]
-            for case_id in warm_ids:
-                warm = Caseworker(address, tokens[0], [case_id], time.monotonic() + 30)
-                warm.complete_one(case_id)
-                warm.conn.close()
-            web_pids = [web.pid] + children(web.pid)
-            db_pids = backend_pids(app) if database.schema else []
-            cpu_before = {p: cpu_seconds(p) for p in web_pids + [scheduler.pid] + db_pids}
-            client_before = time.process_time()     # this process: the caseworkers' threads
-            busy_before, steal_before = machine_busy()
-            until = time.monotonic() + args.seconds
-            share = [ids[i::args.clients] for i in range(args.clients)]
-            workers = [Caseworker(address, tokens[i], share[i], until) for i in range(args.clients)]
-            started = time.monotonic()
-            for w in workers:
-                w.start()
-            for w in workers:
-                w.join(args.seconds + 60)
-            elapsed = time.monotonic() - started
-            cpu_client = time.process_time() - client_before
-            busy, steal = machine_busy()
-            busy, steal = busy - busy_before, steal - steal_before
-            db_pids = sorted(set(db_pids) | set(backend_pids(app) if database.schema else []))
-            cpu = {p: cpu_seconds(p) - cpu_before.get(p, 0.0) for p in set(web_pids + [scheduler.pid] + db_pids)}
-            web_log = (Path(logdir) / 'web.log').read_text(errors='replace')
-        latencies = sorted(x for w in workers for x in w.latencies)
-        errors = sum((w.errors for w in workers), Counter())
-        return dict(elapsed=elapsed, completed=len(latencies), latencies=latencies, errors=errors,
-                    cpu_web=sum(cpu[p] for p in web_pids), cpu_scheduler=cpu[scheduler.pid],
-                    cpu_db=sum(cpu[p] for p in db_pids), cpu_client=cpu_client, busy=busy, steal=steal, tracebacks=web_log.count('Traceback'))
+            try:
+                return measure(args, app, database, address, logdir, web, scheduler, tokens, ids)
+            finally:
+                # Inside the directory: gunicorn's master unlinks its socket there as it stops; with the
+                # file gone first it fails, leaves without stopping its workers, and they held their
+                # database connections into the next run.
+                stop_processes(web, scheduler)
     finally:
-        for proc in (web, scheduler):
-            if proc is not None and proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(30)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
         database.drop()
+
+
+def stop_processes(web, scheduler):
+    """Stop gunicorn (master and workers) and the scheduler, and wait until every one is gone."""
+    pids = [web.pid] + children(web.pid)
+    for proc in (web, scheduler):
+        if proc.poll() is None:
+            proc.terminate()
+    for proc in (web, scheduler):
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    deadline = time.monotonic() + 30
+    while any(alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)      # waiting for processes to exit, not a test
+    for pid in pids:
+        if alive(pid):
+            os.kill(pid, signal.SIGKILL)
+
+
+def alive(pid):
+    try:
+        with open(f'/proc/{pid}/stat') as f:
+            return f.read().rsplit(')', 1)[1].split()[0] != 'Z'
+    except OSError:
+        return False
+
+
+def measure(args, app, database, address, logdir, web, scheduler, tokens, ids):
+    # Warm up every worker outside the measured window: its caches (the process spec, forms,
+    # statements) and the modules a completion imports on first use. Cases of their own, each
+    # on a new connection so that the workers take turns (a kept-alive one stays with one).
+    warm_ids, ids = ids[:args.workers * 3], ids[args.workers * 3:]
+    for case_id in warm_ids:
+        warm = Caseworker(address, tokens[0], [case_id], time.monotonic() + 30)
+        warm.complete_one(case_id)
+        warm.conn.close()
+    web_pids = [web.pid] + children(web.pid)
+    db_pids = backend_pids(app) if database.schema else []
+    cpu_before = {p: cpu_seconds(p) for p in web_pids + [scheduler.pid] + db_pids}
+    client_before = time.process_time()     # this process: the caseworkers' threads
+    busy_before, steal_before = machine_busy()
+    until = time.monotonic() + args.seconds
+    share = [ids[i::args.clients] for i in range(args.clients)]
+    workers = [Caseworker(address, tokens[i], share[i], until) for i in range(args.clients)]
+    started = time.monotonic()
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(args.seconds + 60)
+    elapsed = time.monotonic() - started
+    cpu_client = time.process_time() - client_before
+    busy, steal = machine_busy()
+    busy, steal = busy - busy_before, steal - steal_before
+    db_pids = sorted(set(db_pids) | set(backend_pids(app) if database.schema else []))
+    cpu = {p: cpu_seconds(p) - cpu_before.get(p, 0.0) for p in set(web_pids + [scheduler.pid] + db_pids)}
+    web_log = (Path(logdir) / 'web.log').read_text(errors='replace')
+    latencies = sorted(x for w in workers for x in w.latencies)
+    errors = sum((w.errors for w in workers), Counter())
+    return dict(elapsed=elapsed, completed=len(latencies), latencies=latencies, errors=errors,
+                cpu_web=sum(cpu[p] for p in web_pids), cpu_scheduler=cpu[scheduler.pid],
+                cpu_db=sum(cpu[p] for p in db_pids), cpu_client=cpu_client, busy=busy, steal=steal,
+                tracebacks=web_log.count('Traceback'))
 
 
 def main(argv=None):
