@@ -83,7 +83,8 @@ def machine_speed(trials=5, rounds=40):
     """CPU milliseconds this machine takes for a fixed piece of Python work shaped like a completion's
     own (JSON text to dicts and back, dicts and strings walked), the best of `trials`. The same code's
     CPU per completion moves with it: this 2-core VM shares its host, and the same build has taken
-    from 7.4 to 14 ms of app CPU per completion on different hours of one day."""
+    from 7.4 to 14 ms of app CPU per completion on different hours of one day. It runs in this
+    interpreter, gunicorn's too: between interpreters it compares their speed, not the host's."""
     best = float('inf')
     for _ in range(trials):
         c0 = time.process_time()
@@ -355,7 +356,10 @@ def main(argv=None):
     parser.add_argument('--gunicorn-args', default='', help="more gunicorn options (GUNICORN_CMD_ARGS), e.g. '--worker-class gthread --threads 2'")
     args = parser.parse_args(argv)
     backend = 'PostgreSQL' if args.database_url else 'SQLite'
-    print(f'jiuzhu load — {backend}, {os.cpu_count()} CPU(s), Python {sys.version.split()[0]}: '
+    # The interpreter matters as much as the code: the same code on this machine took about 10 % less
+    # app CPU per completion under Debian's /usr/bin/python3 than under a pyenv build (deploy/python.md).
+    print(f'jiuzhu load — {backend}, {os.cpu_count()} CPU(s), Python {sys.version.split()[0]} '
+          f'({os.path.realpath(sys.executable)}, gunicorn and the client alike): '
           f'{args.clients} caseworkers, {args.cases} cases, gunicorn {args.workers} workers + 1 scheduler, '
           f'{args.seconds:.0f} s, HTTP over {"a Unix socket" if args.http == "unix" else "loopback TCP"}'
           + (f', gunicorn {args.gunicorn_args}' if args.gunicorn_args else ''))
