@@ -1,6 +1,7 @@
 """deploy/: what gunicorn and nginx are told agrees (no server is started here; tests/bench/bench_load.py runs them)."""
 import re
 import runpy
+import subprocess
 from pathlib import Path
 
 from gunicorn.config import Config
@@ -73,3 +74,15 @@ def test_nginx_reaches_gunicorn_on_the_socket_the_web_unit_makes(monkeypatch):
     assert gunicorn_config(monkeypatch, JIUZHU_BIND=bind).bind == [bind]
     assert gunicorn_config(monkeypatch).bind == ['127.0.0.1:8000']     # without it: loopback, as before
     assert env['DATABASE_URL'].endswith('@/jiuzhu?host=/var/run/postgresql')
+
+
+def test_the_servers_venv_is_made_with_the_interpreter_the_deploy_notes_name():
+    """deploy/python.md: the distribution's optimised Python, given to `make install` as PYTHON; the
+    Makefile must make the venv with exactly that interpreter (a dry run prints its commands)."""
+    interpreter = '/usr/bin/python3'
+    assert f'make install PYTHON={interpreter}' in (DEPLOY / 'python.md').read_text()
+    assert f'make install PYTHON={interpreter}' in (DEPLOY / 'postgresql.md').read_text()
+    root = DEPLOY.parent
+    dry = subprocess.run(['make', '-n', '-B', '-C', str(root), 'install', f'PYTHON={interpreter}'],
+                         capture_output=True, text=True, check=True).stdout
+    assert f'{interpreter} -m venv .venv' in dry.splitlines()
