@@ -307,6 +307,7 @@ def alive(pid):
 
 
 def measure(args, app, database, address, logdir, web, scheduler, tokens, ids):
+    """The run against started processes: a warm-up, the caseworkers for `args.seconds`, the figures."""
     # Warm up every worker outside the measured window: its caches (the process spec, forms,
     # statements) and the modules a completion imports on first use. Cases of their own, each
     # on a new connection so that the workers take turns (a kept-alive one stays with one).
