@@ -41,9 +41,9 @@ def _cache_long_statements():
     each built once (services/statements.py): past the limits they stay cacheable. psycopg's own
     cache holds 128 statement texts; a setting it does not have any more changes nothing."""
     from psycopg import _queries
-    if hasattr(_queries, 'MAX_CACHED_STATEMENT_PARAMS'):
-        _queries.MAX_CACHED_STATEMENT_PARAMS = max(_queries.MAX_CACHED_STATEMENT_PARAMS, 200)
-        _queries.MAX_CACHED_STATEMENT_LENGTH = max(_queries.MAX_CACHED_STATEMENT_LENGTH, 16384)
+    for name, at_least in (('MAX_CACHED_STATEMENT_PARAMS', 200), ('MAX_CACHED_STATEMENT_LENGTH', 16384)):
+        if hasattr(_queries, name):
+            setattr(_queries, name, max(getattr(_queries, name), at_least))
 
 
 def tune_postgresql(engine):

@@ -54,14 +54,25 @@ def free_port():
         return s.getsockname()[1]
 
 
-def cpu_seconds(pid):
-    """User + system CPU of a process so far (/proc/<pid>/stat), 0 once it is gone."""
+def process_stat(pid):
+    """The fields of /proc/<pid>/stat after the command's name (state, parent, …, user and system
+    CPU at 11 and 12), or None once the process is gone."""
     try:
         with open(f'/proc/{pid}/stat') as f:
-            fields = f.read().rsplit(')', 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
-    except (OSError, IndexError):
-        return 0.0
+            return f.read().rsplit(')', 1)[1].split()
+    except OSError:
+        return None
+
+
+def cpu_seconds(pid):
+    """User + system CPU of a process so far, 0 once it is gone."""
+    fields = process_stat(pid)
+    return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK') if fields else 0.0
+
+
+def alive(pid):
+    fields = process_stat(pid)
+    return fields is not None and fields[0] != 'Z'
 
 
 def machine_busy():
@@ -96,15 +107,8 @@ def machine_speed(trials=5, rounds=40):
 
 
 def children(pid):
-    found = []
-    for entry in Path('/proc').iterdir():
-        if entry.name.isdigit():
-            try:
-                if int((entry / 'stat').read_text().rsplit(')', 1)[1].split()[1]) == pid:
-                    found.append(int(entry.name))
-            except (OSError, IndexError, ValueError):
-                pass
-    return found
+    return [int(entry.name) for entry in Path('/proc').iterdir()
+            if entry.name.isdigit() and (process_stat(entry.name) or [None, None])[1] == str(pid)]
 
 
 def prepare(app, clients, cases):
@@ -296,14 +300,6 @@ def stop_processes(web, scheduler):
     for pid in pids:
         if alive(pid):
             os.kill(pid, signal.SIGKILL)
-
-
-def alive(pid):
-    try:
-        with open(f'/proc/{pid}/stat') as f:
-            return f.read().rsplit(')', 1)[1].split()[0] != 'Z'
-    except OSError:
-        return False
 
 
 def measure(args, app, database, address, logdir, web, scheduler, tokens, ids):
